@@ -1,0 +1,338 @@
+package org.jhyve.kvm;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jhyve.hv.CpuidEntry;
+import org.jhyve.hv.FpuState;
+import org.jhyve.hv.HypervisorException;
+import org.jhyve.hv.MsrEntry;
+import org.jhyve.hv.Registers;
+import org.jhyve.hv.SpecialRegisters;
+import org.jhyve.hv.Vcpu;
+import org.jhyve.hv.VmExit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A KVM vCPU file descriptor and its mmap'd {@code kvm_run} area (owned by the vCPU's shared arena, so that
+ * {@link #kick()} can write it from another thread).
+ *
+ * <p>Kicking: {@link #kick()} sets {@code kvm_run.immediate_exit}, then signals the vCPU thread if it is
+ * inside {@link #run()}. The flag covers a kick that lands before the thread enters KVM_RUN (KVM checks it on
+ * entry and fails with EINTR at once); the signal covers a thread already in the guest. The flag is written
+ * before the thread id is read, and {@code run()} publishes the thread id before entering KVM_RUN, both with
+ * volatile accesses: so either the kicker sees the id and signals, or KVM sees the flag. Once {@code run()}
+ * has returned {@link VmExit.Interrupted} it clears the flag, so the next run proceeds.
+ */
+public final class KvmVcpu implements Vcpu {
+    private static final Logger log = LoggerFactory.getLogger(KvmVcpu.class);
+    private static final VarHandle BYTE = JAVA_BYTE.varHandle();
+    private static final int ESRCH = 3;
+
+    /** {@link #getMpState()} values, as in {@code <linux/kvm.h>}. */
+    public static final int MP_STATE_RUNNABLE = KvmAbi.MP_STATE_RUNNABLE;
+    public static final int MP_STATE_UNINITIALIZED = KvmAbi.MP_STATE_UNINITIALIZED;
+    public static final int MP_STATE_INIT_RECEIVED = KvmAbi.MP_STATE_INIT_RECEIVED;
+    public static final int MP_STATE_HALTED = KvmAbi.MP_STATE_HALTED;
+    public static final int MP_STATE_SIPI_RECEIVED = KvmAbi.MP_STATE_SIPI_RECEIVED;
+
+    private final KvmVm vm;
+    private final int index;
+    private final int fd;
+    private final Arena arena;
+    private final MemorySegment run;
+    /** errno of KVM_RUN; used only by the vCPU thread. */
+    private final MemorySegment runCallState;
+    private final int pid;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    /** Kernel thread id of the thread inside {@link #run()}, 0 when none is. */
+    private volatile int runningTid;
+    /** The last thread that called run(), and its tid; touched only by that thread. */
+    private Thread runThread;
+    private int runThreadTid;
+
+    @SuppressWarnings("restricted") // sizing the raw mmap result; the length is the one just mapped
+    private KvmVcpu(KvmVm vm, int index, int fd) {
+        this.vm = vm;
+        this.index = index;
+        this.fd = fd;
+        this.pid = Libc.getpid();
+        this.arena = Arena.ofShared();
+        try {
+            long size = vm.vcpuMmapSize();
+            MemorySegment address = Libc.mmap(size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
+            this.run = address.reinterpret(size, arena, s -> unmap(s, size));
+            this.runCallState = Libc.newCallState(arena);
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    static KvmVcpu create(KvmVm vm, int index) {
+        KickSignal.ensureInstalled();
+        int fd = Libc.ioctl(vm.fd(), KvmAbi.CREATE_VCPU, index);
+        KvmVcpu vcpu;
+        try {
+            vcpu = new KvmVcpu(vm, index, fd);
+        } catch (RuntimeException | Error e) {
+            Libc.close(fd);
+            throw e;
+        }
+        try {
+            // A vCPU with no CPUID at all shows the guest an empty leaf 0; start from what KVM supports.
+            vcpu.setCpuid(CpuidDefaults.forVcpu(vm.supportedCpuid(), index));
+        } catch (RuntimeException | Error e) {
+            vcpu.close();
+            throw e;
+        }
+        return vcpu;
+    }
+
+    @Override
+    public int index() {
+        return index;
+    }
+
+    /**
+     * KVM_RUN until an exit userspace must handle. EAGAIN (a vCPU waiting for its startup IPI) is retried;
+     * EINTR (a signal or {@link #kick()}) is {@link VmExit.Interrupted}. Must run on a platform thread:
+     * the kick signal goes to a kernel thread, and a virtual thread may change carriers between runs.
+     */
+    @Override
+    public VmExit run() {
+        if (closed.get()) throw new IllegalStateException("vCPU " + index + " is closed");
+        Thread current = Thread.currentThread();
+        if (current != runThread) adoptThread(current);
+        runningTid = runThreadTid;
+        try {
+            while (true) {
+                int r = Libc.rawIoctl(runCallState, fd, KvmAbi.RUN.number(), 0L);
+                if (r >= 0) {
+                    VmExit exit = ExitDecoder.decode(run);
+                    if (exit instanceof VmExit.Interrupted) clearImmediateExit();
+                    return exit;
+                }
+                int err = Libc.errno(runCallState);
+                if (err == Libc.EINTR) {
+                    clearImmediateExit();
+                    return ExitDecoder.interrupted();
+                }
+                if (err != Libc.EAGAIN) throw NativeErrors.ioctlFailed(KvmAbi.RUN, err);
+            }
+        } finally {
+            runningTid = 0;
+        }
+    }
+
+    private void adoptThread(Thread current) {
+        if (current.isVirtual()) throw new IllegalStateException("vCPU " + index + " must run on a platform thread");
+        runThread = current;
+        runThreadTid = Libc.gettid();
+        // In case this thread inherited a mask that blocks the kick signal: a blocked signal never interrupts KVM_RUN.
+        Libc.unblockSignal(KickSignal.SIGNAL);
+    }
+
+    private void clearImmediateExit() {
+        BYTE.setVolatile(run, KvmStructs.RUN_IMMEDIATE_EXIT, (byte) 0);
+    }
+
+    /** Makes the current or next {@link #run()} return {@link VmExit.Interrupted}; any thread. */
+    @Override
+    public void kick() {
+        if (closed.get()) return;
+        try {
+            BYTE.setVolatile(run, KvmStructs.RUN_IMMEDIATE_EXIT, (byte) 1);
+        } catch (IllegalStateException closedMeanwhile) {
+            return;
+        }
+        int tid = runningTid;
+        if (tid == 0) return;
+        int err = Libc.tgkill(pid, tid, KickSignal.SIGNAL);
+        // ESRCH: the thread has gone; immediate_exit still stops its next run.
+        if (err != 0 && err != ESRCH) log.warn("kicking vCPU {} (tid {}): {}", index, tid, NativeErrors.describe(err));
+    }
+
+    /** True while a thread is inside {@link #run()}. */
+    boolean isRunning() {
+        return runningTid != 0;
+    }
+
+    /** The {@code kvm_run} area, for tests. */
+    MemorySegment runArea() {
+        return run;
+    }
+
+    @Override
+    public Registers getRegisters() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(KvmStructs.KVM_REGS);
+            Libc.ioctl(fd, KvmAbi.GET_REGS, s);
+            return RegsCodec.read(s);
+        }
+    }
+
+    @Override
+    public void setRegisters(Registers regs) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(KvmStructs.KVM_REGS);
+            RegsCodec.write(s, regs);
+            Libc.ioctl(fd, KvmAbi.SET_REGS, s);
+        }
+    }
+
+    @Override
+    public SpecialRegisters getSpecialRegisters() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(KvmStructs.KVM_SREGS);
+            Libc.ioctl(fd, KvmAbi.GET_SREGS, s);
+            return SregsCodec.read(s);
+        }
+    }
+
+    /** Reads first, so the pending-interrupt bitmap (not part of {@link SpecialRegisters}) is written back unchanged. */
+    @Override
+    public void setSpecialRegisters(SpecialRegisters sregs) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(KvmStructs.KVM_SREGS);
+            Libc.ioctl(fd, KvmAbi.GET_SREGS, s);
+            SregsCodec.write(s, sregs);
+            Libc.ioctl(fd, KvmAbi.SET_SREGS, s);
+        }
+    }
+
+    @Override
+    public FpuState getFpu() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(KvmStructs.KVM_FPU);
+            Libc.ioctl(fd, KvmAbi.GET_FPU, s);
+            return FpuCodec.read(s);
+        }
+    }
+
+    @Override
+    public void setFpu(FpuState fpu) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(KvmStructs.KVM_FPU);
+            FpuCodec.write(s, fpu);
+            Libc.ioctl(fd, KvmAbi.SET_FPU, s);
+        }
+    }
+
+    /**
+     * KVM_GET_MSRS reads in order and stops at the first MSR it refuses, returning how many it read;
+     * the refused one is skipped and the rest asked for again.
+     */
+    @Override
+    public List<MsrEntry> getMsrs(List<Integer> indexes) {
+        List<MsrEntry> result = new ArrayList<>(indexes.size());
+        List<MsrEntry> pending = new ArrayList<>(indexes.size());
+        for (int i : indexes) pending.add(new MsrEntry(i, 0));
+        while (!pending.isEmpty()) {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment s = MsrCodec.encode(a, pending);
+                int n = Libc.ioctl(fd, KvmAbi.GET_MSRS, s);
+                result.addAll(MsrCodec.decode(s, n));
+                if (n < pending.size()) log.debug("vCPU {}: KVM refused to read MSR 0x{}", index, Integer.toHexString(pending.get(n).index()));
+                pending = pending.subList(Math.min(n + 1, pending.size()), pending.size());
+            }
+        }
+        return List.copyOf(result);
+    }
+
+    @Override
+    public void setMsrs(List<MsrEntry> msrs) {
+        try (Arena a = Arena.ofConfined()) {
+            int n = Libc.ioctl(fd, KvmAbi.SET_MSRS, MsrCodec.encode(a, msrs));
+            if (n < msrs.size()) {
+                MsrEntry refused = msrs.get(n);
+                throw new HypervisorException(String.format("KVM_SET_MSRS refused MSR 0x%x = 0x%x (vCPU %d)",
+                        refused.index(), refused.value(), index));
+            }
+        }
+    }
+
+    /** KVM_SET_CPUID2; KVM accepts it only before the first KVM_RUN (or with identical contents). */
+    @Override
+    public void setCpuid(List<CpuidEntry> entries) {
+        try (Arena a = Arena.ofConfined()) {
+            Libc.ioctl(fd, KvmAbi.SET_CPUID2, CpuidCodec.encode(a, entries));
+        }
+    }
+
+    @Override
+    public long translate(long linearAddress) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(KvmStructs.KVM_TRANSLATION);
+            s.set(JAVA_LONG, KvmStructs.TRANSLATION_LINEAR, linearAddress);
+            Libc.ioctl(fd, KvmAbi.TRANSLATE, s);
+            return s.get(JAVA_BYTE, KvmStructs.TRANSLATION_VALID) != 0 ? s.get(JAVA_LONG, KvmStructs.TRANSLATION_PHYSICAL) : -1;
+        }
+    }
+
+    /**
+     * KVM_GET/SET_VCPU_EVENTS with the exception marked injected. Flags are cleared on the way back so
+     * the optional fields (NMI, SIPI vector, shadow, SMM) are left as KVM has them.
+     */
+    @Override
+    public void injectException(int vector, int errorCode) {
+        if (vector < 0 || vector > 31) throw new IllegalArgumentException("exception vector must be 0-31: " + vector);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(KvmStructs.KVM_VCPU_EVENTS);
+            Libc.ioctl(fd, KvmAbi.GET_VCPU_EVENTS, s);
+            s.set(JAVA_BYTE, KvmStructs.EVENTS_EXCEPTION_INJECTED, (byte) 1);
+            s.set(JAVA_BYTE, KvmStructs.EVENTS_EXCEPTION_NR, (byte) vector);
+            s.set(JAVA_BYTE, KvmStructs.EVENTS_EXCEPTION_HAS_ERROR_CODE, (byte) (errorCode >= 0 ? 1 : 0));
+            s.set(JAVA_INT, KvmStructs.EVENTS_EXCEPTION_ERROR_CODE, Math.max(errorCode, 0));
+            s.set(JAVA_INT, KvmStructs.EVENTS_FLAGS, 0);
+            Libc.ioctl(fd, KvmAbi.SET_VCPU_EVENTS, s);
+        }
+    }
+
+    /** KVM_GET_MP_STATE: one of the {@code MP_STATE_*} values. */
+    public int getMpState() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(KvmStructs.KVM_MP_STATE);
+            Libc.ioctl(fd, KvmAbi.GET_MP_STATE, s);
+            return s.get(JAVA_INT, 0);
+        }
+    }
+
+    public void setMpState(int state) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(KvmStructs.KVM_MP_STATE);
+            s.set(JAVA_INT, 0, state);
+            Libc.ioctl(fd, KvmAbi.SET_MP_STATE, s);
+        }
+    }
+
+    /** Unmaps {@code kvm_run} and closes the vCPU fd; idempotent. Not while a thread is inside {@link #run()}. */
+    @Override
+    public void close() {
+        if (runningTid != 0) throw new IllegalStateException("vCPU " + index + " is running: kick it and let run() return first");
+        if (!closed.compareAndSet(false, true)) return;
+        try {
+            arena.close();
+        } finally {
+            Libc.close(fd);
+            vm.forget(this);
+        }
+    }
+
+    private static void unmap(MemorySegment address, long size) {
+        try {
+            Libc.munmap(address, size);
+        } catch (RuntimeException e) {
+            log.warn("could not unmap a kvm_run area", e);
+        }
+    }
+}

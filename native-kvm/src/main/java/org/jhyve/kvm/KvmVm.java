@@ -1,0 +1,223 @@
+package org.jhyve.kvm;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+import org.jhyve.hv.CpuidEntry;
+import org.jhyve.hv.HypervisorException;
+import org.jhyve.hv.HypervisorVm;
+import org.jhyve.hv.VmSpec;
+import org.jhyve.memory.GuestMemory;
+import org.jhyve.memory.SegmentGuestMemory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A KVM VM file descriptor, set up as a PC: real-mode TSS and identity-map addresses, in-kernel
+ * PIC/IOAPIC/LAPIC (KVM_CREATE_IRQCHIP) and PIT (KVM_CREATE_PIT2), and guest RAM mapped slot by slot.
+ *
+ * <p>Owns its vCPUs, ioeventfds and irqfds: {@link #close()} closes whichever of them are still open, then
+ * the VM fd, then unmaps guest RAM (the VM's shared arena). Lifecycle methods synchronise on the VM;
+ * {@link #setIrqLine} does not, so device threads can raise interrupts without contention.
+ */
+public final class KvmVm implements HypervisorVm {
+    private static final Logger log = LoggerFactory.getLogger(KvmVm.class);
+
+    private final int fd;
+    private final VmSpec spec;
+    private final int vcpuMmapSize;
+    private final List<CpuidEntry> supportedCpuid;
+    private final Arena ramArena;
+    private final SegmentGuestMemory memory;
+    private final boolean emulationFailureExits;
+    private final KvmVcpu[] vcpus;
+    private final Set<AutoCloseable> eventFds = new LinkedHashSet<>();
+    private volatile boolean closed;
+
+    private KvmVm(KvmSystem system, VmSpec spec, List<CpuidEntry> supportedCpuid, int fd) {
+        this.fd = fd;
+        this.spec = spec;
+        this.vcpuMmapSize = system.vcpuMmapSize();
+        this.supportedCpuid = supportedCpuid;
+        this.vcpus = new KvmVcpu[spec.vcpus()];
+        this.ramArena = Arena.ofShared();
+        try {
+            // Both before any vCPU exists: KVM on VMX needs them to run real mode; elsewhere they are harmless.
+            Libc.ioctl(fd, KvmAbi.SET_TSS_ADDR, KvmAbi.TSS_ADDRESS);
+            if (system.checkExtension(KvmCap.SET_IDENTITY_MAP_ADDR) > 0) setIdentityMapAddress();
+            Libc.ioctl(fd, KvmAbi.CREATE_IRQCHIP, 0);
+            createPit();
+            this.emulationFailureExits = system.checkExtension(KvmCap.EXIT_ON_EMULATION_FAILURE) > 0
+                    && system.checkExtension(KvmCap.ENABLE_CAP_VM) > 0;
+            if (emulationFailureExits) enableCap(KvmCap.EXIT_ON_EMULATION_FAILURE, 1);
+            this.memory = GuestRam.map(ramArena, spec.memoryBytes());
+            GuestRam.register(fd, memory.regions());
+        } catch (RuntimeException | Error e) {
+            ramArena.close();
+            throw e;
+        }
+        log.debug("VM fd {}: {} bytes of RAM in {} slots, {} vCPUs", fd, spec.memoryBytes(), memory.regions().size(), spec.vcpus());
+    }
+
+    /** KVM_CREATE_VM and the PC setup; the VM fd is closed again if any step fails. */
+    static KvmVm create(KvmSystem system, VmSpec spec, List<CpuidEntry> supportedCpuid) {
+        int max = system.maxVcpus();
+        if (spec.vcpus() > max) throw new HypervisorException("KVM allows at most " + max + " vCPUs per VM, asked for " + spec.vcpus());
+        int recommended = system.recommendedVcpus();
+        if (spec.vcpus() > recommended) log.warn("{} vCPUs is more than the {} KVM recommends on this host", spec.vcpus(), recommended);
+        int fd = system.createVmFd();
+        try {
+            return new KvmVm(system, spec, supportedCpuid, fd);
+        } catch (RuntimeException | Error e) {
+            Libc.close(fd);
+            throw e;
+        }
+    }
+
+    private void setIdentityMapAddress() {
+        try (Arena arena = Arena.ofConfined()) {
+            Libc.ioctl(fd, KvmAbi.SET_IDENTITY_MAP_ADDR, arena.allocateFrom(JAVA_LONG, KvmAbi.IDENTITY_MAP_ADDRESS));
+        }
+    }
+
+    /**
+     * PIT with the dummy speaker port: KVM then answers port 0x61 itself, including the PIT channel 2 output
+     * bit that Linux polls to calibrate the TSC, which a userspace 0x61 could not know (Firecracker does the same).
+     */
+    private void createPit() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment config = arena.allocate(KvmStructs.KVM_PIT_CONFIG);
+            config.set(JAVA_INT, KvmStructs.PIT_CONFIG_FLAGS, KvmAbi.PIT_SPEAKER_DUMMY);
+            Libc.ioctl(fd, KvmAbi.CREATE_PIT2, config);
+        }
+    }
+
+    private void enableCap(KvmCap cap, long arg0) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(KvmStructs.KVM_ENABLE_CAP);
+            s.set(JAVA_INT, KvmStructs.ENABLE_CAP_CAP, cap.number);
+            s.set(JAVA_LONG, KvmStructs.ENABLE_CAP_ARGS, arg0);
+            Libc.ioctl(fd, KvmAbi.ENABLE_CAP, s);
+        }
+    }
+
+    int fd() {
+        return fd;
+    }
+
+    int vcpuMmapSize() {
+        return vcpuMmapSize;
+    }
+
+    /** True when KVM reports emulation failures with the instruction bytes (KVM_CAP_EXIT_ON_EMULATION_FAILURE). */
+    public boolean reportsEmulationFailureBytes() {
+        return emulationFailureExits;
+    }
+
+    @Override
+    public GuestMemory memory() {
+        return memory;
+    }
+
+    @Override
+    public List<CpuidEntry> supportedCpuid() {
+        return supportedCpuid;
+    }
+
+    /** KVM_CREATE_VCPU with id {@code index} (also its APIC ID), given KVM's supported CPUID to start with. */
+    @Override
+    public synchronized KvmVcpu createVcpu(int index) {
+        ensureOpen();
+        if (index < 0 || index >= vcpus.length) {
+            throw new IllegalArgumentException("vCPU index " + index + " outside 0.." + (vcpus.length - 1));
+        }
+        if (vcpus[index] != null) throw new IllegalStateException("vCPU " + index + " already exists");
+        KvmVcpu vcpu = KvmVcpu.create(this, index);
+        vcpus[index] = vcpu;
+        return vcpu;
+    }
+
+    /** KVM_IRQ_LINE: sets GSI {@code gsi} of the in-kernel PIC/IOAPIC to {@code level}. */
+    @Override
+    public void setIrqLine(int gsi, boolean level) {
+        ensureOpen();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(KvmStructs.KVM_IRQ_LEVEL);
+            s.set(JAVA_INT, KvmStructs.IRQ_LEVEL_IRQ, gsi);
+            s.set(JAVA_INT, KvmStructs.IRQ_LEVEL_LEVEL, level ? 1 : 0);
+            Libc.ioctl(fd, KvmAbi.IRQ_LINE, s);
+        }
+    }
+
+    /**
+     * KVM_IOEVENTFD: guest writes of {@code length} bytes (0 = any) to {@code address} in {@code space}, and
+     * equal to {@code datamatch} if given, signal the returned ioeventfd's eventfd instead of exiting.
+     */
+    public synchronized IoEventFd registerIoEventFd(IoEventFd.Space space, long address, int length, OptionalLong datamatch) {
+        ensureOpen();
+        IoEventFd e = new IoEventFd(this, space, address, length, datamatch);
+        eventFds.add(e);
+        return e;
+    }
+
+    /** KVM_IRQFD: writing the returned irqfd's eventfd raises GSI {@code gsi}. */
+    public synchronized IrqFd registerIrqFd(int gsi) {
+        ensureOpen();
+        IrqFd e = new IrqFd(this, gsi);
+        eventFds.add(e);
+        return e;
+    }
+
+    /** Runs {@code action} under the VM's lock if the VM fd is still open, so it cannot act on a recycled fd. */
+    synchronized void whileOpen(Runnable action) {
+        if (!closed) action.run();
+    }
+
+    synchronized void forget(Object child) {
+        if (child instanceof KvmVcpu v) {
+            if (vcpus[v.index()] == v) vcpus[v.index()] = null;
+        } else {
+            eventFds.remove(child);
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) throw new IllegalStateException("VM is closed");
+    }
+
+    /** Closes open vCPUs, ioeventfds and irqfds, the VM fd, then unmaps guest RAM. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        for (KvmVcpu v : vcpus) {
+            // Unmapping RAM under a running guest would turn into EFAULTs in KVM_RUN: stop the vCPUs first.
+            if (v != null && v.isRunning()) throw new IllegalStateException("vCPU " + v.index() + " is running: kick it and let run() return first");
+        }
+        List<AutoCloseable> children = new ArrayList<>();
+        for (KvmVcpu v : vcpus) if (v != null) children.add(v);
+        children.addAll(eventFds);
+        RuntimeException failure = null;
+        for (AutoCloseable c : children) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                if (failure == null) failure = new HypervisorException("closing the VM: " + e.getMessage());
+                failure.addSuppressed(e);
+            }
+        }
+        closed = true;
+        try {
+            Libc.close(fd);
+        } finally {
+            ramArena.close();
+        }
+        if (failure != null) throw failure;
+    }
+}

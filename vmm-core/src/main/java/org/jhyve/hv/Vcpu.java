@@ -1,0 +1,57 @@
+package org.jhyve.hv;
+
+import java.util.List;
+
+/**
+ * One virtual CPU. {@link #run()} and the register accessors are called only from the vCPU's own thread
+ * (KVM requires it); {@link #kick()} may be called from any thread.
+ */
+public interface Vcpu extends AutoCloseable {
+    int index();
+
+    /** Runs the guest until the next exit that userspace must handle. */
+    VmExit run();
+
+    /**
+     * Makes a {@link #run()} in progress (or the next one) return {@link VmExit.Interrupted} promptly.
+     * Safe from any thread; used to stop or pause the VM.
+     */
+    void kick();
+
+    Registers getRegisters();
+
+    void setRegisters(Registers regs);
+
+    SpecialRegisters getSpecialRegisters();
+
+    void setSpecialRegisters(SpecialRegisters sregs);
+
+    FpuState getFpu();
+
+    void setFpu(FpuState fpu);
+
+    /** Reads the given MSRs; an MSR the hypervisor refuses is left out of the result. */
+    List<MsrEntry> getMsrs(List<Integer> indexes);
+
+    /** Writes MSRs; throws {@link HypervisorException} naming the first one refused. */
+    void setMsrs(List<MsrEntry> msrs);
+
+    void setCpuid(List<CpuidEntry> entries);
+
+    /**
+     * Translates a guest linear (virtual) address through the vCPU's current paging mode; -1 if unmapped.
+     */
+    long translate(long linearAddress);
+
+    /**
+     * Queues exception {@code vector} for delivery on the next entry, with {@code errorCode} where the
+     * vector has one (-1 for none). RIP is not changed: for a trap such as #BP set it past the
+     * instruction first.
+     */
+    default void injectException(int vector, int errorCode) {
+        throw new UnsupportedOperationException("this hypervisor cannot inject exceptions");
+    }
+
+    @Override
+    void close();
+}

@@ -1,0 +1,53 @@
+package org.jhyve.hv;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Why {@link Vcpu#run()} returned: the hypervisor's exit, decoded into data. Handling is a plain switch
+ * over these records, testable without a hypervisor.
+ *
+ * <p>{@code data} segments point into the vCPU's shared run area (or a test's heap segment): they are
+ * valid only until the next {@code run()}, and for reads ({@code write == false}) the handler fills them.
+ */
+public sealed interface VmExit {
+
+    /** An {@code in}/{@code out} (or {@code rep ins}/{@code outs}): {@code count} items of {@code size} bytes. */
+    record PortIo(int port, int size, int count, boolean write, MemorySegment data) implements VmExit {}
+
+    /** An access to guest-physical {@code address} that is not RAM. */
+    record Mmio(long address, int length, boolean write, MemorySegment data) implements VmExit {}
+
+    /** The guest executed HLT and the hypervisor handed it to us (no in-kernel irqchip). */
+    record Halt() implements VmExit {}
+
+    /** Triple fault: the CPU shut down. */
+    record Shutdown() implements VmExit {}
+
+    /** The hypervisor reports a platform event (KVM_EXIT_SYSTEM_EVENT). */
+    record SystemEvent(Kind kind, long flags) implements VmExit {
+        public enum Kind { SHUTDOWN, RESET, CRASH, OTHER }
+    }
+
+    /**
+     * The hypervisor could not go on (KVM_EXIT_INTERNAL_ERROR). For an emulation failure,
+     * {@code instructionBytes} holds the bytes at RIP when the hypervisor provided them (else empty).
+     */
+    record InternalError(int suberror, long[] data, byte[] instructionBytes) implements VmExit {
+        /** KVM_INTERNAL_ERROR_EMULATION: the in-kernel instruction emulator gave up. */
+        public static final int EMULATION = 1;
+
+        public boolean isEmulationFailure() { return suberror == EMULATION; }
+    }
+
+    /** VM entry failed; {@code reason} is the hardware's code. */
+    record FailEntry(long reason) implements VmExit {}
+
+    /** A guest-debug event (single-step or breakpoint); {@code rip} is where it stopped. */
+    record Debug(long rip, int exception, long dr6, long dr7) implements VmExit {}
+
+    /** The run was cut short (signal or {@link Vcpu#kick()}): nothing to handle, check for stop or pause. */
+    record Interrupted() implements VmExit {}
+
+    /** Anything else; {@code reason} is the hypervisor's raw exit code. */
+    record Unknown(int reason, String description) implements VmExit {}
+}

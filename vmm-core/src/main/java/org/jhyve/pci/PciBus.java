@@ -1,0 +1,107 @@
+package org.jhyve.pci;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+import org.jhyve.bus.Bus;
+import org.jhyve.memory.MemoryLayout;
+
+/**
+ * PCI bus 0 (and any others): which function sits at which address, BAR address assignment as firmware
+ * would do it, and configuration cycles. An empty slot or function reads as all-ones (vendor 0xFFFF),
+ * which is how a guest learns nothing is there.
+ */
+public final class PciBus {
+    /** Port-IO BARs are assigned from here (below it are legacy ISA ports). */
+    public static final long IO_BAR_BASE = 0x2000;
+    public static final long IO_BAR_END = 0x10000;
+
+    private final Map<PciAddress, PciDevice> functions = new TreeMap<>(
+            java.util.Comparator.comparingInt(PciAddress::bus).thenComparingInt(PciAddress::slot).thenComparingInt(PciAddress::function));
+    private final Bus ioBus;
+    private final Bus mmioBus;
+    private long nextIo = IO_BAR_BASE;
+    private long nextMmio32 = MemoryLayout.PCI_MMIO32_BASE;
+
+    public PciBus(Bus ioBus, Bus mmioBus) {
+        this.ioBus = ioBus;
+        this.mmioBus = mmioBus;
+    }
+
+    /**
+     * Plugs {@code device} in at {@code address}, assigning its BARs and enabling their decoding.
+     *
+     * @throws IllegalArgumentException if the address is taken (the message names it)
+     */
+    public synchronized void add(PciAddress address, PciDevice device) {
+        if (functions.containsKey(address)) {
+            throw new IllegalArgumentException("PCI slot " + address + " is already used by " + functions.get(address).name());
+        }
+        functions.put(address, device);
+        if (device instanceof PciFunction fn) {
+            fn.attach(ioBus, mmioBus);
+            int command = 0;
+            for (int i = 0; i < 6; i++) {
+                PciBar bar = fn.bar(i);
+                if (bar == null) continue;
+                if (bar.isIo()) {
+                    nextIo = align(nextIo, bar.size());
+                    if (nextIo + bar.size() > IO_BAR_END) throw new IllegalStateException("out of PCI port-IO space");
+                    fn.assignBar(i, nextIo);
+                    nextIo += bar.size();
+                    command |= PciFunction.COMMAND_IO;
+                } else {
+                    nextMmio32 = align(nextMmio32, bar.size());
+                    if (nextMmio32 + bar.size() > MemoryLayout.PCI_MMIO32_END) throw new IllegalStateException("out of PCI MMIO space");
+                    fn.assignBar(i, nextMmio32);
+                    nextMmio32 += bar.size();
+                    command |= PciFunction.COMMAND_MEMORY;
+                }
+            }
+            if (command != 0) fn.configWrite(PciFunction.COMMAND, 2, fn.configRead(PciFunction.COMMAND, 2) | command);
+        }
+    }
+
+    private static long align(long value, long alignment) {
+        return (value + alignment - 1) & -alignment;
+    }
+
+    public synchronized PciDevice get(PciAddress address) {
+        return functions.get(address);
+    }
+
+    public synchronized Map<PciAddress, PciDevice> functions() {
+        return Collections.unmodifiableMap(new TreeMap<>(functions));
+    }
+
+    /**
+     * A configuration read. Functions 1–7 of a slot without function 0 are absent too, and function 0
+     * reports itself multi-function in its header type when its siblings exist.
+     */
+    public synchronized int configRead(int bus, int slot, int function, int offset, int size) {
+        PciDevice d = present(bus, slot, function);
+        if (d == null) return (int) Bus.allOnes(size);
+        int v = d.configRead(offset, size);
+        if (function == 0 && hasSiblings(bus, slot) && offset <= PciFunction.HEADER_TYPE && offset + size > PciFunction.HEADER_TYPE) {
+            v |= 0x80 << (8 * (PciFunction.HEADER_TYPE - offset));
+        }
+        return v;
+    }
+
+    public synchronized void configWrite(int bus, int slot, int function, int offset, int size, int value) {
+        PciDevice d = present(bus, slot, function);
+        if (d != null) d.configWrite(offset, size, value);
+    }
+
+    private PciDevice present(int bus, int slot, int function) {
+        if (function != 0 && !functions.containsKey(new PciAddress(bus, slot, 0))) return null;
+        return functions.get(new PciAddress(bus, slot, function));
+    }
+
+    private boolean hasSiblings(int bus, int slot) {
+        for (int f = 1; f < 8; f++) {
+            if (functions.containsKey(new PciAddress(bus, slot, f))) return true;
+        }
+        return false;
+    }
+}

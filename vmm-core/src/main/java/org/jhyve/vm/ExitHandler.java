@@ -1,0 +1,78 @@
+package org.jhyve.vm;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.jhyve.bus.Bus;
+import org.jhyve.hv.VmExit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves the exits that are device accesses: port IO and MMIO go to their bus. A device that throws is a
+ * device fault: logged with the guest address and contained (the access reads all-ones), never fatal to
+ * the VMM. Independent of any hypervisor, so it is unit-tested on heap segments.
+ */
+public final class ExitHandler {
+    private static final Logger log = LoggerFactory.getLogger(ExitHandler.class);
+    private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
+
+    private final Bus ioPorts;
+    private final Bus mmio;
+
+    public ExitHandler(Bus ioPorts, Bus mmio) {
+        this.ioPorts = ioPorts;
+        this.mmio = mmio;
+    }
+
+    public void portIo(VmExit.PortIo io) {
+        MemorySegment data = io.data();
+        for (int i = 0; i < io.count(); i++) {
+            long at = (long) i * io.size();
+            if (io.write()) {
+                long value = load(data, at, io.size());
+                guarded(ioPorts, io.port(), io.size(), true, value);
+            } else {
+                store(data, at, io.size(), guarded(ioPorts, io.port(), io.size(), false, 0));
+            }
+        }
+    }
+
+    public void mmio(VmExit.Mmio access) {
+        int size = access.length();
+        if (size < 1 || size > 8) {
+            log.warn("MMIO access of {} bytes at 0x{} ignored", size, Long.toHexString(access.address()));
+            return;
+        }
+        if (access.write()) {
+            guarded(mmio, access.address(), size, true, load(access.data(), 0, size));
+        } else {
+            store(access.data(), 0, size, guarded(mmio, access.address(), size, false, 0));
+        }
+    }
+
+    private static long guarded(Bus bus, long address, int size, boolean write, long value) {
+        try {
+            if (write) {
+                bus.write(address, size, value);
+                return 0;
+            }
+            return bus.read(address, size);
+        } catch (RuntimeException e) {
+            var range = bus.lookup(address);
+            log.error("device fault: {} {} of {} bytes at 0x{} ({}): {}", bus.name(), write ? "write" : "read", size,
+                    Long.toHexString(address), range == null ? "no device" : range.name(), e.toString(), e);
+            return Bus.allOnes(size);
+        }
+    }
+
+    static long load(MemorySegment data, long offset, int size) {
+        long v = 0;
+        for (int i = size - 1; i >= 0; i--) v = v << 8 | (data.get(BYTE, offset + i) & 0xff);
+        return v;
+    }
+
+    static void store(MemorySegment data, long offset, int size, long value) {
+        for (int i = 0; i < size; i++) data.set(BYTE, offset + i, (byte) (value >>> (8 * i)));
+    }
+
+}

@@ -1,0 +1,31 @@
+package org.jhyve.vm;
+
+import org.jhyve.bus.Bus;
+import org.jhyve.irq.IrqLine;
+import org.jhyve.memory.GuestMemory;
+import org.jhyve.pci.PciBus;
+
+/** What a device model may reach of the machine it is plugged into. */
+public interface MachineContext {
+    GuestMemory memory();
+
+    /** The port-IO address space (64 KiB). */
+    Bus ioPorts();
+
+    /** The MMIO address space (guest-physical addresses that are not RAM). */
+    Bus mmio();
+
+    PciBus pci();
+
+    /** Interrupt line {@code gsi} of the platform's IOAPIC (0–15 are also the ISA IRQs on the PIC). */
+    IrqLine irq(int gsi);
+
+    /** Number of vCPUs the VM has. */
+    int vcpuCount();
+
+    /** Ends the VM with {@code status}: a power-off or reset register was written, for example. */
+    void requestExit(ExitStatus status, String reason);
+
+    /** Registers a resource (a backend, a file) that the VM closes when it is closed, in reverse order. */
+    void closeOnExit(AutoCloseable resource);
+}

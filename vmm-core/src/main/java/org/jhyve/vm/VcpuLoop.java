@@ -1,0 +1,92 @@
+package org.jhyve.vm;
+
+import java.util.HexFormat;
+import org.jhyve.boot.BootState;
+import org.jhyve.hv.Vcpu;
+import org.jhyve.hv.VmExit;
+import org.jhyve.x86.InstructionFallback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The VM_RUN loop of one vCPU, on its own platform thread: run, hand the exit to its handler, repeat
+ * until the VM ends. Pausing parks the thread between runs.
+ */
+final class VcpuLoop implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(VcpuLoop.class);
+
+    private final VirtualMachine vm;
+    private final Vcpu vcpu;
+    private final BootState bootState;
+    private final ExitHandler handler;
+    private final InstructionFallback fallback = new InstructionFallback();
+
+    VcpuLoop(VirtualMachine vm, Vcpu vcpu, BootState bootState, ExitHandler handler) {
+        this.vm = vm;
+        this.vcpu = vcpu;
+        this.bootState = bootState;
+        this.handler = handler;
+    }
+
+    @Override
+    public void run() {
+        try {
+            if (bootState != null) {
+                // KVM wants a vCPU's state set from the thread that runs it.
+                vcpu.setSpecialRegisters(bootState.specialRegisters());
+                vcpu.setRegisters(bootState.registers());
+                if (!bootState.msrs().isEmpty()) vcpu.setMsrs(bootState.msrs());
+            }
+            while (vm.awaitRunnable(vcpu)) {
+                handle(vcpu.run());
+            }
+        } catch (RuntimeException | Error e) {
+            log.error("vCPU {} failed", vcpu.index(), e);
+            vm.requestExit(ExitStatus.ERROR, "vCPU " + vcpu.index() + " failed: " + e);
+        }
+    }
+
+    private void handle(VmExit exit) {
+        switch (exit) {
+            case VmExit.PortIo io -> handler.portIo(io);
+            case VmExit.Mmio m -> handler.mmio(m);
+            case VmExit.Interrupted ignored -> { }
+            case VmExit.Halt ignored -> vm.requestExit(ExitStatus.HALT, "vCPU " + vcpu.index() + " halted");
+            case VmExit.Shutdown ignored -> vm.requestExit(ExitStatus.TRIPLE_FAULT,
+                    "triple fault: " + GuestCode.describe(vcpu, vm.memory()));
+            case VmExit.SystemEvent e -> vm.requestExit(switch (e.kind()) {
+                case SHUTDOWN -> ExitStatus.POWER_OFF;
+                case RESET -> ExitStatus.RESET;
+                case CRASH, OTHER -> ExitStatus.ERROR;
+            }, "system event " + e.kind());
+            case VmExit.InternalError e when e.isEmulationFailure() -> completeInstruction(e);
+            case VmExit.InternalError e -> vm.requestExit(ExitStatus.ERROR, describeInternalError(e));
+            case VmExit.FailEntry f -> vm.requestExit(ExitStatus.ERROR, String.format(
+                    "VM entry failed (hardware reason 0x%x): %s", f.reason(), GuestCode.describe(vcpu, vm.memory())));
+            case VmExit.Debug d -> vm.requestExit(ExitStatus.ERROR, String.format(
+                    "unexpected debug exit (exception %d) at RIP 0x%x", d.exception(), d.rip()));
+            case VmExit.Unknown u -> vm.requestExit(ExitStatus.ERROR, String.format(
+                    "unhandled exit %s (%d): %s", u.description(), u.reason(), GuestCode.describe(vcpu, vm.memory())));
+        }
+    }
+
+    /**
+     * The hypervisor's emulator gave up on an instruction (on hosts without VMX/SVM it emulates all guest
+     * kernel code, and rejects a few instructions every Linux boot runs): complete it in Java and go on.
+     */
+    private void completeInstruction(VmExit.InternalError e) {
+        switch (fallback.complete(vcpu, vm.memory(), e.instructionBytes())) {
+            case InstructionFallback.Result.Completed c -> {
+                if (log.isDebugEnabled()) log.debug("vCPU {}: completed {} for the hypervisor", vcpu.index(), c.mnemonic());
+            }
+            case InstructionFallback.Result.Unsupported u -> vm.requestExit(ExitStatus.ERROR,
+                    "the hypervisor could not emulate an instruction and neither can jhyve: vCPU " + vcpu.index() + ": " + u.description());
+        }
+    }
+
+    private String describeInternalError(VmExit.InternalError e) {
+        String what = e.isEmulationFailure() ? "the hypervisor could not emulate an instruction" : "hypervisor internal error " + e.suberror();
+        String given = e.instructionBytes().length == 0 ? "" : " (reported bytes " + HexFormat.ofDelimiter(" ").formatHex(e.instructionBytes()) + ")";
+        return what + ": " + GuestCode.describe(vcpu, vm.memory()) + given;
+    }
+}

@@ -1,0 +1,276 @@
+package org.jhyve.vm;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jhyve.boot.BootLoader;
+import org.jhyve.boot.BootState;
+import org.jhyve.bus.Bus;
+import org.jhyve.hv.Hypervisor;
+import org.jhyve.hv.HypervisorVm;
+import org.jhyve.hv.Vcpu;
+import org.jhyve.hv.VmSpec;
+import org.jhyve.irq.IrqLine;
+import org.jhyve.memory.GuestMemory;
+import org.jhyve.pci.PciBus;
+import org.jhyve.pci.PciConfigPorts;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A built VM: its buses, devices and vCPUs, and its lifecycle. {@link #start()} runs one platform thread
+ * per vCPU; {@link #pause()}/{@link #resume()} park and release them; {@link #stop()} ends the VM;
+ * {@link #await()} returns how it ended. {@link #close()} releases every thread, fd and mapping.
+ * Build one with {@link VmBuilder}.
+ */
+public final class VirtualMachine implements AutoCloseable, MachineContext {
+    private static final Logger log = LoggerFactory.getLogger(VirtualMachine.class);
+
+    private enum State { CREATED, RUNNING, ENDED, CLOSED }
+
+    private final HypervisorVm hvVm;
+    private final Bus ioPorts = new Bus("port-io");
+    private final Bus mmio = new Bus("mmio");
+    private final PciBus pci = new PciBus(ioPorts, mmio);
+    private final List<Vcpu> vcpus = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
+    private final int vcpuCount;
+    private BootState bootState;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private State state = State.CREATED;
+    private boolean pauseRequested;
+    private int parked;
+    private volatile VmOutcome outcome;
+
+    private VirtualMachine(HypervisorVm hvVm, int vcpuCount) {
+        this.hvVm = hvVm;
+        this.vcpuCount = vcpuCount;
+    }
+
+    static VirtualMachine create(Hypervisor hypervisor, long memoryBytes, int vcpuCount, BootLoader boot,
+                                 List<VmBuilder.PciSlot> pciSlots, List<PlatformDevice> platformDevices) {
+        HypervisorVm hvVm = hypervisor.createVm(new VmSpec(memoryBytes, vcpuCount));
+        VirtualMachine vm = new VirtualMachine(hvVm, vcpuCount);
+        try {
+            vm.ioPorts.register(PciConfigPorts.BASE, PciConfigPorts.LENGTH, "pci-config",
+                    new PciConfigPorts(vm.pci, () -> vm.requestExit(ExitStatus.RESET, "reset through port 0xcf9")));
+            for (VmBuilder.PciSlot slot : pciSlots) {
+                var device = slot.factory().create(vm, slot.address(), slot.options());
+                vm.pci.add(slot.address(), device);
+                if (device instanceof AutoCloseable c) vm.closeOnExit(c);
+            }
+            for (PlatformDevice device : platformDevices) device.install(vm);
+            vm.bootState = boot.load(vm.memory(), vcpuCount);
+            for (int i = 0; i < vcpuCount; i++) vm.vcpus.add(hvVm.createVcpu(i));
+            log.info("VM built: {} MiB, {} vCPU(s), {}", memoryBytes >> 20, vcpuCount, vm.bootState.description());
+            return vm;
+        } catch (RuntimeException e) {
+            vm.close();
+            throw e;
+        }
+    }
+
+    // ---- MachineContext, for devices ----
+
+    @Override public GuestMemory memory() { return hvVm.memory(); }
+
+    @Override public Bus ioPorts() { return ioPorts; }
+
+    @Override public Bus mmio() { return mmio; }
+
+    @Override public PciBus pci() { return pci; }
+
+    @Override public int vcpuCount() { return vcpuCount; }
+
+    @Override
+    public IrqLine irq(int gsi) {
+        if (gsi < 0 || gsi > 23) throw new IllegalArgumentException("IOAPIC has pins 0-23: " + gsi);
+        return level -> hvVm.setIrqLine(gsi, level);
+    }
+
+    @Override
+    public void closeOnExit(AutoCloseable resource) {
+        lock.lock();
+        try {
+            closeables.push(resource);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Ends the VM; the first request wins, later ones are logged and ignored. */
+    @Override
+    public void requestExit(ExitStatus status, String reason) {
+        lock.lock();
+        try {
+            if (outcome != null) {
+                log.debug("exit request ignored ({} already decided): {} {}", outcome.status(), status, reason);
+                return;
+            }
+            outcome = new VmOutcome(status, reason);
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (status == ExitStatus.ERROR) log.error("VM stopping: {}", reason);
+        else log.info("VM stopping: {} ({})", status, reason);
+        for (Vcpu v : vcpus) v.kick();
+    }
+
+    // ---- lifecycle ----
+
+    /** Starts every vCPU on its own platform thread. */
+    public void start() {
+        lock.lock();
+        try {
+            if (state != State.CREATED) throw new IllegalStateException("VM already started");
+            state = State.RUNNING;
+            ExitHandler handler = new ExitHandler(ioPorts, mmio);
+            for (Vcpu v : vcpus) {
+                BootState initial = v.index() == 0 ? bootState : null;
+                Thread t = Thread.ofPlatform().name("jhyve-vcpu-" + v.index())
+                        .unstarted(new VcpuLoop(this, v, initial, handler));
+                threads.add(t);
+            }
+            threads.forEach(Thread::start);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Stops every vCPU between two instructions and returns once all are parked. */
+    public void pause() {
+        lock.lock();
+        try {
+            requireRunning();
+            pauseRequested = true;
+            for (Vcpu v : vcpus) v.kick();
+            while (parked < liveThreads() && outcome == null) changed.awaitUninterruptibly();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public void resume() {
+        lock.lock();
+        try {
+            requireRunning();
+            pauseRequested = false;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public boolean isPaused() {
+        lock.lock();
+        try {
+            return pauseRequested && parked >= liveThreads();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Ends the VM from the host side, as pulling the plug: the outcome is POWER_OFF "stopped by the host". */
+    public void stop() {
+        requestExit(ExitStatus.POWER_OFF, "stopped by the host");
+    }
+
+    /** Waits until every vCPU thread has ended and returns how the VM ended. */
+    public VmOutcome await() throws InterruptedException {
+        for (Thread t : threads) t.join();
+        return finish();
+    }
+
+    /** Like {@link #await()} with a limit; returns null if the VM is still running then. */
+    public VmOutcome await(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (Thread t : threads) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !t.join(Duration.ofNanos(left))) return null;
+        }
+        return finish();
+    }
+
+    /** How the VM ended, or null while it runs. */
+    public VmOutcome outcome() { return outcome; }
+
+    private VmOutcome finish() {
+        lock.lock();
+        try {
+            if (state == State.RUNNING) state = State.ENDED;
+            return outcome;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void requireRunning() {
+        if (state != State.RUNNING) throw new IllegalStateException("VM is not running");
+    }
+
+    private int liveThreads() {
+        return (int) threads.stream().filter(Thread::isAlive).count();
+    }
+
+    /**
+     * Called by a vCPU thread before each run: false once the VM is ending; parks while paused.
+     */
+    boolean awaitRunnable(Vcpu vcpu) {
+        if (outcome != null) return false;
+        if (!pauseRequested) return true;
+        lock.lock();
+        try {
+            parked++;
+            changed.signalAll();
+            while (pauseRequested && outcome == null) changed.awaitUninterruptibly();
+            parked--;
+            return outcome == null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Stops the VM if it runs, waits for its threads, and releases devices, vCPUs and guest RAM. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (state == State.CLOSED) return;
+            state = State.CLOSED;
+        } finally {
+            lock.unlock();
+        }
+        if (outcome == null && !threads.isEmpty()) requestExit(ExitStatus.POWER_OFF, "VM closed");
+        for (Thread t : threads) {
+            boolean interrupted = false;
+            while (t.isAlive()) {
+                try {
+                    t.join(TimeUnit.SECONDS.toMillis(1));
+                    if (t.isAlive()) vcpus.forEach(Vcpu::kick);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+        while (!closeables.isEmpty()) {
+            AutoCloseable c = closeables.pop();
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.warn("closing {} failed: {}", c, e.toString());
+            }
+        }
+        for (Vcpu v : vcpus) v.close();
+        hvVm.close();
+    }
+}

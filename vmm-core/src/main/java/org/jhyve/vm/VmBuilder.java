@@ -1,0 +1,100 @@
+package org.jhyve.vm;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.jhyve.boot.BootLoader;
+import org.jhyve.hv.Hypervisor;
+import org.jhyve.pci.PciAddress;
+
+/**
+ * Describes a VM, then builds it on a hypervisor. Validation happens here (or in {@link #build()}) with
+ * one-line messages, so the CLI and programs that embed jhyve report the same errors.
+ *
+ * <pre>{@code
+ * try (VirtualMachine vm = VmBuilder.on(hypervisor).memory(256L << 20).vcpus(1)
+ *         .boot(loader).pci(new PciAddress(0, 0, 0), "hostbridge", factory, "").build()) {
+ *     vm.start();
+ *     VmOutcome outcome = vm.await();
+ * }
+ * }</pre>
+ */
+public final class VmBuilder {
+    /** The smallest guest jhyve will build: a loader needs room for its tables and a stack. */
+    public static final long MIN_MEMORY = 1L << 20;
+    /** Far more than KVM allows per VM on any host this runs on; also keeps sizes clear of overflow. */
+    public static final long MAX_MEMORY = 1L << 46;
+    public static final int MAX_VCPUS = 255;
+
+    /** A PCI device to create at build time. */
+    public record PciSlot(PciAddress address, String emulation, PciDeviceFactory factory, String options) {}
+
+    private final Hypervisor hypervisor;
+    private long memoryBytes = 256L << 20;
+    private int vcpus = 1;
+    private BootLoader boot;
+    private final Map<PciAddress, PciSlot> pciSlots = new LinkedHashMap<>();
+    private final List<PlatformDevice> platformDevices = new ArrayList<>();
+
+    private VmBuilder(Hypervisor hypervisor) {
+        this.hypervisor = Objects.requireNonNull(hypervisor, "hypervisor");
+    }
+
+    public static VmBuilder on(Hypervisor hypervisor) {
+        return new VmBuilder(hypervisor);
+    }
+
+    /** Guest RAM in bytes: at least 1 MiB, a multiple of 4 KiB. */
+    public VmBuilder memory(long bytes) {
+        if (bytes < MIN_MEMORY) throw new IllegalArgumentException("guest memory must be at least 1 MiB");
+        if (bytes > MAX_MEMORY) throw new IllegalArgumentException("guest memory of " + bytes + " bytes is too large");
+        if ((bytes & 0xfff) != 0) throw new IllegalArgumentException("guest memory must be a multiple of 4 KiB");
+        this.memoryBytes = bytes;
+        return this;
+    }
+
+    public VmBuilder vcpus(int count) {
+        if (count < 1 || count > MAX_VCPUS) throw new IllegalArgumentException("vCPU count must be 1-" + MAX_VCPUS + ": " + count);
+        this.vcpus = count;
+        return this;
+    }
+
+    public VmBuilder boot(BootLoader loader) {
+        this.boot = Objects.requireNonNull(loader, "boot loader");
+        return this;
+    }
+
+    /** Plugs a PCI device in at {@code address}; a second device at the same address is refused. */
+    public VmBuilder pci(PciAddress address, String emulation, PciDeviceFactory factory, String options) {
+        if (pciSlots.containsKey(address)) {
+            throw new IllegalArgumentException("PCI slot " + address + " is used twice (" + pciSlots.get(address).emulation()
+                    + " and " + emulation + ")");
+        }
+        pciSlots.put(address, new PciSlot(address, emulation, factory, options == null ? "" : options));
+        return this;
+    }
+
+    /** Adds a non-PCI device, installed in the order added. */
+    public VmBuilder platform(PlatformDevice device) {
+        platformDevices.add(Objects.requireNonNull(device));
+        return this;
+    }
+
+    public long memory() { return memoryBytes; }
+
+    public int vcpus() { return vcpus; }
+
+    public List<PciSlot> pciSlots() { return List.copyOf(pciSlots.values()); }
+
+    /**
+     * Creates the VM: guest RAM, buses, devices, the image in memory and the vCPUs. On failure everything
+     * created so far is released and the exception propagates (DeviceConfigException, BootException,
+     * HypervisorException).
+     */
+    public VirtualMachine build() {
+        if (boot == null) throw new IllegalStateException("no boot loader: say what the guest boots");
+        return VirtualMachine.create(hypervisor, memoryBytes, vcpus, boot, List.copyOf(pciSlots.values()), List.copyOf(platformDevices));
+    }
+}

@@ -1,0 +1,82 @@
+package org.jhyve.testing;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.jhyve.bus.Bus;
+import org.jhyve.irq.IrqLine;
+import org.jhyve.memory.GuestMemory;
+import org.jhyve.memory.SegmentGuestMemory;
+import org.jhyve.pci.PciBus;
+import org.jhyve.vm.ExitStatus;
+import org.jhyve.vm.MachineContext;
+import org.jhyve.vm.VmOutcome;
+
+/**
+ * A machine for device unit tests: real buses and PCI on heap guest memory, with interrupt levels and
+ * exit requests recorded so tests can assert on them. Shared with other modules through the test-jar.
+ */
+public final class TestMachine implements MachineContext, AutoCloseable {
+    private final GuestMemory memory;
+    private final Bus ioPorts = new Bus("port-io");
+    private final Bus mmio = new Bus("mmio");
+    private final PciBus pci = new PciBus(ioPorts, mmio);
+    private final Map<Integer, Boolean> irqLevels = new ConcurrentHashMap<>();
+    private final List<String> irqEvents = new CopyOnWriteArrayList<>();
+    private final List<VmOutcome> exitRequests = new CopyOnWriteArrayList<>();
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    public TestMachine(long memoryBytes) {
+        this.memory = SegmentGuestMemory.onHeap(memoryBytes);
+    }
+
+    public TestMachine() {
+        this(16L << 20);
+    }
+
+    @Override public GuestMemory memory() { return memory; }
+
+    @Override public Bus ioPorts() { return ioPorts; }
+
+    @Override public Bus mmio() { return mmio; }
+
+    @Override public PciBus pci() { return pci; }
+
+    @Override public int vcpuCount() { return 1; }
+
+    @Override
+    public IrqLine irq(int gsi) {
+        return level -> {
+            irqLevels.put(gsi, level);
+            irqEvents.add(gsi + (level ? "+" : "-"));
+        };
+    }
+
+    /** The level last driven on {@code gsi} (false if never driven). */
+    public boolean irqLevel(int gsi) {
+        return irqLevels.getOrDefault(gsi, false);
+    }
+
+    /** Every level change in order, as "4+" / "4-". */
+    public List<String> irqEvents() { return List.copyOf(irqEvents); }
+
+    @Override
+    public void requestExit(ExitStatus status, String reason) {
+        exitRequests.add(new VmOutcome(status, reason));
+    }
+
+    public List<VmOutcome> exitRequests() { return List.copyOf(exitRequests); }
+
+    @Override
+    public synchronized void closeOnExit(AutoCloseable resource) {
+        closeables.add(resource);
+    }
+
+    @Override
+    public synchronized void close() throws Exception {
+        for (int i = closeables.size() - 1; i >= 0; i--) closeables.get(i).close();
+        closeables.clear();
+    }
+}
