@@ -1,0 +1,75 @@
+package org.jhyve.devices;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.jhyve.devices.pci.Hostbridge;
+import org.jhyve.devices.pci.LpcBridge;
+import org.jhyve.devices.platform.AcpiPowerManagement;
+import org.jhyve.devices.platform.KeyboardControllerReset;
+import org.jhyve.vm.DeviceConfigException;
+import org.jhyve.vm.PciDeviceFactory;
+import org.jhyve.vm.PlatformDevice;
+
+/**
+ * The explicit registry of device emulations by their {@code -s} name, as bhyve's PCI_EMUL_SET: no
+ * classpath scanning. Names that jhyve knows but does not implement yet are listed too, so that using
+ * one fails with "not supported yet" rather than "unknown".
+ */
+public final class DeviceCatalog {
+    /** One emulation: its {@code -s} name, a line for {@code -s help}, and whether it works today. */
+    public record Emulation(String name, String description, boolean supported, PciDeviceFactory factory) {}
+
+    private final List<Emulation> emulations;
+
+    private DeviceCatalog(List<Emulation> emulations) {
+        this.emulations = emulations;
+    }
+
+    /**
+     * The standard set. {@code lpcPorts} maps "com1"/"com2" to a serial backend spec (the {@code -l} flag);
+     * they are served by the {@code lpc} device.
+     */
+    public static DeviceCatalog standard(Map<String, String> lpcPorts) {
+        Map<String, String> ports = Map.copyOf(lpcPorts);
+        return new DeviceCatalog(List.of(
+                new Emulation("hostbridge", "PCI host bridge (bhyve's IDs 1275:1275)", true, (m, a, o) -> noOptions("hostbridge", o, Hostbridge::new)),
+                new Emulation("amd_hostbridge", "PCI host bridge with AMD IDs (1022:7432)", true, (m, a, o) -> noOptions("amd_hostbridge", o, Hostbridge::amd)),
+                new Emulation("lpc", "LPC (ISA) bridge with the COM1/COM2 16550 UARTs given by -l", true, (m, a, o) -> noOptions("lpc", o, () -> LpcBridge.create(m, ports))),
+                notYet("virtio-blk", "virtio block device over a raw image"),
+                notYet("virtio-net", "virtio network device (tap or socket backend)"),
+                notYet("virtio-rnd", "virtio entropy device"),
+                notYet("ahci-hd", "AHCI controller with a SATA disk"),
+                notYet("ahci-cd", "AHCI controller with an ATAPI CD-ROM")));
+    }
+
+    /** Checks there are no options before creating anything, so a refused device opens nothing. */
+    private static <T> T noOptions(String name, String options, java.util.function.Supplier<T> device) {
+        if (!options.isEmpty()) throw new DeviceConfigException(name + " takes no options: " + options);
+        return device.get();
+    }
+
+    private static Emulation notYet(String name, String description) {
+        return new Emulation(name, description + " (not supported yet)", false, (m, a, o) -> {
+            throw new DeviceConfigException(name + " is not supported yet");
+        });
+    }
+
+    /** The factory for a working emulation; empty for unknown names and for those not supported yet. */
+    public Optional<PciDeviceFactory> find(String emulation) {
+        return emulations.stream().filter(e -> e.name().equals(emulation) && e.supported()).map(Emulation::factory).findFirst();
+    }
+
+    public Optional<Emulation> lookup(String emulation) {
+        return emulations.stream().filter(e -> e.name().equals(emulation)).findFirst();
+    }
+
+    public List<Emulation> emulations() {
+        return emulations;
+    }
+
+    /** The non-PCI devices every jhyve machine has: ACPI power management and the i8042 reset. */
+    public List<PlatformDevice> platformDevices() {
+        return List.of(new AcpiPowerManagement(), new KeyboardControllerReset());
+    }
+}

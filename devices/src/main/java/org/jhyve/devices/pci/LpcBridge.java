@@ -1,0 +1,84 @@
+package org.jhyve.devices.pci;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.jhyve.devices.uart.PtyBackend;
+import org.jhyve.devices.uart.SerialBackend;
+import org.jhyve.devices.uart.SerialBackendSpec;
+import org.jhyve.devices.uart.SerialBackends;
+import org.jhyve.devices.uart.SerialPort;
+import org.jhyve.devices.uart.Uart16550;
+import org.jhyve.pci.PciFunction;
+import org.jhyve.vm.DeviceConfigException;
+import org.jhyve.vm.MachineContext;
+
+/**
+ * The PCI-to-LPC (ISA) bridge, and the legacy devices behind it: COM1 (ports 0x3F8–0x3FF, IRQ 4) and
+ * COM2 (0x2F8–0x2FF, IRQ 3), each present only when {@code -l} configures it, as in bhyve. IDs are
+ * those of Intel's PIIX3 ISA bridge, which bhyve uses too.
+ */
+public final class LpcBridge extends PciFunction implements AutoCloseable {
+    public static final int VENDOR_INTEL = 0x8086;
+    public static final int DEVICE_PIIX3_ISA = 0x7000;
+    /** Base class 0x06 (bridge), subclass 0x01 (ISA). */
+    public static final int CLASS_ISA_BRIDGE = 0x060100;
+
+    /** A legacy COM port's fixed resources. */
+    public record ComPort(String name, int base, int irq) {}
+
+    public static final List<ComPort> COM_PORTS = List.of(new ComPort("com1", 0x3f8, 4), new ComPort("com2", 0x2f8, 3));
+
+    private final List<SerialPort> ports = new ArrayList<>();
+
+    private LpcBridge() {
+        super("lpc", VENDOR_INTEL, DEVICE_PIIX3_ISA, CLASS_ISA_BRIDGE, 0);
+    }
+
+    /**
+     * The bridge with the serial ports {@code config} names ("com1"/"com2" → backend spec), registered on
+     * the machine's port bus.
+     */
+    public static LpcBridge create(MachineContext machine, Map<String, String> config) {
+        for (String name : config.keySet()) {
+            if (COM_PORTS.stream().noneMatch(p -> p.name().equals(name))) {
+                throw new DeviceConfigException("lpc: unknown device " + name + " (com1 or com2)");
+            }
+        }
+        LpcBridge lpc = new LpcBridge();
+        try {
+            for (ComPort com : COM_PORTS) {
+                String spec = config.get(com.name());
+                if (spec == null) continue;
+                SerialBackendSpec parsed;
+                try {
+                    parsed = SerialBackends.parse(spec);
+                } catch (IllegalArgumentException e) {
+                    throw new DeviceConfigException(com.name() + ": " + e.getMessage());
+                }
+                SerialBackend backend = SerialBackends.open(parsed);
+                SerialPort port = new SerialPort(com.name(), machine.irq(com.irq()), backend);
+                lpc.ports.add(port);
+                machine.ioPorts().register(com.base(), Uart16550.REGISTER_COUNT, com.name(), port.uart());
+                if (backend instanceof PtyBackend pty) {
+                    // The user needs this path to attach to the port, whatever the log level.
+                    System.err.println("jhyve: " + com.name() + " is connected to " + pty.path());
+                }
+            }
+            return lpc;
+        } catch (RuntimeException e) {
+            lpc.close();
+            throw e;
+        }
+    }
+
+    /** The serial ports behind the bridge, COM1 first. */
+    public List<SerialPort> ports() {
+        return List.copyOf(ports);
+    }
+
+    @Override
+    public void close() {
+        for (SerialPort p : ports) p.close();
+    }
+}

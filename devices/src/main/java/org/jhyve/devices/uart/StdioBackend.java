@@ -1,0 +1,92 @@
+package org.jhyve.devices.uart;
+
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The port on jhyve's own standard input and output. When stdin is a terminal it is put in raw mode
+ * while the port is open (no echo, no line editing, Ctrl-C goes to the guest as 0x03), and restored on
+ * close and, should the JVM exit without closing, by a shutdown hook.
+ */
+public final class StdioBackend implements SerialBackend {
+    private static final Logger log = LoggerFactory.getLogger(StdioBackend.class);
+    private static final int STDIN = 0;
+
+    private final FileOutputStream out = new FileOutputStream(FileDescriptor.out);
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment savedTermios;
+    private final Thread restoreHook;
+    private FdReader reader;
+    private boolean closed;
+
+    public StdioBackend() {
+        MemorySegment saved = null;
+        Thread hook = null;
+        if (Posix.isatty(STDIN)) {
+            try {
+                saved = Posix.getTermios(STDIN, arena);
+                Posix.setTermios(STDIN, Posix.rawCopy(saved, arena));
+                MemorySegment toRestore = saved;
+                hook = new Thread(() -> restore(toRestore), "jhyve-restore-terminal");
+                Runtime.getRuntime().addShutdownHook(hook);
+            } catch (IOException e) {
+                log.warn("cannot put the terminal in raw mode: {}", e.getMessage());
+            }
+        }
+        this.savedTermios = saved;
+        this.restoreHook = hook;
+    }
+
+    /** True when stdin was a terminal and is now in raw mode. */
+    public boolean isRaw() {
+        return savedTermios != null;
+    }
+
+    @Override
+    public void transmit(byte b) {
+        try {
+            out.write(b);
+        } catch (IOException e) {
+            log.debug("stdout: {}", e.getMessage());
+        }
+    }
+
+    @Override
+    public synchronized void connect(SerialInput input) {
+        reader = new FdReader("stdio", STDIN, input);
+        reader.start();
+    }
+
+    @Override
+    public String describe() {
+        return "stdio";
+    }
+
+    private static void restore(MemorySegment termios) {
+        try {
+            Posix.setTermios(STDIN, termios);
+        } catch (IOException e) {
+            // Nothing more to do on the way out; the user can run `stty sane`.
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        if (reader != null) reader.stop();
+        if (savedTermios != null) {
+            restore(savedTermios);
+            try {
+                Runtime.getRuntime().removeShutdownHook(restoreHook);
+            } catch (IllegalStateException e) {
+                // Already shutting down: the hook runs anyway, and restoring twice is harmless.
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package org.jhyve.firmware;
+
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
+import org.jhyve.boot.BootLoader;
+import org.jhyve.boot.BootState;
+import org.jhyve.memory.GuestMemory;
+
+/**
+ * xhyve's {@code -f kexec,KERNEL,INITRD,CMDLINE}: boots {@code kernel} directly, without firmware.
+ * The format comes from the file's bytes ({@link ImageFormat#detect}); boot sectors start in real mode at
+ * 0000:7c00 and ELF64 programs in long mode at their entry point. Linux bzImages and PVH kernels are
+ * recognised but not bootable yet. An empty or blank {@code cmdline} means none.
+ */
+public record KexecLoader(Path kernel, Optional<Path> initrd, String cmdline) implements BootLoader {
+    public KexecLoader {
+        Objects.requireNonNull(kernel, "kernel");
+        Objects.requireNonNull(initrd, "initrd");
+        Objects.requireNonNull(cmdline, "cmdline");
+    }
+
+    /** A kernel or program with no initrd and no command line. */
+    public static KexecLoader of(Path kernel) {
+        return new KexecLoader(kernel, Optional.empty(), "");
+    }
+
+    @Override
+    public BootState load(GuestMemory memory, int vcpuCount) {
+        byte[] image = ImageFiles.read(kernel, memory.totalSize());
+        return switch (ImageFormat.detect(kernel, image)) {
+            case ImageFormat.BootSector ignored -> {
+                refuseKernelArguments("a boot-sector program");
+                yield BootSectorLoader.load(kernel, image, memory);
+            }
+            case ImageFormat.Elf64Program program -> {
+                refuseKernelArguments("an ELF64 program");
+                yield Elf64ProgramLoader.load(kernel, program.elf(), image, memory);
+            }
+            case ImageFormat.LinuxBzImage bzImage ->
+                    throw BootErrors.about(kernel, bzImage.describe() + ": bzImage boot is not supported yet");
+            case ImageFormat.ElfPvhKernel pvh ->
+                    throw BootErrors.about(kernel, pvh.describe() + ": PVH boot is not supported yet");
+        };
+    }
+
+    /** Programs have nowhere to receive an initrd or a command line: say so rather than drop them silently. */
+    private void refuseKernelArguments(String what) {
+        if (initrd.isPresent()) throw BootErrors.about(kernel, what + " takes no initrd (" + initrd.get() + " was given)");
+        if (!cmdline.isBlank()) throw BootErrors.about(kernel, what + " takes no kernel command line (\"" + cmdline + "\" was given)");
+    }
+}

@@ -1,0 +1,176 @@
+package org.jhyve.firmware;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.jhyve.boot.BootException;
+import org.jhyve.boot.BootState;
+import org.jhyve.memory.GuestMemory;
+import org.jhyve.memory.SegmentGuestMemory;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class KexecLoaderTest {
+    private static final long MIB = 1L << 20;
+
+    @TempDir Path dir;
+    private GuestMemory memory;
+
+    @BeforeEach
+    void memory() {
+        memory = SegmentGuestMemory.onHeap(16 * MIB);
+    }
+
+    private Path file(String name, byte[] content) throws IOException {
+        return Files.write(dir.resolve(name), content);
+    }
+
+    private BootState load(Path kernel) {
+        return KexecLoader.of(kernel).load(memory, 1);
+    }
+
+    @Test
+    void aBootSectorIsCopiedWholeTo0x7c00AndStartedInRealModeFromDriveDl0x80() throws IOException {
+        byte[] image = ImageFormatTest.bootSector(1536);
+        BootState state = load(file("hello-real.bin", image));
+        assertThat(memory.readBytes(0x7c00, image.length)).isEqualTo(image);
+        assertThat(state.registers().rip()).isEqualTo(0x7c00);
+        assertThat(state.registers().rdx()).isEqualTo(0x80);
+        assertThat(state.registers().rsp()).isEqualTo(0x7000);
+        assertThat(state.registers().rflags()).isEqualTo(2);
+        assertThat(state.specialRegisters()).isEqualTo(RealModeSetup.specialRegisters(0));
+        assertThat(state.msrs()).isEmpty();
+        assertThat(state.description()).isEqualTo("boot sector hello-real.bin (1536 bytes) at 0000:7c00, real mode");
+    }
+
+    @Test
+    void anElfProgramsSegmentsGoToTheirPhysicalAddressesWithBssZeroed() throws IOException {
+        byte[] text = TestElf.bytes(0x123, 1);
+        byte[] data = TestElf.bytes(0x40, 9);
+        byte[] image = TestElf.executable(0x100010)
+                .load(0x100000, text, text.length)
+                .load(0x300000, data, 0x2000) // 0x40 bytes of data, then 0x1fc0 of bss
+                .build();
+        memory.fill(0x2ff000, 0x4000, (byte) 0xcc); // what a previous boot might have left there
+        BootState state = load(file("prog.elf", image));
+
+        assertThat(memory.readBytes(0x100000, text.length)).isEqualTo(text);
+        assertThat(memory.readBytes(0x300000, data.length)).isEqualTo(data);
+        assertThat(memory.readBytes(0x300040, 0x2000 - 0x40)).as("bss").containsOnly((byte) 0);
+        assertThat(memory.readByte(0x302000)).as("past the segment").isEqualTo((byte) 0xcc);
+        assertThat(memory.readByte(0x2fffff)).as("before the segment").isEqualTo((byte) 0xcc);
+
+        assertThat(state.registers().rip()).isEqualTo(0x100010);
+        assertThat(state.registers().rsp()).isEqualTo(0x8ff0);
+        assertThat(state.registers().rflags()).isEqualTo(2);
+        assertThat(state.specialRegisters()).isEqualTo(LongModeSetup.specialRegisters());
+        assertThat(memory.readLong(0x9000)).as("page tables written").isEqualTo(0xa003);
+        assertThat(state.description()).isEqualTo("ELF64 program prog.elf, entry 0x100010, long mode");
+    }
+
+    @Test
+    void segmentsOutsideGuestRamAreRefusedNamingTheSegmentAndTheRam() throws IOException {
+        Path pastEnd = file("past-end", TestElf.executable(0xfff000).load(0xfff000, new byte[16], 0x2000).build());
+        assertThatThrownBy(() -> load(pastEnd)).isInstanceOf(BootException.class)
+                .hasMessage(pastEnd + ": ELF segment 0 [0xfff000, 0x1001000) is outside guest RAM [0x0, 0x1000000)");
+
+        Path wraps = file("wraps", TestElf.executable(0x100000).load(0x100000, new byte[16], 16)
+                .load(0xffff_ffff_ffff_f000L, new byte[16], 0x2000).build());
+        assertThatThrownBy(() -> load(wraps))
+                .hasMessage(wraps + ": ELF segment 1 at 0xfffffffffffff000 with 0x2000 bytes wraps around the address space");
+
+        Path hugeMemsz = file("huge", TestElf.executable(0x100000).load(0x100000, new byte[16], 0x7fff_ffff_ffff_ffffL).build());
+        assertThatThrownBy(() -> load(hugeMemsz)).hasMessageContaining("wraps around the address space");
+    }
+
+    @Test
+    void aSegmentAbove4GiBIsRefusedEvenWhenGuestRamIsThere() throws IOException {
+        GuestMemory big = new SegmentGuestMemory(java.util.List.of(
+                new org.jhyve.memory.MemoryRegion(0, java.lang.foreign.Arena.ofAuto().allocate(4 * MIB)),
+                new org.jhyve.memory.MemoryRegion(4L << 30, java.lang.foreign.Arena.ofAuto().allocate(4 * MIB))));
+        Path high = file("high", TestElf.executable(4L << 30).load(4L << 30, new byte[16], 16).build());
+        assertThatThrownBy(() -> KexecLoader.of(high).load(big, 1))
+                .hasMessage(high + ": ELF segment 0 [0x100000000, 0x100000010) ends above 4 GiB, beyond the identity map a program starts with");
+    }
+
+    @Test
+    void aSegmentOverJhyvesBootTablesIsRefused() throws IOException {
+        Path path = file("low", TestElf.executable(0xa000).load(0xa000, new byte[16], 16).build());
+        assertThatThrownBy(() -> load(path))
+                .hasMessage(path + ": ELF segment 0 [0xa000, 0xa010) overlaps jhyve's boot tables at [0x500, 0xf000)");
+        Path below = file("below", TestElf.executable(0x400).load(0x400, new byte[0x100], 0x101).build());
+        assertThatThrownBy(() -> load(below)).hasMessageContaining("overlaps jhyve's boot tables");
+        Path justAbove = file("above", TestElf.executable(0xf000).load(0xf000, new byte[16], 16).build());
+        assertThat(load(justAbove).registers().rip()).isEqualTo(0xf000);
+    }
+
+    @Test
+    void virtualAndPhysicalAddressesMustAgree() throws IOException {
+        Path path = file("kernel-like", TestElf.executable(0xffffffff81000000L)
+                .load(0xffffffff81000000L, 0x1000000, new byte[16], 16).build());
+        assertThatThrownBy(() -> load(path)).hasMessage(path + ": ELF segment 0 [0x1000000, 0x1000010) is linked at virtual "
+                + "address 0xffffffff81000000: jhyve maps memory 1:1, so a program's virtual and physical addresses must be equal");
+    }
+
+    @Test
+    void theEntryPointMustBeInsideALoadedSegment() throws IOException {
+        Path outside = file("entry", TestElf.executable(0x200000).load(0x100000, new byte[16], 0x100).build());
+        assertThatThrownBy(() -> load(outside)).hasMessage(outside + ": entry point 0x200000 is not inside any loadable segment");
+        Path noLoad = file("noload", TestElf.executable(0x100000).build());
+        assertThatThrownBy(() -> load(noLoad)).hasMessage(noLoad + ": ELF file has no loadable segment");
+    }
+
+    @Test
+    void aRefusedImageLeavesGuestMemoryUntouched() throws IOException {
+        Path path = file("half-bad", TestElf.executable(0x100000).load(0x100000, TestElf.bytes(16, 1), 16)
+                .load(0x8000000, new byte[16], 16).build());
+        assertThatThrownBy(() -> load(path)).hasMessageContaining("ELF segment 1");
+        assertThat(memory.readBytes(0x100000, 16)).containsOnly((byte) 0);
+        assertThat(memory.readLong(0x9000)).isZero();
+    }
+
+    @Test
+    void programsTakeNoInitrdAndNoCommandLine() throws IOException {
+        Path sector = file("boot.bin", ImageFormatTest.bootSector(512));
+        Path initrd = file("initrd", new byte[16]);
+        assertThatThrownBy(() -> new KexecLoader(sector, Optional.of(initrd), "").load(memory, 1))
+                .hasMessage(sector + ": a boot-sector program takes no initrd (" + initrd + " was given)");
+        assertThatThrownBy(() -> new KexecLoader(sector, Optional.empty(), "console=ttyS0").load(memory, 1))
+                .hasMessage(sector + ": a boot-sector program takes no kernel command line (\"console=ttyS0\" was given)");
+
+        Path elf = file("prog.elf", TestElf.executable(0x100000).load(0x100000, new byte[16], 16).build());
+        assertThatThrownBy(() -> new KexecLoader(elf, Optional.of(initrd), "").load(memory, 1))
+                .hasMessage(elf + ": an ELF64 program takes no initrd (" + initrd + " was given)");
+        assertThatThrownBy(() -> new KexecLoader(elf, Optional.empty(), "quiet").load(memory, 1))
+                .hasMessageContaining("an ELF64 program takes no kernel command line");
+
+        assertThat(new KexecLoader(elf, Optional.empty(), "  ").load(memory, 1).registers().rip()).isEqualTo(0x100000);
+    }
+
+    @Test
+    void kernelsAreRecognisedButNotBootableYet() throws IOException {
+        Path bzImage = file("vmlinuz", ImageFormatTest.bzImage(0x020f));
+        assertThatThrownBy(() -> load(bzImage)).isInstanceOf(BootException.class)
+                .hasMessage(bzImage + ": Linux bzImage (boot protocol 2.15): bzImage boot is not supported yet");
+        Path pvh = file("vmlinux", TestElf.executable(0).notes(4, TestElf.pvhNote(0x1000000, 4)).build());
+        assertThatThrownBy(() -> load(pvh))
+                .hasMessage(pvh + ": ELF kernel with PVH entry 0x1000000: PVH boot is not supported yet");
+    }
+
+    @Test
+    void missingDirectoryAndOversizedFilesAreNamed() throws IOException {
+        Path missing = dir.resolve("no-such-kernel");
+        assertThatThrownBy(() -> load(missing)).isInstanceOf(BootException.class).hasMessage(missing + ": no such file");
+        assertThatThrownBy(() -> load(dir)).hasMessage(dir + ": is a directory, not a kernel or program");
+
+        GuestMemory small = SegmentGuestMemory.onHeap(MIB);
+        Path big = file("big", new byte[(int) MIB + 1]);
+        assertThatThrownBy(() -> KexecLoader.of(big).load(small, 1))
+                .hasMessage(big + ": 1048577 bytes is too big to load into 1048576 bytes of guest RAM");
+    }
+}
