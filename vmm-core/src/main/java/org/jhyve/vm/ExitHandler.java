@@ -16,12 +16,26 @@ public final class ExitHandler {
     private static final Logger log = LoggerFactory.getLogger(ExitHandler.class);
     private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
 
+    /** What to do when the guest touches an address no device claims (bhyve's {@code -e}). */
+    @FunctionalInterface
+    public interface UnhandledAccess {
+        void report(String description);
+    }
+
     private final Bus ioPorts;
     private final Bus mmio;
+    private final UnhandledAccess unhandled;
 
+    /** Unclaimed accesses read all-ones and drop writes, as on a real bus. */
     public ExitHandler(Bus ioPorts, Bus mmio) {
+        this(ioPorts, mmio, null);
+    }
+
+    /** Unclaimed accesses are also reported to {@code unhandled} (null: not reported). */
+    public ExitHandler(Bus ioPorts, Bus mmio, UnhandledAccess unhandled) {
         this.ioPorts = ioPorts;
         this.mmio = mmio;
+        this.unhandled = unhandled;
     }
 
     public void portIo(VmExit.PortIo io) {
@@ -50,7 +64,10 @@ public final class ExitHandler {
         }
     }
 
-    private static long guarded(Bus bus, long address, int size, boolean write, long value) {
+    private long guarded(Bus bus, long address, int size, boolean write, long value) {
+        if (unhandled != null && bus.lookup(address) == null) {
+            unhandled.report(String.format("unhandled %s %s of %d bytes at 0x%x", bus.name(), write ? "write" : "read", size, address));
+        }
         try {
             if (write) {
                 bus.write(address, size, value);

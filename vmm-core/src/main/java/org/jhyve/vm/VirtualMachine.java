@@ -41,6 +41,7 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
     private final List<Thread> threads = new ArrayList<>();
     private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
     private final int vcpuCount;
+    private boolean exitOnUnhandledIo;
     private BootState bootState;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -56,9 +57,11 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
     }
 
     static VirtualMachine create(Hypervisor hypervisor, long memoryBytes, int vcpuCount, BootLoader boot,
-                                 List<VmBuilder.PciSlot> pciSlots, List<PlatformDevice> platformDevices) {
+                                 List<VmBuilder.PciSlot> pciSlots, List<PlatformDevice> platformDevices,
+                                 boolean exitOnUnhandledIo) {
         HypervisorVm hvVm = hypervisor.createVm(new VmSpec(memoryBytes, vcpuCount));
         VirtualMachine vm = new VirtualMachine(hvVm, vcpuCount);
+        vm.exitOnUnhandledIo = exitOnUnhandledIo;
         try {
             vm.ioPorts.register(PciConfigPorts.BASE, PciConfigPorts.LENGTH, "pci-config",
                     new PciConfigPorts(vm.pci, () -> vm.requestExit(ExitStatus.RESET, "reset through port 0xcf9")));
@@ -133,7 +136,8 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
         try {
             if (state != State.CREATED) throw new IllegalStateException("VM already started");
             state = State.RUNNING;
-            ExitHandler handler = new ExitHandler(ioPorts, mmio);
+            ExitHandler handler = new ExitHandler(ioPorts, mmio,
+                    exitOnUnhandledIo ? what -> requestExit(ExitStatus.ERROR, what + " (-e: exit on unhandled I/O)") : null);
             for (Vcpu v : vcpus) {
                 BootState initial = v.index() == 0 ? bootState : null;
                 Thread t = Thread.ofPlatform().name("jhyve-vcpu-" + v.index())

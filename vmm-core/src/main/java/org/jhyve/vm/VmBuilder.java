@@ -37,6 +37,7 @@ public final class VmBuilder {
     private BootLoader boot;
     private final Map<PciAddress, PciSlot> pciSlots = new LinkedHashMap<>();
     private final List<PlatformDevice> platformDevices = new ArrayList<>();
+    private boolean exitOnUnhandledIo;
 
     private VmBuilder(Hypervisor hypervisor) {
         this.hypervisor = Objects.requireNonNull(hypervisor, "hypervisor");
@@ -82,6 +83,12 @@ public final class VmBuilder {
         return this;
     }
 
+    /** bhyve's {@code -e}: an access to a port or address no device claims ends the VM with an error. */
+    public VmBuilder exitOnUnhandledIo(boolean enabled) {
+        this.exitOnUnhandledIo = enabled;
+        return this;
+    }
+
     public long memory() { return memoryBytes; }
 
     public int vcpus() { return vcpus; }
@@ -95,6 +102,7 @@ public final class VmBuilder {
      */
     public VirtualMachine build() {
         if (boot == null) throw new IllegalStateException("no boot loader: say what the guest boots");
-        return VirtualMachine.create(hypervisor, memoryBytes, vcpus, boot, List.copyOf(pciSlots.values()), List.copyOf(platformDevices));
+        return VirtualMachine.create(hypervisor, memoryBytes, vcpus, boot, List.copyOf(pciSlots.values()),
+                List.copyOf(platformDevices), exitOnUnhandledIo);
     }
 }
