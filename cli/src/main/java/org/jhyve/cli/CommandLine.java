@@ -10,8 +10,8 @@ import picocli.CommandLine.Option;
  * {@link MachineSpec#from} validates them into records.
  */
 @Command(name = "jhyve", mixinStandardHelpOptions = false, separator = " ",
-        customSynopsis = "Usage: jhyve [-behuwxMACHPWY] [-c vcpus] [-F pidfile] [-g gdbport] [-l lpc] [-m mem] "
-                + "[-p vcpu:hostcpu] [-s pci] [-U uuid] -f <fw>")
+        synopsisHeading = "Usage: ", customSynopsis = "jhyve [-behuwxMACHPWY] [-c vcpus] [-F pidfile] [-g gdbport] [-l lpc] [-m mem] "
+                + "[-p vcpu:hostcpu] [-s pci] [-U uuid] -f <fw>%n", usageHelpWidth = 160)
 final class CommandLine {
     @Option(names = "-A", description = "create ACPI tables") boolean acpi;
     @Option(names = "-b", description = "enable bvmcons console") boolean bvmConsole;

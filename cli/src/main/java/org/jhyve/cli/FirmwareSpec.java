@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /** xhyve's {@code -f kexec,KERNEL,INITRD,CMDLINE}; INITRD and CMDLINE may be empty, CMDLINE may hold commas. */
-record FirmwareSpec(Path kernel, Optional<Path> initrd, String cmdline) {
+record FirmwareSpec(String flag, Path kernel, Optional<Path> initrd, String cmdline) {
 
     static FirmwareSpec parse(String text) throws UsageException {
         String flag = "-f " + text;
@@ -16,7 +16,7 @@ record FirmwareSpec(Path kernel, Optional<Path> initrd, String cmdline) {
         Path kernel = readable(flag, "kernel", parts[1]);
         Optional<Path> initrd = parts.length >= 3 && !parts[2].isEmpty() ? Optional.of(readable(flag, "initrd", parts[2])) : Optional.empty();
         String cmdline = parts.length == 4 ? parts[3] : "";
-        return new FirmwareSpec(kernel, initrd, cmdline);
+        return new FirmwareSpec(flag, kernel, initrd, cmdline);
     }
 
     private static Path readable(String flag, String what, String name) throws UsageException {

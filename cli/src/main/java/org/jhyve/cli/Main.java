@@ -14,7 +14,6 @@ import org.jhyve.vm.ExitStatus;
 import org.jhyve.vm.VirtualMachine;
 import org.jhyve.vm.VmOutcome;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.ParseResult;
 
 /**
  * The {@code jhyve} command. Exit status as bhyve's: 0 the guest reset, 1 it powered off, 2 it halted,
@@ -35,13 +34,13 @@ public final class Main {
         CommandLine flags = new CommandLine();
         picocli.CommandLine parser = new picocli.CommandLine(flags);
         try {
-            ParseResult parsed = parser.parseArgs(args);
-            if (!parsed.unmatched().isEmpty()) throw new UsageException(parsed.unmatched().getFirst(), "unexpected argument");
+            parser.parseArgs(args);
+        } catch (picocli.CommandLine.UnmatchedArgumentException e) {
+            String first = e.getUnmatched().getFirst();
+            err.println("jhyve: " + first + (first.startsWith("-") ? ": unknown flag (see -h)" : ": unexpected argument"));
+            return ERROR;
         } catch (ParameterException e) {
             err.println("jhyve: " + oneLine(e.getMessage()));
-            return ERROR;
-        } catch (UsageException e) {
-            err.println("jhyve: " + e.getMessage());
             return ERROR;
         }
         if (flags.help) {
@@ -101,7 +100,10 @@ public final class Main {
         } catch (UsageException e) {
             err.println("jhyve: " + e.getMessage());
             return ERROR;
-        } catch (DeviceConfigException | BootException | HypervisorException | IllegalArgumentException e) {
+        } catch (BootException e) {
+            err.println("jhyve: " + spec.firmware().flag() + ": " + oneLine(e.getMessage()));
+            return ERROR;
+        } catch (DeviceConfigException | HypervisorException | IllegalArgumentException e) {
             err.println("jhyve: " + oneLine(e.getMessage()));
             return ERROR;
         } catch (InterruptedException e) {

@@ -9,26 +9,24 @@ import java.util.Locale;
 final class MemorySize {
     private MemorySize() {}
 
+    private static final java.util.regex.Pattern SIZE = java.util.regex.Pattern.compile("(\\d+)([A-Z]?)B?");
+
     static long parse(String text) throws UsageException {
         String flag = "-m " + text;
-        String s = text.trim().toUpperCase(Locale.ROOT);
-        if (s.endsWith("B") && s.length() > 1 && Character.isLetter(s.charAt(s.length() - 2))) s = s.substring(0, s.length() - 1);
-        int shift = 20;
-        if (!s.isEmpty() && Character.isLetter(s.charAt(s.length() - 1))) {
-            shift = switch (s.charAt(s.length() - 1)) {
-                case 'K' -> 10;
-                case 'M' -> 20;
-                case 'G' -> 30;
-                case 'T' -> 40;
-                default -> throw new UsageException(flag, "unknown size suffix (use K, M, G or T)");
-            };
-            s = s.substring(0, s.length() - 1);
-        }
+        var m = SIZE.matcher(text.trim().toUpperCase(Locale.ROOT));
+        if (!m.matches()) throw new UsageException(flag, "not a memory size (e.g. 512M or 2G)");
+        int shift = switch (m.group(2)) {
+            case "K" -> 10;
+            case "", "M" -> 20;
+            case "G" -> 30;
+            case "T" -> 40;
+            default -> throw new UsageException(flag, "unknown size suffix (use K, M, G or T)");
+        };
         long value;
         try {
-            value = Long.parseLong(s);
+            value = Long.parseLong(m.group(1));
         } catch (NumberFormatException e) {
-            throw new UsageException(flag, "not a memory size (e.g. 512M or 2G)");
+            throw new UsageException(flag, "memory size is too large");
         }
         if (value <= 0) throw new UsageException(flag, "memory size must be positive");
         if (value > (Long.MAX_VALUE >> shift)) throw new UsageException(flag, "memory size is too large");

@@ -1,0 +1,118 @@
+package org.jhyve.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Bad input: exactly one line on stderr naming the flag, exit status 4, and no hypervisor touched
+ * (these run without /dev/kvm).
+ */
+class CliErrorsTest {
+    @TempDir
+    static Path dir;
+    static String kernel;
+
+    @BeforeAll
+    static void kernelFile() throws IOException {
+        kernel = Files.writeString(dir.resolve("kernel"), "any file: validation comes first").toString();
+    }
+
+    private static void assertError(CliRun run, String expectedLine) {
+        assertThat(run.status()).isEqualTo(4);
+        assertThat(run.err()).isEqualTo("jhyve: " + expectedLine + System.lineSeparator());
+        assertThat(run.out()).isEmpty();
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "-s 4,floppy                | -s 4,floppy: unknown emulation 'floppy' (see -s help)",
+            "-s 32,hostbridge           | -s 32,hostbridge: PCI slot must be 0-31",
+            "-s 2:8,hostbridge          | -s 2:8,hostbridge: PCI function must be 0-7",
+            "-s 256:0:0,hostbridge      | -s 256:0:0,hostbridge: PCI bus must be 0-255",
+            "-s x,hostbridge            | -s x,hostbridge: PCI slot 'x' is not a number",
+            "-s 3                       | -s 3: expected slot[:func],emulation[,conf]",
+            "-s 4,virtio-blk,disk.img   | -s 4,virtio-blk,disk.img: virtio-blk is not supported yet",
+            "-m 0                       | -m 0: memory size must be positive",
+            "-m 3X                      | -m 3X: unknown size suffix (use K, M, G or T)",
+            "-m lots                    | -m lots: not a memory size (e.g. 512M or 2G)",
+            "-m 1K                      | -m 1K: guest memory must be at least 1 MiB",
+            "-m 1025K                   | -m 1025K: guest memory must be a multiple of 4 KiB",
+            "-c 0                       | -c 0: vCPU count must be 1-255",
+            "-c two                     | -c two: not a number of vCPUs",
+            "-U 1-2-3-4-5               | -U 1-2-3-4-5: not a UUID (e.g. 6ba7b810-9dad-11d1-80b4-00c04fd430c8)",
+            "-l com3,stdio              | -l com3,stdio: unknown LPC device 'com3' (com1 or com2)",
+            "-l com1,stdio              | -l com1,stdio: needs an LPC device (-s 31,lpc)",
+            "-l com1                    | -l com1: expected com1,BACKEND",
+            "-g 1234                    | -g 1234: the GDB stub is not supported yet",
+            "-A                         | -A: ACPI tables are not supported yet",
+            "-p 0:1                     | -p 0:1: vCPU pinning is not supported yet",
+            "-x                         | -x: x2APIC mode is not supported yet",
+    })
+    void badFlagsNameTheFlag(String flags, String message) {
+        String[] args = (flags + " -f kexec," + kernel).split(" ");
+        assertError(CliRun.of(args), message.replace("KERNEL", kernel));
+    }
+
+    @Test
+    void slotUsedTwice() {
+        assertError(CliRun.of("-s", "0,hostbridge", "-s", "0:0,lpc", "-f", "kexec," + kernel),
+                "-s 0:0,lpc: PCI slot 0:0:0 is already used");
+    }
+
+    @Test
+    void comPortConfiguredTwice() {
+        assertError(CliRun.of("-s", "31,lpc", "-l", "com1,stdio", "-l", "com1,autopty", "-f", "kexec," + kernel),
+                "-l com1,autopty: com1 is configured twice");
+    }
+
+    @Test
+    void badSerialBackend() {
+        assertError(CliRun.of("-s", "31,lpc", "-l", "com1,tcp=1.2.3.4", "-f", "kexec," + kernel),
+                "-l com1,tcp=1.2.3.4: tcp= needs IP:PORT, got '1.2.3.4'");
+    }
+
+    @Test
+    void memoryLargerThanTheHost() {
+        CliRun run = CliRun.of("-m", "64T", "-f", "kexec," + kernel);
+        assertThat(run.status()).isEqualTo(4);
+        assertThat(run.err()).startsWith("jhyve: -m 64T: memory too large for the host (67108864 MiB > ").hasLineCount(1);
+    }
+
+    @Test
+    void missingKernelAndInitrd() {
+        assertError(CliRun.of("-f", "kexec,/no/such/kernel"), "-f kexec,/no/such/kernel: kernel /no/such/kernel does not exist");
+        assertError(CliRun.of("-f", "kexec," + kernel + ",/no/initrd,console=ttyS0"),
+                "-f kexec," + kernel + ",/no/initrd,console=ttyS0: initrd /no/initrd does not exist");
+        assertError(CliRun.of("-f", "kexec," + dir), "-f kexec," + dir + ": kernel " + dir + " is not a file");
+    }
+
+    @Test
+    void firmwareKinds() {
+        assertError(CliRun.of("-f", "fbsd,userboot.so,disk.img"), "-f fbsd,userboot.so,disk.img: the FreeBSD loader (fbsd) is not supported");
+        assertError(CliRun.of("-f", "bios,x"), "-f bios,x: unknown firmware 'bios' (kexec,KERNEL,INITRD,CMDLINE)");
+        assertError(CliRun.of("-m", "64M"), "-f: missing: say what to boot (-f kexec,KERNEL,INITRD,CMDLINE)");
+    }
+
+    @Test
+    void unknownFlagsAndMissingValuesAreOneLine() {
+        assertError(CliRun.of("-Q"), "-Q: unknown flag (see -h)");
+        assertError(CliRun.of("-m"), "Missing required parameter for option '-m' (mem)");
+        assertError(CliRun.of("-f", "kexec," + kernel, "extra"), "extra: unexpected argument");
+    }
+
+    @Test
+    void pidFileIsNotLeftBehindAfterAnError() {
+        Path pid = dir.resolve("jhyve.pid");
+        CliRun run = CliRun.of("-F", pid.toString(), "-s", "4,floppy", "-f", "kexec," + kernel);
+        assertThat(run.status()).isEqualTo(4);
+        assertThat(pid).doesNotExist();
+    }
+}

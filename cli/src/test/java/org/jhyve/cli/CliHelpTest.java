@@ -1,0 +1,64 @@
+package org.jhyve.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class CliHelpTest {
+    @Test
+    void slotHelpListsEmulationsAndSaysWhichAreNotSupportedYet() {
+        CliRun run = CliRun.of("-s", "help");
+        assertThat(run.status()).isZero();
+        assertThat(run.out()).contains("hostbridge", "lpc", "amd_hostbridge")
+                .containsPattern("virtio-blk .*\\(not supported yet\\)");
+        assertThat(run.err()).isEmpty();
+    }
+
+    @Test
+    void lpcHelpListsDevicesAndBackends() {
+        CliRun run = CliRun.of("-l", "help");
+        assertThat(run.status()).isZero();
+        assertThat(run.out()).contains("com1 (port 0x3f8, IRQ 4)", "stdio", "autopty", "tcp=IP:PORT");
+    }
+
+    @Test
+    void helpShowsXhyvesSynopsis() {
+        CliRun run = CliRun.of("-h");
+        assertThat(run.status()).isZero();
+        assertThat(run.out()).startsWith("Usage: jhyve [-behuwxMACHPWY] [-c vcpus] [-F pidfile] [-g gdbport] [-l lpc] [-m mem] [-p vcpu:hostcpu] [-s pci] [-U uuid] -f <fw>")
+                .contains("-s pci", "-l lpc");
+    }
+
+    @Test
+    void versionPrintsTheVersion() {
+        assertThat(CliRun.of("-v").out()).isEqualTo(Main.VERSION + System.lineSeparator());
+    }
+
+    @Test
+    void memorySizesFollowXhyve() throws UsageException {
+        assertThat(MemorySize.parse("512")).isEqualTo(512L << 20);
+        assertThat(MemorySize.parse("1G")).isEqualTo(1L << 30);
+        assertThat(MemorySize.parse("2g")).isEqualTo(2L << 30);
+        assertThat(MemorySize.parse("65536K")).isEqualTo(64L << 20);
+        assertThat(MemorySize.parse("256MB")).isEqualTo(256L << 20);
+        assertThat(MemorySize.parse("1T")).isEqualTo(1L << 40);
+    }
+
+    @Test
+    void slotForms() throws UsageException {
+        assertThat(PciSlotSpec.parse("31,lpc").address()).hasToString("0:31:0");
+        assertThat(PciSlotSpec.parse("2:1,virtio-net,tap0").address()).hasToString("0:2:1");
+        PciSlotSpec full = PciSlotSpec.parse("1:4:2,virtio-blk,disk.img,ro,sectorsize=4096");
+        assertThat(full.address()).hasToString("1:4:2");
+        assertThat(full.emulation()).isEqualTo("virtio-blk");
+        assertThat(full.options()).isEqualTo("disk.img,ro,sectorsize=4096");
+    }
+
+    @Test
+    void firmwareCommandLineKeepsItsCommas(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        var kernel = java.nio.file.Files.writeString(dir.resolve("k"), "x");
+        FirmwareSpec f = FirmwareSpec.parse("kexec," + kernel + ",,console=ttyS0,115200 root=/dev/vda1");
+        assertThat(f.initrd()).isEmpty();
+        assertThat(f.cmdline()).isEqualTo("console=ttyS0,115200 root=/dev/vda1");
+    }
+}

@@ -1,0 +1,109 @@
+package org.jhyve.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The guest programs booted by the {@code jhyve} command on real KVM: exact console output on stdio and
+ * bhyve's exit status for each way a guest can end.
+ */
+@Timeout(120)
+class GuestProgramsCliTest {
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void kvm() {
+        GuestImages.assumeKvm();
+    }
+
+    @Test
+    void realModeProgramPrintsItsGreetingAndTheHostbridgeIdThenPowersOff() throws Exception {
+        Path program = GuestImages.extract(dir, "hello-real.bin");
+        JhyveProcess run = JhyveProcess.run("-m", "64M", "-s", "0:0,hostbridge", "-s", "31,lpc", "-l", "com1,stdio",
+                "-f", "kexec," + program);
+        assertThat(run.out()).isEqualTo("Hello from real mode\r\nhostbridge vendor=1275 device=1275\r\n");
+        assertThat(run.status()).as(run.err()).isEqualTo(1);
+        assertThat(run.err()).isEmpty();
+    }
+
+    @Test
+    void longModeProgramRunsIn64BitModeSetUpByJhyve() throws Exception {
+        Path program = GuestImages.extract(dir, "hello-long.elf");
+        JhyveProcess run = JhyveProcess.run("-m", "128M", "-c", "2", "-s", "0:0,hostbridge", "-s", "31,lpc", "-l", "com1,stdio",
+                "-f", "kexec," + program);
+        assertThat(run.out()).isEqualTo("Hello from 64-bit long mode\r\nhostbridge vendor=1275 device=1275\r\nlong mode: EFER.LMA=1\r\n");
+        assertThat(run.status()).as(run.err()).isEqualTo(1);
+    }
+
+    @Test
+    void withoutAHostbridgeTheProgramSeesAnEmptySlot() throws Exception {
+        Path program = GuestImages.extract(dir, "hello-real.bin");
+        JhyveProcess run = JhyveProcess.run("-s", "31,lpc", "-l", "com1,stdio", "-f", "kexec," + program);
+        assertThat(run.out()).isEqualTo("Hello from real mode\r\nhostbridge missing\r\n");
+        assertThat(run.status()).isEqualTo(1);
+    }
+
+    @Test
+    void keyboardControllerResetEndsWithStatusZero() throws Exception {
+        Path reset = GuestImages.bootSector(dir, "reset.bin", 0xb0, 0xfe, 0xe6, 0x64, 0xeb, 0xfe); // mov al,0xfe; out 0x64,al; jmp $
+        JhyveProcess run = JhyveProcess.run("-f", "kexec," + reset);
+        assertThat(run.status()).as(run.err()).isZero();
+    }
+
+    @Test
+    void tripleFaultEndsWithStatusThree() throws Exception {
+        // lidt [0x7c20] loads an empty IDT (limit 0) and CR0.PE turns protected mode on; int3 then cannot
+        // be delivered (#GP), nor can the #GP (#DF), nor the #DF: triple fault.
+        Path crash = GuestImages.bootSector(dir, "triple.bin",
+                0x0f, 0x01, 0x1e, 0x20, 0x7c, // lidt [0x7c20]
+                0x0f, 0x20, 0xc0,             // mov eax, cr0
+                0x0c, 0x01,                   // or al, 1
+                0x0f, 0x22, 0xc0,             // mov cr0, eax
+                0xcc, 0xeb, 0xfe);            // int3; jmp $
+        JhyveProcess run = JhyveProcess.run("-f", "kexec," + crash);
+        assertThat(run.status()).as(run.err()).isEqualTo(3);
+    }
+
+    @Test
+    void exitOnUnhandledIoStopsAtTheFirstUnclaimedPort() throws Exception {
+        // out 0x99,al: nothing claims port 0x99. Without -e the guest goes on to the reset; with -e jhyve stops.
+        Path probe = GuestImages.bootSector(dir, "probe.bin", 0xe6, 0x99, 0xb0, 0xfe, 0xe6, 0x64, 0xeb, 0xfe);
+        assertThat(JhyveProcess.run("-f", "kexec," + probe).status()).isZero();
+        JhyveProcess strict = JhyveProcess.run("-e", "-f", "kexec," + probe);
+        assertThat(strict.status()).isEqualTo(4);
+        assertThat(strict.err()).contains("jhyve: unhandled port-io write of 1 bytes at 0x99 (-e: exit on unhandled I/O)");
+    }
+
+    @Test
+    void guestOutputCanGoToAFile() throws Exception {
+        Path program = GuestImages.extract(dir, "hello-long.elf");
+        Path log = dir.resolve("com1.log");
+        JhyveProcess run = JhyveProcess.run("-s", "0,hostbridge", "-s", "31,lpc", "-l", "com1," + log, "-f", "kexec," + program);
+        assertThat(run.status()).isEqualTo(1);
+        assertThat(run.out()).isEmpty();
+        assertThat(java.nio.file.Files.readString(log)).startsWith("Hello from 64-bit long mode\r\n");
+    }
+
+    @Test
+    void pidFileExistsWhileRunningAndIsRemovedAfter() throws Exception {
+        Path program = GuestImages.extract(dir, "hello-real.bin");
+        Path pid = dir.resolve("vm.pid");
+        JhyveProcess run = JhyveProcess.run("-F", pid.toString(), "-s", "31,lpc", "-l", "com1,stdio", "-f", "kexec," + program);
+        assertThat(run.status()).isEqualTo(1);
+        assertThat(pid).doesNotExist();
+    }
+
+    @Test
+    void aProgramThatIsNotBootableIsOneLineAndStatusFour() throws Exception {
+        Path junk = java.nio.file.Files.writeString(dir.resolve("junk.txt"), "not a kernel");
+        JhyveProcess run = JhyveProcess.run("-f", "kexec," + junk);
+        assertThat(run.status()).isEqualTo(4);
+        assertThat(run.err()).startsWith("jhyve: -f kexec," + junk + ": ").contains("not a kernel or program jhyve can boot").hasLineCount(1);
+    }
+}
