@@ -86,12 +86,13 @@ public final class Main {
             return ERROR;
         }
         AtomicReference<VirtualMachine> running = new AtomicReference<>();
-        // On SIGINT/SIGTERM the JVM runs shutdown hooks: stop the guest and release the terminal and devices.
+        // On SIGINT (and a SIGTERM that ends the JVM) shutdown hooks run: stop the guest, release the terminal and devices.
         Thread onSignal = new Thread(() -> Optional.ofNullable(running.get()).ifPresent(VirtualMachine::close), "jhyve-shutdown");
         Runtime.getRuntime().addShutdownHook(onSignal);
         try (hypervisor; PidFile pid = spec.pidFile().isPresent() ? new PidFile(spec.pidFile().get()) : null) {
             try (VirtualMachine vm = VmAssembler.build(spec, hypervisor)) {
                 running.set(vm);
+                TerminationSignal.install(vm);
                 vm.start();
                 VmOutcome outcome = vm.await();
                 if (outcome.status() == ExitStatus.ERROR) err.println("jhyve: " + oneLine(outcome.reason()));

@@ -106,4 +106,18 @@ class GuestProgramsCliTest {
         assertThat(run.status()).isEqualTo(4);
         assertThat(run.err()).startsWith("jhyve: -f kexec," + junk + ": ").contains("not a kernel or program jhyve can boot").hasLineCount(1);
     }
+
+    @Test
+    void sigtermStopsAGuestThatHasNoAcpiDriverWithStatusOne() throws Exception {
+        // mov dx,0x510; 1: out dx,al; jmp 1b: busy forever unless stopped.
+        Path loop = GuestImages.bootSector(dir, "forever.bin", 0xba, 0x10, 0x05, 0xee, 0xeb, 0xfd);
+        Path err = dir.resolve("sigterm.err");
+        Process p = JhyveProcess.start(err, "-f", "kexec," + loop);
+        Thread.sleep(1500); // let it boot and spin
+        assertThat(p.isAlive()).isTrue();
+        p.destroy(); // SIGTERM
+        assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("ended after SIGTERM").isTrue();
+        assertThat(p.exitValue()).isEqualTo(1);
+        assertThat(err).isEmptyFile();
+    }
 }

@@ -10,12 +10,26 @@ import java.util.concurrent.TimeUnit;
 
 /** Runs {@code jhyve} as a separate process, as a user would, on the test classpath. */
 record JhyveProcess(int status, String out, String err) {
-    static JhyveProcess run(String... args) throws IOException, InterruptedException {
+    /** Starts jhyve with stdin from /dev/null and stderr into {@code errFile} (it outlives destroy()). */
+    static Process start(Path errFile, String... args) throws IOException {
+        return builder(args).redirectError(errFile.toFile()).start();
+    }
+
+    /** Starts jhyve with stdin from /dev/null; the caller reads its output and waits. */
+    static Process start(String... args) throws IOException {
+        return builder(args).start();
+    }
+
+    private static ProcessBuilder builder(String... args) {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
         command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectInput(new File("/dev/null")).start();
+        return new ProcessBuilder(command).redirectInput(new File("/dev/null"));
+    }
+
+    static JhyveProcess run(String... args) throws IOException, InterruptedException {
+        Process p = start(args);
         var out = p.getInputStream().readAllBytes();
         var err = p.getErrorStream().readAllBytes();
         if (!p.waitFor(60, TimeUnit.SECONDS)) {

@@ -26,6 +26,9 @@ public interface MachineContext {
     /** Ends the VM with {@code status}: a power-off or reset register was written, for example. */
     void requestExit(ExitStatus status, String reason);
 
+    /** Installs the machine's power button (one per machine); {@link VirtualMachine#requestPowerOff()} presses it. */
+    void installPowerButton(PowerButton button);
+
     /** Registers a resource (a backend, a file) that the VM closes when it is closed, in reverse order. */
     void closeOnExit(AutoCloseable resource);
 }

@@ -50,6 +50,7 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
     private boolean pauseRequested;
     private int parked;
     private volatile VmOutcome outcome;
+    private volatile PowerButton powerButton;
 
     private VirtualMachine(HypervisorVm hvVm, int vcpuCount) {
         this.hvVm = hvVm;
@@ -97,6 +98,12 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
     public IrqLine irq(int gsi) {
         if (gsi < 0 || gsi > 23) throw new IllegalArgumentException("IOAPIC has pins 0-23: " + gsi);
         return level -> hvVm.setIrqLine(gsi, level);
+    }
+
+    @Override
+    public void installPowerButton(PowerButton button) {
+        if (powerButton != null) throw new IllegalStateException("the machine already has a power button");
+        powerButton = button;
     }
 
     @Override
@@ -181,6 +188,18 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Asks the guest to power off, as bhyve does on SIGTERM: presses the power button. Returns true if the
+     * guest listens for it; otherwise (no button, or a guest without an ACPI driver) the VM is stopped at
+     * once and this returns false.
+     */
+    public boolean requestPowerOff() {
+        PowerButton button = powerButton;
+        if (button != null && button.press()) return true;
+        stop();
+        return false;
     }
 
     /** Ends the VM from the host side, as pulling the plug: the outcome is POWER_OFF "stopped by the host". */

@@ -69,6 +69,18 @@ public final class TestMachine implements MachineContext, AutoCloseable {
 
     public List<VmOutcome> exitRequests() { return List.copyOf(exitRequests); }
 
+    private org.jhyve.vm.PowerButton powerButton;
+
+    @Override
+    public void installPowerButton(org.jhyve.vm.PowerButton button) {
+        this.powerButton = button;
+    }
+
+    /** Presses the installed power button; false if there is none or the guest does not listen. */
+    public boolean pressPowerButton() {
+        return powerButton != null && powerButton.press();
+    }
+
     @Override
     public synchronized void closeOnExit(AutoCloseable resource) {
         closeables.add(resource);

@@ -32,6 +32,25 @@ class AcpiPowerManagementTest {
     }
 
     @Test
+    void powerButtonRaisesTheSciOnlyOnceTheGuestEnabledIt() {
+        assertThat(machine.pressPowerButton()).as("no ACPI driver listening yet").isFalse();
+        assertThat(machine.irqLevel(9)).isFalse();
+        assertThat(machine.ioPorts().read(0x400, 2) & 0x100).as("PWRBTN_STS latched").isEqualTo(0x100);
+        machine.ioPorts().write(0x400, 2, 0x100); // the driver clears stale status...
+        machine.ioPorts().write(0x402, 2, 0x100); // ...and enables the power button event
+        assertThat(machine.pressPowerButton()).isTrue();
+        assertThat(machine.irqLevel(9)).isTrue();
+        machine.ioPorts().write(0x400, 2, 0x100); // handled: write-one-to-clear
+        assertThat(machine.irqLevel(9)).isFalse();
+        assertThat(machine.ioPorts().read(0x400, 2) & 0x100).isZero();
+    }
+
+    @Test
+    void acpiModeIsOnFromReset() {
+        assertThat(machine.ioPorts().read(0x404, 2) & 1).as("SCI_EN").isEqualTo(1);
+    }
+
+    @Test
     void sciEnableAndEnableRegisterReadBack() {
         machine.ioPorts().write(0x404, 2, 1);
         machine.ioPorts().write(0x402, 2, 0x0120);
