@@ -10,8 +10,8 @@ import org.jhyve.memory.GuestMemory;
 /**
  * xhyve's {@code -f kexec,KERNEL,INITRD,CMDLINE}: boots {@code kernel} directly, without firmware.
  * The format comes from the file's bytes ({@link ImageFormat#detect}); boot sectors start in real mode at
- * 0000:7c00 and ELF64 programs in long mode at their entry point. Linux bzImages and PVH kernels are
- * recognised but not bootable yet. An empty or blank {@code cmdline} means none.
+ * 0000:7c00, ELF64 programs in long mode at their entry point, and an ELF vmlinux with a PVH note through
+ * its PVH entry. Linux bzImages are recognised but not bootable yet. An empty or blank {@code cmdline} means none.
  */
 public record KexecLoader(Path kernel, Optional<Path> initrd, String cmdline) implements BootLoader {
     public KexecLoader {
@@ -39,8 +39,8 @@ public record KexecLoader(Path kernel, Optional<Path> initrd, String cmdline) im
             }
             case ImageFormat.LinuxBzImage bzImage ->
                     throw BootErrors.about(kernel, bzImage.describe() + ": bzImage boot is not supported yet");
-            case ImageFormat.ElfPvhKernel pvh ->
-                    throw BootErrors.about(kernel, pvh.describe() + ": PVH boot is not supported yet");
+            case ImageFormat.ElfPvhKernel pvh -> PvhLoader.load(kernel, pvh.elf(), pvh.pvhEntry(), image, memory,
+                    initrd.map(p -> ImageFiles.read(p, memory.totalSize())), cmdline.strip(), 0);
         };
     }
 

@@ -34,6 +34,16 @@ public final class LowMemoryMap {
     public static final long BOOT_SECTOR = 0x7c00;
     /** The extended BIOS data area starts here on a PC: a boot sector image must end below it. */
     public static final long EBDA = 0x9fc00;
+    /** The first megabyte ends here; a kernel goes above it. */
+    public static final long HIGH_MEMORY = 0x100000;
+    /** PVH start info, module list and memory map, in the free page below the parameter page. */
+    public static final long PVH_START_INFO = 0x6000;
+    public static final long PVH_MODULES = 0x6040;
+    public static final long PVH_MEMMAP = 0x6100;
+    public static final int PVH_MEMMAP_MAX = (0x7000 - 0x6100) / 24;
+    /** The kernel command line (Linux copies it early; x86 takes at most 2048 bytes). */
+    public static final long COMMAND_LINE = 0x20000;
+    public static final int COMMAND_LINE_MAX = 2048;
     /** RSP for a program started in long mode; 16-byte aligned, as the x86-64 ABI wants at entry. */
     public static final long LONG_MODE_STACK_TOP = 0x8ff0;
     public static final long PML4 = 0x9000;
