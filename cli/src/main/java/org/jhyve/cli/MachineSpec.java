@@ -16,7 +16,8 @@ import org.jhyve.vm.VmBuilder;
  * nothing and leaves nothing behind.
  */
 record MachineSpec(long memoryBytes, int vcpus, List<PciSlotSpec> slots, Map<String, String> lpcPorts,
-                   FirmwareSpec firmware, Optional<Path> pidFile, Optional<UUID> uuid, boolean exitOnUnhandledIo) {
+                   FirmwareSpec firmware, Optional<Path> pidFile, Optional<UUID> uuid, boolean exitOnUnhandledIo,
+                   boolean acpi) {
 
     static final long DEFAULT_MEMORY = 256L << 20;
 
@@ -25,7 +26,6 @@ record MachineSpec(long memoryBytes, int vcpus, List<PciSlotSpec> slots, Map<Str
      * ignored; the later issue that implements it removes it from here.
      */
     private static void refuseUnsupported(CommandLine c) throws UsageException {
-        if (c.acpi) throw notYet("-A", "ACPI tables are");
         if (c.bvmConsole) throw notYet("-b", "the bvm console is");
         if (c.coreMemory) throw notYet("-C", "core files are");
         if (c.gdbPort != null) throw notYet("-g " + c.gdbPort, "the GDB stub is");
@@ -87,6 +87,6 @@ record MachineSpec(long memoryBytes, int vcpus, List<PciSlotSpec> slots, Map<Str
             uuid = Optional.of(UUID.fromString(c.uuid));
         }
         Optional<Path> pidFile = Optional.ofNullable(c.pidFile).map(Path::of);
-        return new MachineSpec(memory, vcpus, List.copyOf(slots), lpc, firmware, pidFile, uuid, c.exitOnUnhandledIo);
+        return new MachineSpec(memory, vcpus, List.copyOf(slots), lpc, firmware, pidFile, uuid, c.exitOnUnhandledIo, c.acpi);
     }
 }

@@ -19,7 +19,7 @@ final class VmAssembler {
                 .memory(spec.memoryBytes())
                 .vcpus(spec.vcpus())
                 .exitOnUnhandledIo(spec.exitOnUnhandledIo())
-                .boot(new KexecLoader(spec.firmware().kernel(), spec.firmware().initrd(), spec.firmware().cmdline()));
+                .boot(new KexecLoader(spec.firmware().kernel(), spec.firmware().initrd(), spec.firmware().cmdline(), spec.acpi()));
         for (PciSlotSpec slot : spec.slots()) {
             PciDeviceFactory factory = catalog.find(slot.emulation())
                     .orElseThrow(() -> new UsageException(slot.flag(), slot.emulation() + " is not supported yet"));

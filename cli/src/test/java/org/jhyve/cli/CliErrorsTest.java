@@ -52,7 +52,6 @@ class CliErrorsTest {
             "-l com1,stdio              | -l com1,stdio: needs an LPC device (-s 31,lpc)",
             "-l com1                    | -l com1: expected com1,BACKEND",
             "-g 1234                    | -g 1234: the GDB stub is not supported yet",
-            "-A                         | -A: ACPI tables are not supported yet",
             "-p 0:1                     | -p 0:1: vCPU pinning is not supported yet",
             "-x                         | -x: x2APIC mode is not supported yet",
     })

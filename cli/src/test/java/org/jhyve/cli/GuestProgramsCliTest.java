@@ -120,4 +120,14 @@ class GuestProgramsCliTest {
         assertThat(p.exitValue()).isEqualTo(1);
         assertThat(err).isEmptyFile();
     }
+
+    @Test
+    void instructionsTheHypervisorCannotEmulateAreCompletedByJhyve() throws Exception {
+        // On hosts without VMX/SVM, KVM's emulator gives up on int3, fwait and ldmxcsr/stmxcsr in guest
+        // kernel mode; jhyve decodes and completes them. With VMX/SVM they run natively: same output.
+        Path program = GuestImages.extract(dir, "fallback.elf");
+        JhyveProcess run = JhyveProcess.run("-s", "31,lpc", "-l", "com1,stdio", "-f", "kexec," + program);
+        assertThat(run.out()).isEqualTo("fallback test\r\nbreakpoint handled, return address ok\r\nfwait done\r\nmxcsr=1fa0\r\n");
+        assertThat(run.status()).as(run.err()).isEqualTo(1);
+    }
 }

@@ -13,11 +13,16 @@ import org.jhyve.memory.GuestMemory;
  * 0000:7c00, ELF64 programs in long mode at their entry point, and an ELF vmlinux with a PVH note through
  * its PVH entry. Linux bzImages are recognised but not bootable yet. An empty or blank {@code cmdline} means none.
  */
-public record KexecLoader(Path kernel, Optional<Path> initrd, String cmdline) implements BootLoader {
+public record KexecLoader(Path kernel, Optional<Path> initrd, String cmdline, boolean acpi) implements BootLoader {
     public KexecLoader {
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(initrd, "initrd");
         Objects.requireNonNull(cmdline, "cmdline");
+    }
+
+    /** Without ACPI tables (xhyve's default; {@code -A} asks for them). */
+    public KexecLoader(Path kernel, Optional<Path> initrd, String cmdline) {
+        this(kernel, initrd, cmdline, false);
     }
 
     /** A kernel or program with no initrd and no command line. */
@@ -31,16 +36,19 @@ public record KexecLoader(Path kernel, Optional<Path> initrd, String cmdline) im
         return switch (ImageFormat.detect(kernel, image)) {
             case ImageFormat.BootSector ignored -> {
                 refuseKernelArguments("a boot-sector program");
+                if (acpi) AcpiTables.install(memory, vcpuCount);
                 yield BootSectorLoader.load(kernel, image, memory);
             }
             case ImageFormat.Elf64Program program -> {
                 refuseKernelArguments("an ELF64 program");
+                if (acpi) AcpiTables.install(memory, vcpuCount);
                 yield Elf64ProgramLoader.load(kernel, program.elf(), image, memory);
             }
             case ImageFormat.LinuxBzImage bzImage ->
                     throw BootErrors.about(kernel, bzImage.describe() + ": bzImage boot is not supported yet");
             case ImageFormat.ElfPvhKernel pvh -> PvhLoader.load(kernel, pvh.elf(), pvh.pvhEntry(), image, memory,
-                    initrd.map(p -> ImageFiles.read(p, memory.totalSize())), cmdline.strip(), 0);
+                    initrd.map(p -> ImageFiles.read(p, memory.totalSize())), cmdline.strip(),
+                    acpi ? AcpiTables.install(memory, vcpuCount) : 0);
         };
     }
 
