@@ -65,6 +65,13 @@ final class KvmAbi {
     static final Ioctl SET_MSRS = Ioctl.iow("KVM_SET_MSRS", KVMIO, 0x89, KVM_MSRS.byteSize());
     static final Ioctl GET_FPU = Ioctl.ior("KVM_GET_FPU", KVMIO, 0x8c, KVM_FPU.byteSize());
     static final Ioctl SET_FPU = Ioctl.iow("KVM_SET_FPU", KVMIO, 0x8d, KVM_FPU.byteSize());
+    /** struct kvm_xsave is a 4 KiB region in the XSAVE layout (the legacy FXSAVE area first). */
+    static final long XSAVE_SIZE = 4096;
+    static final Ioctl GET_XSAVE = Ioctl.ior("KVM_GET_XSAVE", KVMIO, 0xa4, XSAVE_SIZE);
+    static final Ioctl SET_XSAVE = Ioctl.iow("KVM_SET_XSAVE", KVMIO, 0xa5, XSAVE_SIZE);
+    /** In the FXSAVE area: MXCSR at byte 24; in the XSAVE header at 512: XSTATE_BV, whose bit 1 is SSE state. */
+    static final long XSAVE_MXCSR = 24;
+    static final long XSAVE_XSTATE_BV = 512;
     static final Ioctl SET_CPUID2 = Ioctl.iow("KVM_SET_CPUID2", KVMIO, 0x90, KVM_CPUID2.byteSize());
     static final Ioctl GET_MP_STATE = Ioctl.ior("KVM_GET_MP_STATE", KVMIO, 0x98, KVM_MP_STATE.byteSize());
     static final Ioctl SET_MP_STATE = Ioctl.iow("KVM_SET_MP_STATE", KVMIO, 0x99, KVM_MP_STATE.byteSize());

@@ -210,18 +210,34 @@ public final class KvmVcpu implements Vcpu {
         }
     }
 
+    /**
+     * KVM_GET_FPU, with MXCSR taken from KVM_GET_XSAVE: on hosts where KVM has no VMX/SVM (the PVM flavour)
+     * kvm_fpu's mxcsr field reads 0 and is not applied, while the XSAVE image carries the real value.
+     */
     @Override
     public FpuState getFpu() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(KvmStructs.KVM_FPU);
             Libc.ioctl(fd, KvmAbi.GET_FPU, s);
-            return FpuCodec.read(s);
+            FpuState fpu = FpuCodec.read(s);
+            MemorySegment xsave = a.allocate(KvmAbi.XSAVE_SIZE, 64);
+            Libc.ioctl(fd, KvmAbi.GET_XSAVE, xsave);
+            return fpu.withMxcsr(xsave.get(JAVA_INT, KvmAbi.XSAVE_MXCSR));
         }
     }
 
+    /** KVM_SET_FPU, then MXCSR through the XSAVE image (see {@link #getFpu()}). */
     @Override
     public void setFpu(FpuState fpu) {
         try (Arena a = Arena.ofConfined()) {
+            // MXCSR first, through the XSAVE image; then KVM_SET_FPU for the rest, which (where it ignores
+            // mxcsr) leaves that value alone. The other order loses the XMM registers SET_FPU just wrote.
+            MemorySegment xsave = a.allocate(KvmAbi.XSAVE_SIZE, 64);
+            Libc.ioctl(fd, KvmAbi.GET_XSAVE, xsave);
+            xsave.set(JAVA_INT, KvmAbi.XSAVE_MXCSR, fpu.mxcsr());
+            // XRSTOR only loads MXCSR from the image when SSE (or AVX) state is marked present.
+            xsave.set(JAVA_LONG, KvmAbi.XSAVE_XSTATE_BV, xsave.get(JAVA_LONG, KvmAbi.XSAVE_XSTATE_BV) | 0x2);
+            Libc.ioctl(fd, KvmAbi.SET_XSAVE, xsave);
             MemorySegment s = a.allocate(KvmStructs.KVM_FPU);
             FpuCodec.write(s, fpu);
             Libc.ioctl(fd, KvmAbi.SET_FPU, s);
