@@ -86,44 +86,7 @@ gp_handler:
 fatal:  call    puts
         power_off
 
-uart_init:
-        uart_init_body
-        ret
-
-puts:
-        lodsb
-        test    %al, %al
-        jz      1f
-        call    putc
-        jmp     puts
-1:      ret
-
-putc:
-        push    %rdx
-        push    %rax
-        mov     $COM1_LSR, %dx
-1:      inb     %dx, %al
-        test    $LSR_THRE, %al
-        jz      1b
-        pop     %rax
-        mov     $COM1_THR, %dx
-        outb    %al, %dx
-        pop     %rdx
-        ret
-
-puthex16:
-        mov     $4, %ecx
-1:      rol     $4, %ax
-        push    %rax
-        and     $0x0f, %al
-        add     $'0', %al
-        cmp     $'9', %al
-        jbe     2f
-        add     $('a' - '9' - 1), %al
-2:      call    putc
-        pop     %rax
-        loop    1b
-        ret
+        .include "console64.inc"
 
 title:          .asciz "fallback test\r\n"
 bp_text:        .asciz "breakpoint handled, "

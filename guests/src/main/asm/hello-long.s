@@ -57,47 +57,7 @@ mode:
 
         power_off
 
-uart_init:
-        uart_init_body
-        ret
-
-# puts: writes the NUL-terminated string at (%rsi).
-puts:
-        lodsb
-        test    %al, %al
-        jz      1f
-        call    putc
-        jmp     puts
-1:      ret
-
-# putc: writes %al to COM1 once the transmitter can take it (polling LSR.THRE, as real hardware needs).
-putc:
-        push    %rdx
-        push    %rax
-        mov     $COM1_LSR, %dx
-1:      inb     %dx, %al
-        test    $LSR_THRE, %al
-        jz      1b
-        pop     %rax
-        mov     $COM1_THR, %dx
-        outb    %al, %dx
-        pop     %rdx
-        ret
-
-# puthex16: writes %ax as four lowercase hex digits, most significant first.
-puthex16:
-        mov     $4, %ecx
-1:      rol     $4, %ax                 # bring the next nibble into the low bits
-        push    %rax
-        and     $0x0f, %al
-        add     $'0', %al
-        cmp     $'9', %al
-        jbe     2f
-        add     $('a' - '9' - 1), %al   # 10-15 become 'a'-'f'
-2:      call    putc
-        pop     %rax
-        loop    1b
-        ret
+        .include "console64.inc"
 
 hello:          .asciz "Hello from 64-bit long mode\r\n"
 vendor:         .asciz "hostbridge vendor="

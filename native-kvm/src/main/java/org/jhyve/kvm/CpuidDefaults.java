@@ -12,7 +12,15 @@ import org.jhyve.hv.CpuidEntry;
 final class CpuidDefaults {
     private CpuidDefaults() {}
 
-    static List<CpuidEntry> forVcpu(List<CpuidEntry> supported, int apicId) {
+    /** "GenuineIntel" as leaf 0 returns it in EBX, EDX, ECX. */
+    static final int INTEL_EBX = 0x756e6547, INTEL_EDX = 0x49656e69, INTEL_ECX = 0x6c65746e;
+
+    /**
+     * {@code intelVendor}: present "GenuineIntel" whatever the host is. On hosts where KVM emulates guest
+     * kernel code, an AMD vendor string sends Linux down AMD-only paths (an FPU workaround with
+     * instructions the emulator rejects; "unknown vendor" with a kernel built for Intel only).
+     */
+    static List<CpuidEntry> forVcpu(List<CpuidEntry> supported, int apicId, boolean intelVendor) {
         List<CpuidEntry> out = new ArrayList<>(supported.size());
         for (CpuidEntry e : supported) {
             out.add(switch (e.function()) {
@@ -21,6 +29,7 @@ final class CpuidDefaults {
                         (e.ebx() & 0x00ff_ffff) | (apicId << 24), e.ecx(), e.edx());
                 // Leaves 0xB and 0x1F EDX: x2APIC ID, on every sub-leaf.
                 case 0xB, 0x1F -> new CpuidEntry(e.function(), e.index(), e.flags(), e.eax(), e.ebx(), e.ecx(), apicId);
+                case 0x0 -> intelVendor ? new CpuidEntry(0, e.index(), e.flags(), e.eax(), INTEL_EBX, INTEL_EDX, INTEL_ECX) : e;
                 default -> e;
             });
         }

@@ -19,6 +19,12 @@ public final class KvmSystem implements AutoCloseable {
     private final int fd;
     private final int vcpuMmapSize;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final HostCpu hostCpu = HostCpu.read();
+
+    /** The host CPU KVM runs on. */
+    HostCpu hostCpu() {
+        return hostCpu;
+    }
 
     private KvmSystem(int fd) {
         this.fd = fd;

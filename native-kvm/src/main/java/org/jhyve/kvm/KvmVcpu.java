@@ -90,7 +90,7 @@ public final class KvmVcpu implements Vcpu {
         }
         try {
             // A vCPU with no CPUID at all shows the guest an empty leaf 0; start from what KVM supports.
-            vcpu.setCpuid(CpuidDefaults.forVcpu(vm.supportedCpuid(), index));
+            vcpu.setCpuid(CpuidDefaults.forVcpu(vm.supportedCpuid(), index, vm.presentsIntelVendor()));
         } catch (RuntimeException | Error e) {
             vcpu.close();
             throw e;

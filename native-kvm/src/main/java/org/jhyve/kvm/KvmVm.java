@@ -34,6 +34,8 @@ public final class KvmVm implements HypervisorVm {
     private final VmSpec spec;
     private final int vcpuMmapSize;
     private final List<CpuidEntry> supportedCpuid;
+    /** True on hosts without VMX/SVM, where guests are shown an Intel CPU (see {@link CpuidDefaults}). */
+    private final boolean intelVendor;
     private final Arena ramArena;
     private final SegmentGuestMemory memory;
     private final boolean emulationFailureExits;
@@ -46,6 +48,7 @@ public final class KvmVm implements HypervisorVm {
         this.spec = spec;
         this.vcpuMmapSize = system.vcpuMmapSize();
         this.supportedCpuid = supportedCpuid;
+        this.intelVendor = !system.hostCpu().hasHardwareVirtualization();
         this.vcpus = new KvmVcpu[spec.vcpus()];
         this.ramArena = Arena.ofShared();
         try {
@@ -124,6 +127,10 @@ public final class KvmVm implements HypervisorVm {
     @Override
     public GuestMemory memory() {
         return memory;
+    }
+
+    boolean presentsIntelVendor() {
+        return intelVendor;
     }
 
     @Override

@@ -83,7 +83,7 @@ class CodecTest {
     void cpuidDefaultsSetApicId() {
         List<CpuidEntry> supported = List.of(new CpuidEntry(1, 0, 0, 0x806f8, 0xff00_0800, 0, 0),
                 new CpuidEntry(0xb, 1, 1, 0, 0, 0, 0), new CpuidEntry(0, 0, 0, 1, 2, 3, 4));
-        List<CpuidEntry> v = CpuidDefaults.forVcpu(supported, 3);
+        List<CpuidEntry> v = CpuidDefaults.forVcpu(supported, 3, false);
         assertThat(v.get(0).ebx()).isEqualTo(0x0300_0800);
         assertThat(v.get(1).edx()).isEqualTo(3);
         assertThat(v.get(2)).isEqualTo(supported.get(2));

@@ -8,26 +8,10 @@ import static org.jhyve.kvm.Guests.bytes;
 
 import java.util.OptionalLong;
 import org.jhyve.hv.VmSpec;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /** (g): ioeventfd completes guest writes in the kernel; irqfd takes interrupts by eventfd. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class EventFdTest {
-    private KvmHypervisor kvm;
-
-    @BeforeAll
-    void open() {
-        Guests.assumeKvm();
-        kvm = KvmHypervisor.open();
-    }
-
-    @AfterAll
-    void close() {
-        if (kvm != null) kvm.close();
-    }
+class EventFdTest extends KvmTestBase {
 
     @Test
     void portWriteSignalsTheEventFdWithoutAnExit() {

@@ -6,26 +6,10 @@ import static org.jhyve.kvm.Guests.MIB;
 import org.jhyve.memory.MemoryLayout;
 import org.jhyve.memory.MemoryRegion;
 import org.jhyve.hv.VmSpec;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /** (f): RAM beyond the PCI hole goes above 4 GiB, as a second slot. MAP_NORESERVE keeps this cheap. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class GuestRamTest {
-    private KvmHypervisor kvm;
-
-    @BeforeAll
-    void open() {
-        Guests.assumeKvm();
-        kvm = KvmHypervisor.open();
-    }
-
-    @AfterAll
-    void close() {
-        if (kvm != null) kvm.close();
-    }
+class GuestRamTest extends KvmTestBase {
 
     @Test
     void smallGuestHasOneRegion() {

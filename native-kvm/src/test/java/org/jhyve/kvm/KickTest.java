@@ -13,27 +13,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.jhyve.hv.VmExit;
 import org.jhyve.hv.VmSpec;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /** (h): kick() stops a vCPU from another thread, whether it is in the guest or about to enter it. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class KickTest {
+class KickTest extends KvmTestBase {
     private static final byte[] SPIN = bytes(0xeb, 0xfe); // jmp $
-    private KvmHypervisor kvm;
-
-    @BeforeAll
-    void open() {
-        Guests.assumeKvm();
-        kvm = KvmHypervisor.open();
-    }
-
-    @AfterAll
-    void close() {
-        if (kvm != null) kvm.close();
-    }
 
     /** Runs the vCPU once on a new platform thread and waits until that thread is inside run(). */
     private static CompletableFuture<VmExit> runInBackground(KvmVcpu cpu) throws InterruptedException {

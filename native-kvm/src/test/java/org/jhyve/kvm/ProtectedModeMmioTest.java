@@ -9,27 +9,11 @@ import static org.jhyve.kvm.Guests.bytes;
 import java.lang.foreign.ValueLayout;
 import org.jhyve.hv.VmExit;
 import org.jhyve.hv.VmSpec;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /** (d): a flat 32-bit protected-mode guest touching an address in the PCI hole gets MMIO exits. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class ProtectedModeMmioTest {
+class ProtectedModeMmioTest extends KvmTestBase {
     private static final long MMIO = 0xd000_0000L;
-    private KvmHypervisor kvm;
-
-    @BeforeAll
-    void open() {
-        Guests.assumeKvm();
-        kvm = KvmHypervisor.open();
-    }
-
-    @AfterAll
-    void close() {
-        if (kvm != null) kvm.close();
-    }
 
     @Test
     void mmioWriteThenRead() {

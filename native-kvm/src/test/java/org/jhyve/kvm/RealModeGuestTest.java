@@ -10,27 +10,11 @@ import java.lang.foreign.ValueLayout;
 import org.jhyve.hv.SpecialRegisters;
 import org.jhyve.hv.VmExit;
 import org.jhyve.hv.VmSpec;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /** (b), (c), (i): real-mode guests doing port I/O on real KVM. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class RealModeGuestTest {
+class RealModeGuestTest extends KvmTestBase {
     private static final long CR4_OSFXSR = 1L << 9;
-    private KvmHypervisor kvm;
-
-    @BeforeAll
-    void open() {
-        Guests.assumeKvm();
-        kvm = KvmHypervisor.open();
-    }
-
-    @AfterAll
-    void close() {
-        if (kvm != null) kvm.close();
-    }
 
     @Test
     void outExitsCarryTheBytesInOrder() {

@@ -13,34 +13,18 @@ import org.jhyve.hv.Registers;
 import org.jhyve.hv.Segment;
 import org.jhyve.hv.SpecialRegisters;
 import org.jhyve.hv.VmSpec;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /** (e): vCPU state through KVM and back. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class VcpuStateTest {
+class VcpuStateTest extends KvmTestBase {
     private static final int IA32_SYSENTER_CS = 0x174;
     private static final int IA32_SYSENTER_ESP = 0x175;
     private static final int NO_SUCH_MSR = 0x4b56_0000; // in no architectural or KVM range
-    private KvmHypervisor kvm;
     private KvmVm vm;
     private KvmVcpu cpu;
-
-    @BeforeAll
-    void open() {
-        Guests.assumeKvm();
-        kvm = KvmHypervisor.open();
-    }
-
-    @AfterAll
-    void close() {
-        if (kvm != null) kvm.close();
-    }
 
     @BeforeEach
     void createVm() {
