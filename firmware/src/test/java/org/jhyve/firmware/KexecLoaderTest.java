@@ -153,13 +153,76 @@ class KexecLoaderTest {
     }
 
     @Test
-    void kernelsAreRecognisedButNotBootableYet() throws IOException {
+    void bzImageIsRecognisedButNotBootableYet() throws IOException {
         Path bzImage = file("vmlinuz", ImageFormatTest.bzImage(0x020f));
         assertThatThrownBy(() -> load(bzImage)).isInstanceOf(BootException.class)
                 .hasMessage(bzImage + ": Linux bzImage (boot protocol 2.15): bzImage boot is not supported yet");
-        Path pvh = file("vmlinux", TestElf.executable(0).notes(4, TestElf.pvhNote(0x1000000, 4)).build());
-        assertThatThrownBy(() -> load(pvh))
-                .hasMessage(pvh + ": ELF kernel with PVH entry 0x1000000: PVH boot is not supported yet");
+    }
+
+    @Test
+    void pvhKernelStartsIn32BitProtectedModeWithStartInfoInEbx() throws IOException {
+        byte[] code = TestElf.bytes(64, 7);
+        Path vmlinux = file("vmlinux", TestElf.executable(0x1000000).load(0x1000000, code, 0x2000)
+                .notes(4, TestElf.pvhNote(0x1000010, 4)).build());
+        Path initrd = file("initrd", TestElf.bytes(5000, 3));
+        GuestMemory memory = SegmentGuestMemory.onHeap(64 * MIB);
+        var state = new KexecLoader(vmlinux, Optional.of(initrd), "console=ttyS0 quiet", true).load(memory, 2);
+
+        assertThat(state.registers().rip()).isEqualTo(0x1000010);
+        assertThat(state.registers().rbx()).isEqualTo(LowMemoryMap.PVH_START_INFO);
+        assertThat(state.specialRegisters().cr0() & 1).as("protected mode").isEqualTo(1);
+        assertThat(state.specialRegisters().cr0() >>> 31).as("paging off").isZero();
+        assertThat(state.specialRegisters().efer()).isZero();
+        assertThat(state.specialRegisters().cs().db()).as("32-bit code").isTrue();
+        assertThat(state.specialRegisters().cs().l()).isFalse();
+        assertThat(memory.readBytes(0x1000000, 64)).isEqualTo(code);
+        assertThat(memory.readByte(0x1000000 + 64)).as("bss zeroed").isZero();
+
+        long si = LowMemoryMap.PVH_START_INFO;
+        assertThat(memory.readInt(si)).isEqualTo(0x336ec578);
+        assertThat(memory.readInt(si + 4)).as("version").isEqualTo(1);
+        assertThat(memory.readInt(si + 12)).as("modules").isEqualTo(1);
+        long cmdline = memory.readLong(si + 24);
+        assertThat(new String(memory.readBytes(cmdline, 20), java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("console=ttyS0 quiet\0");
+        assertThat(memory.readLong(si + 32)).as("RSDP").isEqualTo(AcpiTables.RSDP);
+        assertThat(new String(memory.readBytes(AcpiTables.RSDP, 8), java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("RSD PTR ");
+
+        long module = memory.readLong(si + 16);
+        long initrdAt = memory.readLong(module);
+        assertThat(memory.readLong(module + 8)).isEqualTo(5000);
+        assertThat(initrdAt % 4096).isZero();
+        assertThat(initrdAt + 5000).isLessThanOrEqualTo(64 * MIB).isGreaterThan(64 * MIB - 8192);
+        assertThat(memory.readBytes(initrdAt, 5000)).isEqualTo(TestElf.bytes(5000, 3));
+
+        long map = memory.readLong(si + 40);
+        int entries = memory.readInt(si + 48);
+        assertThat(entries).isEqualTo(3);
+        assertThat(memory.readLong(map)).isZero();
+        assertThat(memory.readLong(map + 8)).isEqualTo(0x9fc00);
+        assertThat(memory.readInt(map + 16)).isEqualTo(1);
+        assertThat(memory.readLong(map + 24)).isEqualTo(0x9fc00);
+        assertThat(memory.readInt(map + 24 + 16)).as("EBDA and BIOS area reserved").isEqualTo(2);
+        assertThat(memory.readLong(map + 48)).isEqualTo(0x100000);
+        assertThat(memory.readLong(map + 56)).isEqualTo(64 * MIB - 0x100000);
+    }
+
+    @Test
+    void pvhCommandLineLongerThanTheKernelTakesIsRefused() throws IOException {
+        Path vmlinux = file("vmlinux", TestElf.executable(0x1000000).load(0x1000000, new byte[16], 16)
+                .notes(4, TestElf.pvhNote(0x1000000, 4)).build());
+        String tooLong = "x".repeat(2048);
+        assertThatThrownBy(() -> new KexecLoader(vmlinux, Optional.empty(), tooLong).load(SegmentGuestMemory.onHeap(64 * MIB), 1))
+                .isInstanceOf(BootException.class)
+                .hasMessage(vmlinux + ": command line is 2048 bytes; this kernel takes at most 2047");
+    }
+
+    @Test
+    void anInitrdThatDoesNotFitIsRefused() throws IOException {
+        Path vmlinux = file("vmlinux", TestElf.executable(0x1000000).load(0x1000000, new byte[16], 16)
+                .notes(4, TestElf.pvhNote(0x1000000, 4)).build());
+        Path initrd = file("big-initrd", new byte[(int) (20 * MIB)]);
+        assertThatThrownBy(() -> new KexecLoader(vmlinux, Optional.of(initrd), "").load(SegmentGuestMemory.onHeap(32 * MIB), 1))
+                .isInstanceOf(BootException.class).hasMessageContaining("the initrd (20971520 bytes) does not fit");
     }
 
     @Test
