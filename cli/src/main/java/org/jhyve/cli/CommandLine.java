@@ -36,4 +36,5 @@ final class CommandLine {
     @Option(names = "-W", description = "force virtio to use single-vector MSI") boolean singleMsi;
     @Option(names = "-x", description = "local apic is in x2APIC mode") boolean x2apic;
     @Option(names = "-Y", description = "disable MPtable generation") boolean noMpTable;
+    @Option(names = "--cpu-template", paramLabel = "name", description = "jhyve: CPU template for Linux guests: host, pvm (default: chosen for this host)") String cpuTemplate;
 }

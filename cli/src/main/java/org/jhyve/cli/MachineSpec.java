@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import org.jhyve.cpu.CpuTemplate;
 import org.jhyve.devices.DeviceCatalog;
 import org.jhyve.vm.VmBuilder;
 
@@ -17,7 +18,7 @@ import org.jhyve.vm.VmBuilder;
  */
 record MachineSpec(long memoryBytes, int vcpus, List<PciSlotSpec> slots, Map<String, String> lpcPorts,
                    FirmwareSpec firmware, Optional<Path> pidFile, Optional<UUID> uuid, boolean exitOnUnhandledIo,
-                   boolean acpi) {
+                   boolean acpi, Optional<CpuTemplate> cpuTemplate) {
 
     static final long DEFAULT_MEMORY = 256L << 20;
 
@@ -87,6 +88,14 @@ record MachineSpec(long memoryBytes, int vcpus, List<PciSlotSpec> slots, Map<Str
             uuid = Optional.of(UUID.fromString(c.uuid));
         }
         Optional<Path> pidFile = Optional.ofNullable(c.pidFile).map(Path::of);
-        return new MachineSpec(memory, vcpus, List.copyOf(slots), lpc, firmware, pidFile, uuid, c.exitOnUnhandledIo, c.acpi);
+        Optional<CpuTemplate> template = Optional.empty();
+        if (c.cpuTemplate != null) {
+            try {
+                template = Optional.of(CpuTemplate.byName(c.cpuTemplate));
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--cpu-template " + c.cpuTemplate, e.getMessage());
+            }
+        }
+        return new MachineSpec(memory, vcpus, List.copyOf(slots), lpc, firmware, pidFile, uuid, c.exitOnUnhandledIo, c.acpi, template);
     }
 }

@@ -1,6 +1,11 @@
 package org.jhyve.cli;
 
+import org.jhyve.cpu.CpuTemplate;
 import org.jhyve.devices.DeviceCatalog;
+import org.jhyve.firmware.ImageFormat;
+import org.jhyve.kvm.HostCpu;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.jhyve.firmware.KexecLoader;
 import org.jhyve.hv.Hypervisor;
 import org.jhyve.vm.DeviceConfigException;
@@ -13,13 +18,36 @@ import org.jhyve.vm.VmBuilder;
 final class VmAssembler {
     private VmAssembler() {}
 
+    /** Kernel parameters matter only to a Linux kernel; a guest program would refuse a command line. */
+    private static boolean isLinux(FirmwareSpec firmware) {
+        try {
+            return switch (ImageFormat.detect(firmware.kernel())) {
+                case ImageFormat.ElfPvhKernel k -> true;
+                case ImageFormat.LinuxBzImage k -> true;
+                default -> false;
+            };
+        } catch (RuntimeException e) {
+            return false; // the loader reports what is wrong with the file
+        }
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(VmAssembler.class);
+
     static VirtualMachine build(MachineSpec spec, Hypervisor hypervisor) throws UsageException {
         DeviceCatalog catalog = DeviceCatalog.standard(spec.lpcPorts());
+        CpuTemplate template = spec.cpuTemplate().orElseGet(() -> {
+            CpuTemplate chosen = CpuTemplate.forHost(HostCpu.read().hasHardwareVirtualization());
+            if (!chosen.kernelParameters().isEmpty() && isLinux(spec.firmware())) {
+                log.warn("this host's KVM has no VMX/SVM: CPU template '{}' adds kernel parameters \"{}\" (--cpu-template host to skip)",
+                        chosen.name(), chosen.kernelParameters());
+            }
+            return chosen;
+        });
         VmBuilder builder = VmBuilder.on(hypervisor)
                 .memory(spec.memoryBytes())
                 .vcpus(spec.vcpus())
                 .exitOnUnhandledIo(spec.exitOnUnhandledIo())
-                .boot(new KexecLoader(spec.firmware().kernel(), spec.firmware().initrd(), spec.firmware().cmdline(), spec.acpi()));
+                .boot(new KexecLoader(spec.firmware().kernel(), spec.firmware().initrd(), spec.firmware().cmdline(), spec.acpi(), template));
         for (PciSlotSpec slot : spec.slots()) {
             PciDeviceFactory factory = catalog.find(slot.emulation())
                     .orElseThrow(() -> new UsageException(slot.flag(), slot.emulation() + " is not supported yet"));

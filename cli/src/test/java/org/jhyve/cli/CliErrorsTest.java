@@ -54,6 +54,7 @@ class CliErrorsTest {
             "-g 1234                    | -g 1234: the GDB stub is not supported yet",
             "-p 0:1                     | -p 0:1: vCPU pinning is not supported yet",
             "-x                         | -x: x2APIC mode is not supported yet",
+            "--cpu-template skylake     | --cpu-template skylake: unknown CPU template 'skylake' (host, pvm)",
     })
     void badFlagsNameTheFlag(String flags, String message) {
         String[] args = (flags + " -f kexec," + kernel).split(" ");

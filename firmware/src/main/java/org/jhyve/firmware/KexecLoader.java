@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
 import org.jhyve.boot.BootLoader;
+import org.jhyve.cpu.CpuTemplate;
 import org.jhyve.boot.BootState;
 import org.jhyve.memory.GuestMemory;
 
@@ -13,16 +14,23 @@ import org.jhyve.memory.GuestMemory;
  * 0000:7c00, ELF64 programs in long mode at their entry point, and an ELF vmlinux with a PVH note through
  * its PVH entry. Linux bzImages are recognised but not bootable yet. An empty or blank {@code cmdline} means none.
  */
-public record KexecLoader(Path kernel, Optional<Path> initrd, String cmdline, boolean acpi) implements BootLoader {
+public record KexecLoader(Path kernel, Optional<Path> initrd, String cmdline, boolean acpi,
+                          CpuTemplate cpuTemplate) implements BootLoader {
     public KexecLoader {
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(initrd, "initrd");
         Objects.requireNonNull(cmdline, "cmdline");
+        Objects.requireNonNull(cpuTemplate, "cpuTemplate");
     }
 
-    /** Without ACPI tables (xhyve's default; {@code -A} asks for them). */
+    /** Without ACPI tables (xhyve's default; {@code -A} asks for them) and with the host CPU template. */
     public KexecLoader(Path kernel, Optional<Path> initrd, String cmdline) {
-        this(kernel, initrd, cmdline, false);
+        this(kernel, initrd, cmdline, false, CpuTemplate.HOST);
+    }
+
+    /** The command line a Linux kernel gets: the user's, plus what the CPU template needs. */
+    public String linuxCommandLine() {
+        return cpuTemplate.appendTo(cmdline.strip());
     }
 
     /** A kernel or program with no initrd and no command line. */
@@ -47,7 +55,7 @@ public record KexecLoader(Path kernel, Optional<Path> initrd, String cmdline, bo
             case ImageFormat.LinuxBzImage bzImage ->
                     throw BootErrors.about(kernel, bzImage.describe() + ": bzImage boot is not supported yet");
             case ImageFormat.ElfPvhKernel pvh -> PvhLoader.load(kernel, pvh.elf(), pvh.pvhEntry(), image, memory,
-                    initrd.map(p -> ImageFiles.read(p, memory.totalSize())), cmdline.strip(),
+                    initrd.map(p -> ImageFiles.read(p, memory.totalSize())), linuxCommandLine(),
                     acpi ? AcpiTables.install(memory, vcpuCount) : 0);
         };
     }

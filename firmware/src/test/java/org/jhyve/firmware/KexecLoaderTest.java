@@ -166,7 +166,7 @@ class KexecLoaderTest {
                 .notes(4, TestElf.pvhNote(0x1000010, 4)).build());
         Path initrd = file("initrd", TestElf.bytes(5000, 3));
         GuestMemory memory = SegmentGuestMemory.onHeap(64 * MIB);
-        var state = new KexecLoader(vmlinux, Optional.of(initrd), "console=ttyS0 quiet", true).load(memory, 2);
+        var state = new KexecLoader(vmlinux, Optional.of(initrd), "console=ttyS0 quiet", true, org.jhyve.cpu.CpuTemplate.HOST).load(memory, 2);
 
         assertThat(state.registers().rip()).isEqualTo(0x1000010);
         assertThat(state.registers().rbx()).isEqualTo(LowMemoryMap.PVH_START_INFO);
@@ -204,6 +204,19 @@ class KexecLoaderTest {
         assertThat(memory.readInt(map + 24 + 16)).as("EBDA and BIOS area reserved").isEqualTo(2);
         assertThat(memory.readLong(map + 48)).isEqualTo(0x100000);
         assertThat(memory.readLong(map + 56)).isEqualTo(64 * MIB - 0x100000);
+    }
+
+    @Test
+    void thePvmCpuTemplateAddsItsKernelParametersToLinuxOnly() throws IOException {
+        Path vmlinux = file("vmlinux", TestElf.executable(0x1000000).load(0x1000000, new byte[16], 16)
+                .notes(4, TestElf.pvhNote(0x1000000, 4)).build());
+        GuestMemory memory = SegmentGuestMemory.onHeap(64 * MIB);
+        new KexecLoader(vmlinux, Optional.empty(), "console=ttyS0", false, org.jhyve.cpu.CpuTemplate.PVM).load(memory, 1);
+        long cmdline = memory.readLong(LowMemoryMap.PVH_START_INFO + 24);
+        String expected = "console=ttyS0 " + org.jhyve.cpu.CpuTemplate.PVM.kernelParameters();
+        assertThat(new String(memory.readBytes(cmdline, expected.length() + 1), java.nio.charset.StandardCharsets.US_ASCII))
+                .isEqualTo(expected + "\0");
+        assertThat(memory.readLong(LowMemoryMap.PVH_START_INFO + 32)).as("no -A: no RSDP").isZero();
     }
 
     @Test
