@@ -37,11 +37,11 @@ class LinuxBootTest {
     }
 
     @Test
-    void vmlinuxBootsThroughPvhWithAcpiToItsInit() throws Exception {
+    void vmlinuxBootsThroughPvhWithAcpiAndTwoVcpusToItsInit() throws Exception {
         // No CPU workarounds here: on hosts without VMX/SVM jhyve's CPU template adds them itself.
         String cmdline = "console=ttyS0 panic=-1";
         long start = System.nanoTime();
-        JhyveProcess run = JhyveProcess.run("-A", "-m", "256M", "-s", "0:0,hostbridge", "-s", "31,lpc", "-l", "com1,stdio",
+        JhyveProcess run = JhyveProcess.run("-A", "-m", "256M", "-c", "2", "-s", "0:0,hostbridge", "-s", "31,lpc", "-l", "com1,stdio",
                 "-f", "kexec," + kernel + "," + initrd + "," + cmdline);
         double seconds = (System.nanoTime() - start) / 1e9;
         Files.writeString(Path.of("target", "linux-boot-console.log"), run.out());
@@ -51,6 +51,7 @@ class LinuxBootTest {
                         : "Command line: console=ttyS0 panic=-1 noxsave nofsgsbase clearcpuid=smap,")
                 .contains("ACPI: RSDP 0x00000000000E0000")
                 .contains("ACPI: Using ACPI (MADT) for SMP configuration information")
+                .contains("smp: Brought up 1 node, 2 CPUs")
                 .contains("serial8250: ttyS0 at I/O 0x3f8 (irq = 4")
                 .contains("Unpacking initramfs")
                 .contains("Run /init as init process");

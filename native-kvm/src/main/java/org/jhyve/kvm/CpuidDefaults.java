@@ -13,6 +13,7 @@ final class CpuidDefaults {
     private CpuidDefaults() {}
 
     /** "GenuineIntel" as leaf 0 returns it in EBX, EDX, ECX. */
+    static final int PV_HYPERCALL_FEATURES = 1 << 7 | 1 << 11 | 1 << 13;
     static final int INTEL_EBX = 0x756e6547, INTEL_EDX = 0x49656e69, INTEL_ECX = 0x6c65746e;
 
     /**
@@ -29,7 +30,12 @@ final class CpuidDefaults {
                         (e.ebx() & 0x00ff_ffff) | (apicId << 24), e.ecx(), e.edx());
                 // Leaves 0xB and 0x1F EDX: x2APIC ID, on every sub-leaf.
                 case 0xB, 0x1F -> new CpuidEntry(e.function(), e.index(), e.flags(), e.eax(), e.ebx(), e.ecx(), apicId);
-                case 0x0 -> intelVendor ? new CpuidEntry(0, e.index(), e.flags(), e.eax(), INTEL_EBX, INTEL_EDX, INTEL_ECX) : e;
+                // KVM paravirt features that need hypercalls: measured on a host without VMX/SVM, a guest's
+                // VMCALL for PV send-IPI never completed (the AP stayed on it; SMP boot hung), so such hosts
+                // do not offer PV_UNHALT (7), PV_SEND_IPI (11) or PV_SCHED_YIELD (13).
+                case 0x40000001 -> intelVendor ? new CpuidEntry(e.function(), e.index(), e.flags(), e.eax() & ~PV_HYPERCALL_FEATURES,
+                        e.ebx(), e.ecx(), e.edx()) : e;
+                case 0x0 -> intelVendor ? new CpuidEntry(0, e.index(), e.flags(), e.eax(), INTEL_EBX, INTEL_ECX, INTEL_EDX) : e;
                 default -> e;
             });
         }

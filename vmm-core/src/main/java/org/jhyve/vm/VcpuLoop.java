@@ -40,6 +40,8 @@ final class VcpuLoop implements Runnable {
             while (vm.awaitRunnable(vcpu)) {
                 handle(vcpu.run());
             }
+            // Where each vCPU was when the VM ended: what one needs to see why a guest hung.
+            if (log.isInfoEnabled()) log.info("stopped: {}", GuestCode.describe(vcpu, vm.memory()));
         } catch (RuntimeException | Error e) {
             log.error("vCPU {} failed", vcpu.index(), e);
             vm.requestExit(ExitStatus.ERROR, "vCPU " + vcpu.index() + " failed: " + e);
