@@ -130,4 +130,24 @@ class GuestProgramsCliTest {
         assertThat(run.out()).isEqualTo("fallback test\r\nbreakpoint handled, return address ok\r\nfwait done\r\nmxcsr=1fa0\r\n");
         assertThat(run.status()).as(run.err()).isEqualTo(1);
     }
+
+    @Test
+    void haltingWithInterruptsDisabledEndsWithStatusTwo() throws Exception {
+        Path halt = GuestImages.bootSector(dir, "halt.bin", 0xfa, 0xf4, 0xeb, 0xfd); // cli; 1: hlt; jmp 1b
+        JhyveProcess run = JhyveProcess.run("-c", "2", "-f", "kexec," + halt);
+        assertThat(run.status()).as(run.err()).isEqualTo(2);
+    }
+
+    @Test
+    void haltingWithInterruptsEnabledIsNotTheEnd() throws Exception {
+        // sti; hlt: a timer or device could still wake it, so jhyve must not call it halted. SIGTERM ends it.
+        Path idle = GuestImages.bootSector(dir, "idle.bin", 0xfb, 0xf4, 0xeb, 0xfd);
+        Path err = dir.resolve("idle.err");
+        Process p = JhyveProcess.start(err, "-f", "kexec," + idle);
+        Thread.sleep(3000);
+        assertThat(p.isAlive()).as("still waiting for an interrupt after 3 s").isTrue();
+        p.destroy();
+        assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isEqualTo(1);
+    }
 }

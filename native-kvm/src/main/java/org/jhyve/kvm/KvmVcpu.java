@@ -314,6 +314,13 @@ public final class KvmVcpu implements Vcpu {
         }
     }
 
+    /** Halted, or an application processor still waiting for INIT/SIPI, in KVM's in-kernel local APIC. */
+    @Override
+    public boolean isParked() {
+        int state = getMpState();
+        return state == MP_STATE_HALTED || state == MP_STATE_UNINITIALIZED || state == MP_STATE_INIT_RECEIVED;
+    }
+
     /** KVM_GET_MP_STATE: one of the {@code MP_STATE_*} values. */
     public int getMpState() {
         try (Arena a = Arena.ofConfined()) {

@@ -52,6 +52,14 @@ public interface Vcpu extends AutoCloseable {
         throw new UnsupportedOperationException("this hypervisor cannot inject exceptions");
     }
 
+    /**
+     * True when the vCPU cannot run until something wakes it: halted (HLT) or waiting for a startup IPI.
+     * Called on the vCPU's own thread between runs. Hypervisors that report halts as exits return false.
+     */
+    default boolean isParked() {
+        return false;
+    }
+
     @Override
     void close();
 }

@@ -19,10 +19,12 @@ final class VcpuLoop implements Runnable {
     private final Vcpu vcpu;
     private final BootState bootState;
     private final ExitHandler handler;
+    private final HaltDetector haltDetector;
     private final InstructionFallback fallback = new InstructionFallback();
 
-    VcpuLoop(VirtualMachine vm, Vcpu vcpu, BootState bootState, ExitHandler handler) {
+    VcpuLoop(VirtualMachine vm, Vcpu vcpu, BootState bootState, ExitHandler handler, HaltDetector haltDetector) {
         this.vm = vm;
+        this.haltDetector = haltDetector;
         this.vcpu = vcpu;
         this.bootState = bootState;
         this.handler = handler;
@@ -52,7 +54,7 @@ final class VcpuLoop implements Runnable {
         switch (exit) {
             case VmExit.PortIo io -> handler.portIo(io);
             case VmExit.Mmio m -> handler.mmio(m);
-            case VmExit.Interrupted ignored -> { }
+            case VmExit.Interrupted ignored -> haltDetector.check(vcpu);
             case VmExit.Halt ignored -> vm.requestExit(ExitStatus.HALT, "vCPU " + vcpu.index() + " halted");
             case VmExit.Shutdown ignored -> vm.requestExit(ExitStatus.TRIPLE_FAULT,
                     "triple fault: " + GuestCode.describe(vcpu, vm.memory()));

@@ -39,6 +39,8 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
     private final PciBus pci = new PciBus(ioPorts, mmio);
     private final List<Vcpu> vcpus = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
+    private HaltDetector haltDetector;
+    private Thread haltDetectorThread;
     private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
     private final int vcpuCount;
     private boolean exitOnUnhandledIo;
@@ -145,13 +147,15 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
             state = State.RUNNING;
             ExitHandler handler = new ExitHandler(ioPorts, mmio,
                     exitOnUnhandledIo ? what -> requestExit(ExitStatus.ERROR, what + " (-e: exit on unhandled I/O)") : null);
+            haltDetector = new HaltDetector(this, List.copyOf(vcpus));
             for (Vcpu v : vcpus) {
                 BootState initial = v.index() == 0 ? bootState : null;
                 Thread t = Thread.ofPlatform().name("jhyve-vcpu-" + v.index())
-                        .unstarted(new VcpuLoop(this, v, initial, handler));
+                        .unstarted(new VcpuLoop(this, v, initial, handler, haltDetector));
                 threads.add(t);
             }
             threads.forEach(Thread::start);
+            haltDetectorThread = Thread.ofPlatform().daemon().name("jhyve-halt-detector").start(haltDetector);
         } finally {
             lock.unlock();
         }
@@ -273,6 +277,15 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
             lock.unlock();
         }
         if (outcome == null && !threads.isEmpty()) requestExit(ExitStatus.POWER_OFF, "VM closed");
+        if (haltDetector != null) {
+            haltDetector.stop();
+            haltDetectorThread.interrupt();
+            try {
+                haltDetectorThread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         for (Thread t : threads) {
             boolean interrupted = false;
             while (t.isAlive()) {
