@@ -12,7 +12,7 @@ import org.jhyve.memory.GuestMemory;
  * xhyve's {@code -f kexec,KERNEL,INITRD,CMDLINE}: boots {@code kernel} directly, without firmware.
  * The format comes from the file's bytes ({@link ImageFormat#detect}); boot sectors start in real mode at
  * 0000:7c00, ELF64 programs in long mode at their entry point, and an ELF vmlinux with a PVH note through
- * its PVH entry. Linux bzImages are recognised but not bootable yet. An empty or blank {@code cmdline} means none.
+ * its PVH entry, and a Linux bzImage through its 64-bit entry. An empty or blank {@code cmdline} means none.
  */
 public record KexecLoader(Path kernel, Optional<Path> initrd, String cmdline, boolean acpi,
                           CpuTemplate cpuTemplate) implements BootLoader {
@@ -52,8 +52,9 @@ public record KexecLoader(Path kernel, Optional<Path> initrd, String cmdline, bo
                 if (acpi) AcpiTables.install(memory, vcpuCount);
                 yield Elf64ProgramLoader.load(kernel, program.elf(), image, memory);
             }
-            case ImageFormat.LinuxBzImage bzImage ->
-                    throw BootErrors.about(kernel, bzImage.describe() + ": bzImage boot is not supported yet");
+            case ImageFormat.LinuxBzImage bzImage -> BzImageLoader.load(kernel, image, memory,
+                    initrd.map(p -> ImageFiles.read(p, memory.totalSize())), linuxCommandLine(),
+                    acpi ? AcpiTables.install(memory, vcpuCount) : 0);
             case ImageFormat.ElfPvhKernel pvh -> PvhLoader.load(kernel, pvh.elf(), pvh.pvhEntry(), image, memory,
                     initrd.map(p -> ImageFiles.read(p, memory.totalSize())), linuxCommandLine(),
                     acpi ? AcpiTables.install(memory, vcpuCount) : 0);

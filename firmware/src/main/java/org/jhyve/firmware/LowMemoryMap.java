@@ -36,6 +36,8 @@ public final class LowMemoryMap {
     public static final long EBDA = 0x9fc00;
     /** The first megabyte ends here; a kernel goes above it. */
     public static final long HIGH_MEMORY = 0x100000;
+    /** The Linux boot protocol's zero page (struct boot_params) for a bzImage. */
+    public static final long ZERO_PAGE = 0x1000;
     /** PVH start info, module list and memory map, in the free page below the parameter page. */
     public static final long PVH_START_INFO = 0x6000;
     public static final long PVH_MODULES = 0x6040;

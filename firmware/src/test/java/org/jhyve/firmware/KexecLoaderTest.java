@@ -152,11 +152,78 @@ class KexecLoaderTest {
         assertThat(new KexecLoader(elf, Optional.empty(), "  ").load(memory, 1).registers().rip()).isEqualTo(0x100000);
     }
 
+    /** A minimal bzImage: protocol 2.15, 64-bit entry, 4 setup sectors, pref_address 16 MiB, init_size 1 MiB. */
+    static byte[] bzImage(int version, int kernelBytes, boolean relocatable) {
+        byte[] image = new byte[5 * 512 + kernelBytes];
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(image).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put(0x1f1, (byte) 4);
+        b.putShort(0x1fe, (short) 0xaa55);
+        b.put(0x200, (byte) 0xeb).put(0x201, (byte) 0x66); // jmp over the header, to 0x268
+        b.putInt(0x202, 0x53726448); // "HdrS"
+        b.putShort(0x206, (short) version);
+        b.put(0x211, (byte) 0x01); // LOADED_HIGH
+        b.putInt(0x22c, 0x7fffffff); // initrd_addr_max
+        b.putInt(0x230, 0x200000); // kernel_alignment
+        b.put(0x234, (byte) (relocatable ? 1 : 0));
+        b.putShort(0x236, (short) 0x1); // XLF_KERNEL_64
+        b.putInt(0x238, 2047); // cmdline_size
+        b.putLong(0x258, 0x1000000); // pref_address
+        b.putInt(0x260, 1 << 20); // init_size
+        for (int i = 0; i < kernelBytes; i++) image[5 * 512 + i] = (byte) (i * 7 + 1);
+        return image;
+    }
+
     @Test
-    void bzImageIsRecognisedButNotBootableYet() throws IOException {
-        Path bzImage = file("vmlinuz", ImageFormatTest.bzImage(0x020f));
-        assertThatThrownBy(() -> load(bzImage)).isInstanceOf(BootException.class)
-                .hasMessage(bzImage + ": Linux bzImage (boot protocol 2.15): bzImage boot is not supported yet");
+    void bzImageLoadsAtItsPreferredAddressWithAZeroPage() throws IOException {
+        byte[] image = bzImage(0x020f, 3000, false);
+        Path vmlinuz = file("vmlinuz", image);
+        Path initrd = file("initrd", TestElf.bytes(4096, 5));
+        GuestMemory memory = SegmentGuestMemory.onHeap(64 * MIB);
+        var state = new KexecLoader(vmlinuz, Optional.of(initrd), "console=ttyS0", true, org.jhyve.cpu.CpuTemplate.HOST).load(memory, 1);
+
+        assertThat(state.registers().rip()).as("64-bit entry").isEqualTo(0x1000000 + 0x200);
+        long zp = state.registers().rsi();
+        assertThat(zp).isEqualTo(LowMemoryMap.ZERO_PAGE);
+        assertThat(state.specialRegisters().longMode()).isTrue();
+        assertThat(memory.readBytes(0x1000000, 3000)).isEqualTo(java.util.Arrays.copyOfRange(image, 2560, 5560));
+        assertThat(memory.readInt(zp + 0x202)).as("header copied").isEqualTo(0x53726448);
+        assertThat(memory.readByte(zp + 0x210)).as("type_of_loader").isEqualTo((byte) 0xff);
+        assertThat(memory.readByte(zp + 0x211) & 0x81).as("LOADED_HIGH | CAN_USE_HEAP").isEqualTo(0x81);
+        long cmdline = memory.readInt(zp + 0x228) & 0xffffffffL;
+        assertThat(new String(memory.readBytes(cmdline, 14), java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("console=ttyS0\0");
+        long ramdisk = memory.readInt(zp + 0x218) & 0xffffffffL;
+        assertThat(memory.readInt(zp + 0x21c)).isEqualTo(4096);
+        assertThat(memory.readBytes(ramdisk, 4096)).isEqualTo(TestElf.bytes(4096, 5));
+        assertThat(ramdisk).isGreaterThanOrEqualTo(0x1000000 + (1 << 20));
+        assertThat(memory.readLong(zp + 0x070)).as("acpi_rsdp_addr").isEqualTo(AcpiTables.RSDP);
+        assertThat(memory.readByte(zp + 0x1e8)).as("e820 entries").isEqualTo((byte) 3);
+        assertThat(memory.readLong(zp + 0x2d0 + 40)).isEqualTo(0x100000);
+        assertThat(memory.readInt(zp + 0x2d0 + 40 + 16)).isEqualTo(1);
+    }
+
+    @Test
+    void bzImageErrorsAreOneLineAndNameTheProblem() throws IOException {
+        GuestMemory memory = SegmentGuestMemory.onHeap(64 * MIB);
+        Path old = file("old", bzImage(0x0205, 100, false));
+        assertThatThrownBy(() -> KexecLoader.of(old).load(memory, 1)).isInstanceOf(BootException.class)
+                .hasMessage(old + ": boot protocol 2.05 is too old: jhyve needs 2.06 or later");
+        Path truncated = file("truncated", java.util.Arrays.copyOf(bzImage(0x020f, 100, false), 2000));
+        assertThatThrownBy(() -> KexecLoader.of(truncated).load(memory, 1))
+                .hasMessage(truncated + ": bzImage is truncated: 2000 bytes, its setup alone takes 2560");
+        Path fixed = file("fixed", bzImage(0x020f, 100, false));
+        assertThatThrownBy(() -> KexecLoader.of(fixed).load(SegmentGuestMemory.onHeap(16 * MIB), 1))
+                .hasMessage(fixed + ": this kernel must load at 0x1000000 and needs 0x100000 bytes there: give the guest more memory");
+        assertThatThrownBy(() -> new KexecLoader(fixed, Optional.empty(), "x".repeat(2048)).load(memory, 1))
+                .hasMessage(fixed + ": command line is 2048 bytes; this kernel takes at most 2047");
+    }
+
+    @Test
+    void relocatableBzImageMovesAboveSixteenMibWhenItsPreferenceDoesNotFit() throws IOException {
+        byte[] image = bzImage(0x020f, 100, true);
+        java.nio.ByteBuffer.wrap(image).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0x258, 0x80000000L);
+        Path vmlinuz = file("reloc", image);
+        var state = KexecLoader.of(vmlinuz).load(SegmentGuestMemory.onHeap(64 * MIB), 1);
+        assertThat(state.registers().rip()).isEqualTo(0x1000000 + 0x200);
     }
 
     @Test
