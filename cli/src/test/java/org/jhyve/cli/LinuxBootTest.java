@@ -65,4 +65,19 @@ class LinuxBootTest {
         }
         System.out.printf("Linux boot to init and exit: %.1f s%n", seconds);
     }
+
+    @Test
+    void bzImageBootsThroughItsSixtyFourBitEntryToItsInit() throws Exception {
+        Path bzImage = kernel.resolveSibling("bzImage");
+        JhyveProcess run = JhyveProcess.run("-A", "-m", "256M", "-s", "0:0,hostbridge", "-s", "31,lpc", "-l", "com1,stdio",
+                "-f", "kexec," + bzImage + "," + initrd + ",console=ttyS0 earlyprintk=serial panic=-1");
+        Files.writeString(Path.of("target", "linux-bzimage-console.log"), run.out());
+        assertThat(run.out())
+                .contains("Decompressing Linux... Parsing ELF... done.")
+                .contains("BIOS-e820: [mem 0x0000000000100000-0x000000000fffffff] usable")
+                .contains("Unpacking initramfs")
+                .contains("Run /init as init process");
+        assertThat(run.err()).doesNotContain("jhyve:");
+        assertThat(run.status()).isIn(0, 1);
+    }
 }
