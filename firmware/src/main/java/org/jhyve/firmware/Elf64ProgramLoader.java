@@ -30,12 +30,7 @@ final class Elf64ProgramLoader {
         if (!entryLoaded) throw BootErrors.about(path, String.format("entry point 0x%x is not inside any loadable segment", elf.entry()));
 
         var specialRegisters = LongModeSetup.install(memory);
-        for (ElfFile.ProgramHeader ph : headers) {
-            if (!ph.isLoad() || ph.memSize() == 0) continue;
-            // Both casts are safe: the file range was checked against the image's length when parsed.
-            memory.write(ph.paddr(), image, (int) ph.offset(), (int) ph.fileSize());
-            memory.fill(ph.paddr() + ph.fileSize(), ph.memSize() - ph.fileSize(), (byte) 0);
-        }
+        ElfSegments.write(elf, image, memory);
         Registers registers = Registers.initial(elf.entry()).withRsp(LowMemoryMap.LONG_MODE_STACK_TOP);
         return new BootState(registers, specialRegisters, List.of(),
                 String.format("ELF64 program %s, entry 0x%x, long mode", path.getFileName(), elf.entry()));

@@ -20,11 +20,17 @@ final class ElfSegments {
             end = Math.max(end, ph.paddr() + ph.memSize());
         }
         if (end == 0) throw BootErrors.about(path, "ELF file has no loadable segment");
+        write(elf, image, memory);
+        return end;
+    }
+
+    /** Copies every PT_LOAD segment to its physical address and zeroes its bss; placement is checked already. */
+    static void write(ElfFile elf, byte[] image, GuestMemory memory) {
         for (ElfFile.ProgramHeader ph : elf.programHeaders()) {
             if (!ph.isLoad() || ph.memSize() == 0) continue;
+            // Both casts are safe: the file range was checked against the image's length when parsed.
             memory.write(ph.paddr(), image, (int) ph.offset(), (int) ph.fileSize());
             memory.fill(ph.paddr() + ph.fileSize(), ph.memSize() - ph.fileSize(), (byte) 0);
         }
-        return end;
     }
 }
