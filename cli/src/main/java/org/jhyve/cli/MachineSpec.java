@@ -68,6 +68,11 @@ record MachineSpec(long memoryBytes, int vcpus, List<PciSlotSpec> slots, Map<Str
             var emulation = catalogForNames.lookup(slot.emulation())
                     .orElseThrow(() -> new UsageException(slot.flag(), "unknown emulation '" + slot.emulation() + "' (see -s help)"));
             if (!emulation.supported()) throw new UsageException(slot.flag(), slot.emulation() + " is not supported yet");
+            try {
+                emulation.checkOptions(slot.options());
+            } catch (org.jhyve.vm.DeviceConfigException e) {
+                throw new UsageException(slot.flag(), e.getMessage());
+            }
             if (!used.add(slot.address())) throw new UsageException(slot.flag(), "PCI slot " + slot.address() + " is already used");
             hasLpc |= slot.emulation().equals("lpc");
             slots.add(slot);

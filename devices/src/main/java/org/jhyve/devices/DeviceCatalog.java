@@ -7,6 +7,7 @@ import org.jhyve.devices.pci.Hostbridge;
 import org.jhyve.devices.pci.LpcBridge;
 import org.jhyve.devices.platform.AcpiPowerManagement;
 import org.jhyve.devices.platform.KeyboardControllerReset;
+import org.jhyve.devices.virtio.VirtioBlockFactory;
 import org.jhyve.vm.DeviceConfigException;
 import org.jhyve.vm.PciDeviceFactory;
 import org.jhyve.vm.PlatformDevice;
@@ -18,7 +19,22 @@ import org.jhyve.vm.PlatformDevice;
  */
 public final class DeviceCatalog {
     /** One emulation: its {@code -s} name, a line for {@code -s help}, and whether it works today. */
-    public record Emulation(String name, String description, boolean supported, PciDeviceFactory factory) {}
+    public record Emulation(String name, String description, boolean supported, PciDeviceFactory factory,
+                            java.util.function.Consumer<String> optionsCheck) {
+        public Emulation(String name, String description, boolean supported, PciDeviceFactory factory) {
+            this(name, description, supported, factory, options -> {});
+        }
+
+        /**
+         * Checks the {@code -s} options (and the files they name) without opening anything, so the command line
+         * can refuse them before the VM exists.
+         *
+         * @throws DeviceConfigException naming what is wrong
+         */
+        public void checkOptions(String options) {
+            optionsCheck.accept(options);
+        }
+    }
 
     private final List<Emulation> emulations;
 
@@ -36,7 +52,8 @@ public final class DeviceCatalog {
                 new Emulation("hostbridge", "PCI host bridge (bhyve's IDs 1275:1275)", true, (m, a, o) -> noOptions("hostbridge", o, Hostbridge::new)),
                 new Emulation("amd_hostbridge", "PCI host bridge with AMD IDs (1022:7432)", true, (m, a, o) -> noOptions("amd_hostbridge", o, Hostbridge::amd)),
                 new Emulation("lpc", "LPC (ISA) bridge with the COM1/COM2 16550 UARTs given by -l", true, (m, a, o) -> noOptions("lpc", o, () -> LpcBridge.create(m, ports))),
-                notYet("virtio-blk", "virtio block device over a raw image"),
+                new Emulation("virtio-blk", "virtio block device over a raw image or block device: PATH[,ro][,nocache][,sync][,sectorsize=L[/P]][,serial=ID][,num-queues=N]",
+                        true, VirtioBlockFactory::create, VirtioBlockFactory::check),
                 notYet("virtio-net", "virtio network device (tap or socket backend)"),
                 notYet("virtio-rnd", "virtio entropy device"),
                 notYet("ahci-hd", "AHCI controller with a SATA disk"),

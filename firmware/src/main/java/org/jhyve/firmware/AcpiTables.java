@@ -15,10 +15,11 @@ public final class AcpiTables {
     public static final long RSDP = 0xe0000;
     static final long XSDT = 0xe0040;
     static final long FACS = 0xe0100;
-    static final long DSDT = 0xe0140;
+    /** After the MADT's room for 255 vCPUs; the DSDT has 4 KiB up to END. */
+    static final long DSDT = 0xe1000;
     static final long FADT = 0xe0200;
     static final long MADT = 0xe0400;
-    static final long END = 0xe1000;
+    static final long END = 0xe2000;
 
     static final int PM1A_EVT = 0x400, PM1A_CNT = 0x404, PM_TMR = 0x408, RESET_PORT = 0xcf9, RESET_VALUE = 0x06;
     static final int SCI_IRQ = 9;
@@ -33,7 +34,9 @@ public final class AcpiTables {
         if (vcpus < 1 || vcpus > MAX_VCPUS) throw new IllegalArgumentException("ACPI tables for 1-" + MAX_VCPUS + " vCPUs: " + vcpus);
         memory.fill(RSDP, END - RSDP, (byte) 0);
         memory.write(FACS, facs());
-        memory.write(DSDT, dsdt());
+        byte[] dsdt = dsdt();
+        if (DSDT + dsdt.length > END) throw new IllegalStateException("DSDT of " + dsdt.length + " bytes does not fit");
+        memory.write(DSDT, dsdt);
         memory.write(FADT, fadt());
         memory.write(MADT, madt(vcpus));
         memory.write(XSDT, new AcpiTable("XSDT", 1, 64).u64(FADT).u64(MADT).bytes());
@@ -65,18 +68,63 @@ public final class AcpiTables {
         return b.array();
     }
 
+    /** Windows the PCI root bridge decodes: where jhyve's PCI bus puts BARs (see org.jhyve.pci.PciBus). */
+    static final long PCI_MMIO_BASE = 0xc000_0000L, PCI_MMIO_END = 0xfebf_ffffL;
+    static final int PCI_IO_BASE = 0x0d00, PCI_IO_END = 0xffff;
+    /** PCI INTx: pin P of slot S reaches IOAPIC input 16 + (S + P) mod 8, as the devices assume. */
+    static final int PCI_INTX_GSI_BASE = 16;
+
     /**
-     * The DSDT's only object is \_S5_, the soft-off sleep type (Package {5, 5, 0, 0}): SLP_TYP 5 is what
-     * the power-management device treats as power-off. PCI is found through configuration mechanism #1.
+     * The DSDT: \_S5 (the soft-off sleep type, Package {5, 5, 0, 0}: SLP_TYP 5 is what the power-management
+     * device treats as power-off) and the PCI root bridge \_SB.PCI0, whose _CRS gives the bus numbers and
+     * the I/O and memory windows and whose _PRT routes every slot's INTx. Linux with ACPI only scans PCI
+     * below a root bridge it finds here.
      */
     static byte[] dsdt() {
-        byte[] s5 = {
-            0x08, '_', 'S', '5', '_',         // NameOp "_S5_"
-            0x12, 0x08, 0x04,                 // PackageOp, PkgLength 8, 4 elements
-            0x0a, 0x05, 0x0a, 0x05,           // BytePrefix 5, BytePrefix 5
-            0x00, 0x00,                       // ZeroOp, ZeroOp
-        };
-        return new AcpiTable("DSDT", 2, 64).raw(s5).bytes();
+        byte[] s5 = Aml.name("_S5_", Aml.packageOf(4, Aml.cat(Aml.integer(5), Aml.integer(5), Aml.integer(0), Aml.integer(0))));
+        byte[] pci0 = Aml.device("PCI0", Aml.cat(
+                Aml.name("_HID", Aml.eisaId("PNP0A03")),
+                Aml.name("_UID", Aml.integer(0)),
+                Aml.name("_CRS", Aml.buffer(pciResources())),
+                Aml.name("_PRT", pciRouting())));
+        return new AcpiTable("DSDT", 2, 64 + s5.length + pci0.length + 16).raw(s5).raw(Aml.scope("\\_SB_", pci0)).bytes();
+    }
+
+    /** The root bridge's resources, as a ResourceTemplate (ACPI 6.4 §6.4). */
+    static byte[] pciResources() {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(128).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        // WordBusNumber: buses 0-255.
+        b.put((byte) 0x88).putShort((short) 13).put((byte) 2).put((byte) 0x0c).put((byte) 0)
+                .putShort((short) 0).putShort((short) 0).putShort((short) 0xff).putShort((short) 0).putShort((short) 0x100);
+        // IO: the configuration ports 0xCF8-0xCFF, consumed by the bridge itself.
+        b.put((byte) 0x47).put((byte) 1).putShort((short) 0xcf8).putShort((short) 0xcf8).put((byte) 1).put((byte) 8);
+        // WordIO windows: everything below the configuration ports, and 0xD00-0xFFFF.
+        wordIo(b, 0x0000, 0x0cf7);
+        wordIo(b, PCI_IO_BASE, PCI_IO_END);
+        // DWordMemory window for 32-bit BARs, non-cacheable, read-write.
+        b.put((byte) 0x87).putShort((short) 23).put((byte) 0).put((byte) 0x0c).put((byte) 1)
+                .putInt(0).putInt((int) PCI_MMIO_BASE).putInt((int) PCI_MMIO_END).putInt(0).putInt((int) (PCI_MMIO_END - PCI_MMIO_BASE + 1));
+        b.put((byte) 0x79).put((byte) 0); // end tag
+        return java.util.Arrays.copyOf(b.array(), b.position());
+    }
+
+    private static void wordIo(java.nio.ByteBuffer b, int min, int max) {
+        b.put((byte) 0x88).putShort((short) 13).put((byte) 1).put((byte) 0x0c).put((byte) 3)
+                .putShort((short) 0).putShort((short) min).putShort((short) max).putShort((short) 0).putShort((short) (max - min + 1));
+    }
+
+    /** _PRT: Package { Package { slot << 16 | 0xFFFF, pin, 0, GSI }, ... } for 32 slots x 4 pins, in chunks. */
+    static byte[] pciRouting() {
+        java.io.ByteArrayOutputStream entries = new java.io.ByteArrayOutputStream();
+        int count = 0;
+        for (int slot = 0; slot < 32; slot++) {
+            for (int pin = 0; pin < 4; pin++) {
+                entries.writeBytes(Aml.packageOf(4, Aml.cat(Aml.integer((long) slot << 16 | 0xffff), Aml.integer(pin),
+                        Aml.integer(0), Aml.integer(PCI_INTX_GSI_BASE + (slot + pin) % 8))));
+                count++;
+            }
+        }
+        return Aml.packageOf(count, entries.toByteArray());
     }
 
     /** Fixed ACPI Description Table, revision 6 (§5.2.9, 276 bytes). */

@@ -61,7 +61,44 @@ class AcpiTablesTest {
         long dsdt = memory.readLong(fadt + 140);
         int dsdtLength = checkTable(dsdt, "DSDT");
         byte[] body = memory.readBytes(dsdt + 36, dsdtLength - 36);
-        assertThat(body).containsExactly(0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00);
+        assertThat(body).startsWith(0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04, 0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00);
+        // Then Scope(\_SB) { Device(PCI0) { Name(_HID, EISAID("PNP0A03")) ... } }, its PkgLength covering the rest.
+        int scope = 14;
+        assertThat(body[scope]).isEqualTo((byte) 0x10);
+        int lead = body[scope + 1] & 0xff, extra = lead >>> 6;
+        int scopeLength = lead & 0xf;
+        for (int i = 1; i <= extra; i++) scopeLength |= (body[scope + 1 + i] & 0xff) << (4 + 8 * (i - 1));
+        assertThat(scopeLength).as("Scope PkgLength spans the rest of the DSDT").isEqualTo(body.length - scope - 1);
+        String text = new String(body, java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertThat(text).contains("\\_SB_").contains("\133\202").contains("PCI0")
+                .contains("_HID\014A\320\012\003") // EISAID("PNP0A03") = 0x030AD041
+                .contains("_CRS").contains("_PRT");
+    }
+
+    @Test
+    void pciRootBridgeResourcesCoverWhereThePciBusPutsBars() {
+        byte[] crs = AcpiTables.pciResources();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(crs).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        // Bus numbers 0-255, config ports, two I/O windows, one 32-bit memory window, end tag.
+        assertThat(b.get(0) & 0xff).isEqualTo(0x88);
+        assertThat(b.get(3)).as("bus number range").isEqualTo((byte) 2);
+        assertThat(b.getShort(10) & 0xffff).isEqualTo(0xff);
+        int mem = 16 + 8 + 16 + 16;
+        assertThat(b.get(mem) & 0xff).isEqualTo(0x87);
+        assertThat(b.getInt(mem + 10)).isEqualTo(0xc0000000);
+        assertThat(b.getInt(mem + 14)).isEqualTo(0xfebfffff);
+        assertThat(crs[crs.length - 2] & 0xff).as("end tag").isEqualTo(0x79);
+        // The PCI bus assigns IO BARs from 0x2000 and MMIO BARs from 0xC0000000: inside the windows.
+        assertThat(b.getShort(16 + 8 + 16 + 8) & 0xffff).as("second I/O window starts").isEqualTo(0x0d00);
+    }
+
+    @Test
+    void amlPackageLengthsUseOneToFourBytes() {
+        assertThat(Aml.pkgLength(0)).containsExactly(0x01);
+        assertThat(Aml.pkgLength(62)).containsExactly(0x3f);
+        assertThat(Aml.pkgLength(63)).containsExactly(0x41, 0x04); // 65 bytes in all: 0x41 = 1 extra byte, low nibble 1
+        assertThat(Aml.pkgLength(4093)).containsExactly(0x4f, 0xff); // 4095
+        assertThat(Aml.pkgLength(4094)).containsExactly(0x81, 0x00, 0x01); // 4097 in all: two extra bytes
     }
 
     @Test

@@ -56,6 +56,11 @@ public final class EventFd implements AutoCloseable {
         }
     }
 
+    /** Waits up to {@code timeoutMillis} (-1: no limit) until the counter is non-zero; false on timeout or EINTR. */
+    public boolean awaitReadable(int timeoutMillis) {
+        return (Libc.pollOne(fd, Libc.POLLIN, timeoutMillis) & Libc.POLLIN) != 0;
+    }
+
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) Libc.close(fd);

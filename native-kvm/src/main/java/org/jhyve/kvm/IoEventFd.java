@@ -23,9 +23,15 @@ public final class IoEventFd implements AutoCloseable {
     private final int length;
     private final OptionalLong datamatch;
     private final EventFd eventFd;
+    /** False when the eventfd belongs to someone else (a {@link KvmDoorbell}) and outlives this binding. */
+    private final boolean ownsEventFd;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     IoEventFd(KvmVm vm, Space space, long address, int length, OptionalLong datamatch) {
+        this(vm, space, address, length, datamatch, new EventFd(), true);
+    }
+
+    IoEventFd(KvmVm vm, Space space, long address, int length, OptionalLong datamatch, EventFd eventFd, boolean ownsEventFd) {
         if (length != 0 && length != 1 && length != 2 && length != 4 && length != 8) {
             throw new IllegalArgumentException("ioeventfd length must be 0 (any), 1, 2, 4 or 8: " + length);
         }
@@ -37,11 +43,12 @@ public final class IoEventFd implements AutoCloseable {
         this.address = address;
         this.length = length;
         this.datamatch = datamatch;
-        this.eventFd = new EventFd();
+        this.eventFd = eventFd;
+        this.ownsEventFd = ownsEventFd;
         try {
             assign(0);
         } catch (RuntimeException e) {
-            eventFd.close();
+            if (ownsEventFd) eventFd.close();
             throw e;
         }
     }
@@ -82,7 +89,7 @@ public final class IoEventFd implements AutoCloseable {
             // Once the VM fd is closed the kernel has dropped the binding, and the fd number may be reused.
             vm.whileOpen(() -> assign(KvmAbi.IOEVENTFD_FLAG_DEASSIGN));
         } finally {
-            eventFd.close();
+            if (ownsEventFd) eventFd.close();
             vm.forget(this);
         }
     }

@@ -5,6 +5,7 @@ import static org.jhyve.kvm.KvmStructs.KVM_ENABLE_CAP;
 import static org.jhyve.kvm.KvmStructs.KVM_FPU;
 import static org.jhyve.kvm.KvmStructs.KVM_IOEVENTFD;
 import static org.jhyve.kvm.KvmStructs.KVM_IRQFD;
+import static org.jhyve.kvm.KvmStructs.KVM_MSI;
 import static org.jhyve.kvm.KvmStructs.KVM_IRQ_LEVEL;
 import static org.jhyve.kvm.KvmStructs.KVM_MP_STATE;
 import static org.jhyve.kvm.KvmStructs.KVM_VCPU_EVENTS;
@@ -50,6 +51,7 @@ final class KvmAbi {
     static final Ioctl IRQFD = Ioctl.iow("KVM_IRQFD", KVMIO, 0x76, KVM_IRQFD.byteSize());
     static final Ioctl CREATE_PIT2 = Ioctl.iow("KVM_CREATE_PIT2", KVMIO, 0x77, KVM_PIT_CONFIG.byteSize());
     static final Ioctl IOEVENTFD = Ioctl.iow("KVM_IOEVENTFD", KVMIO, 0x79, KVM_IOEVENTFD.byteSize());
+    static final Ioctl SIGNAL_MSI = Ioctl.iow("KVM_SIGNAL_MSI", KVMIO, 0xa5, KVM_MSI.byteSize());
     static final Ioctl ENABLE_CAP = Ioctl.iow("KVM_ENABLE_CAP", KVMIO, 0xa3, KVM_ENABLE_CAP.byteSize());
 
     // --- vCPU ioctls -------------------------------------------------------------------------------

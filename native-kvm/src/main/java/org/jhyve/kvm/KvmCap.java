@@ -23,6 +23,8 @@ enum KvmCap {
     SET_IDENTITY_MAP_ADDR(37, false),
     /** Maximum vCPUs per VM (a count). */
     MAX_VCPUS(66, true),
+    /** KVM_SIGNAL_MSI, how MSI-X capable devices interrupt. */
+    SIGNAL_MSI(77, true),
     ENABLE_CAP_VM(98, false),
     IMMEDIATE_EXIT(136, true),
     /** With it enabled, emulation failures always exit to userspace and carry the instruction bytes. */

@@ -193,6 +193,12 @@ final class KvmStructs {
     static final long IOEVENTFD_FD = offset(KVM_IOEVENTFD, "fd");
     static final long IOEVENTFD_FLAGS = offset(KVM_IOEVENTFD, "flags");
 
+    static final StructLayout KVM_MSI = struct("kvm_msi",
+            u32("address_lo"), u32("address_hi"), u32("data"), u32("flags"), u32("devid"), bytes("pad", 12));
+    static final long MSI_ADDRESS_LO = offset(KVM_MSI, "address_lo");
+    static final long MSI_ADDRESS_HI = offset(KVM_MSI, "address_hi");
+    static final long MSI_DATA = offset(KVM_MSI, "data");
+
     static final StructLayout KVM_IRQFD = struct("kvm_irqfd",
             u32("fd"), u32("gsi"), u32("flags"), u32("resamplefd"), bytes("pad", 16));
     static final long IRQFD_FD = offset(KVM_IRQFD, "fd");

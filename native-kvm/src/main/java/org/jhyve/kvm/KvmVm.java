@@ -8,9 +8,11 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import org.jhyve.hv.CpuidEntry;
+import org.jhyve.hv.Doorbell;
 import org.jhyve.hv.HypervisorException;
 import org.jhyve.hv.HypervisorVm;
 import org.jhyve.hv.VmSpec;
@@ -172,6 +174,34 @@ public final class KvmVm implements HypervisorVm {
         IoEventFd e = new IoEventFd(this, space, address, length, datamatch);
         eventFds.add(e);
         return e;
+    }
+
+    /** KVM_SIGNAL_MSI: delivers the message {@code data} written to {@code address} through the in-kernel APIC. */
+    @Override
+    public void signalMsi(long address, int data) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(KvmStructs.KVM_MSI);
+            s.set(JAVA_INT, KvmStructs.MSI_ADDRESS_LO, (int) address);
+            s.set(JAVA_INT, KvmStructs.MSI_ADDRESS_HI, (int) (address >>> 32));
+            s.set(JAVA_INT, KvmStructs.MSI_DATA, data);
+            // Returns 0 when the interrupt was blocked (a masked vector in the guest's APIC); that is not an error.
+            Libc.ioctl(fd, KvmAbi.SIGNAL_MSI, s);
+        }
+    }
+
+    @Override
+    public Doorbell newDoorbell() {
+        return new KvmDoorbell();
+    }
+
+    /** Binds {@code doorbell} (one from {@link #newDoorbell}) to guest writes of {@code length} bytes at MMIO {@code address}. */
+    @Override
+    public synchronized Optional<AutoCloseable> bindDoorbell(Doorbell doorbell, long address, int length) {
+        if (!(doorbell instanceof KvmDoorbell kvmDoorbell)) return Optional.empty();
+        ensureOpen();
+        IoEventFd e = new IoEventFd(this, IoEventFd.Space.MMIO, address, length, OptionalLong.empty(), kvmDoorbell.eventFd(), false);
+        eventFds.add(e);
+        return Optional.of(e);
     }
 
     /** KVM_IRQFD: writing the returned irqfd's eventfd raises GSI {@code gsi}. */

@@ -4,6 +4,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -90,6 +91,7 @@ final class Libc {
     private static final MethodHandle EVENTFD = errnoCall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle READ = errnoCall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle WRITE = errnoCall("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle POLL = errnoCall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle GETPID = call("getpid", FunctionDescriptor.of(JAVA_INT));
     /** {@code long syscall(long number, ...)} with no further arguments: gettid. */
     private static final MethodHandle SYSCALL0 = call("syscall",
@@ -242,6 +244,29 @@ final class Libc {
             MemorySegment state = newCallState(arena);
             int r = (int) MUNMAP.invokeExact(state, addr, length);
             if (r < 0) throw NativeErrors.callFailed("munmap(" + length + " bytes)", errno(state));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    static final short POLLIN = 0x1;
+
+    /**
+     * poll(2) on one descriptor for {@code events}; returns the revents (0 on timeout). EINTR counts as a
+     * timeout, so callers simply loop.
+     */
+    static int pollOne(int fd, short events, int timeoutMillis) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = newCallState(arena);
+            MemorySegment pollfd = arena.allocate(8, 4); // struct pollfd { int fd; short events; short revents; }
+            pollfd.set(JAVA_INT, 0, fd);
+            pollfd.set(JAVA_SHORT, 4, events);
+            int r = (int) POLL.invokeExact(state, pollfd, 1L, timeoutMillis);
+            if (r < 0) {
+                if (errno(state) == EINTR) return 0;
+                throw NativeErrors.callFailed("poll(" + fd + ")", errno(state));
+            }
+            return r == 0 ? 0 : pollfd.get(JAVA_SHORT, 6);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -77,4 +77,43 @@ class EventFdTest extends KvmTestBase {
             vm.setIrqLine(4, false);
         }
     }
+
+    @Test
+    void boundDoorbellWakesItsWaiterWithoutAnExitAndCloseReleasesIt() throws Exception {
+        try (KvmVm vm = kvm.createVm(new VmSpec(16 * MIB, 1)); KvmVcpu cpu = vm.createVcpu(0)) {
+            org.jhyve.hv.Doorbell doorbell = vm.newDoorbell();
+            AutoCloseable binding = vm.bindDoorbell(doorbell, 0xd000_1000L, 2).orElseThrow();
+            var woke = new java.util.concurrent.LinkedBlockingQueue<Boolean>();
+            Thread waiter = Thread.ofPlatform().start(() -> {
+                try {
+                    while (true) {
+                        boolean rang = doorbell.await();
+                        woke.add(rang);
+                        if (!rang) return;
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            Guests.protectedMode32(vm, cpu, bytes(
+                    0x66, 0xc7, 0x05, 0x00, 0x10, 0x00, 0xd0, 0x03, 0x00,  // mov word [0xd0001000], 3
+                    0xe6, DONE_PORT));                                     // out 0xf4, al
+            assertOut(cpu.run(), DONE_PORT, 1, 0);
+            assertThat(woke.poll(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            binding.close();
+            doorbell.close();
+            assertThat(woke.poll(5, java.util.concurrent.TimeUnit.SECONDS)).isFalse();
+            waiter.join(5000);
+            assertThat(waiter.isAlive()).isFalse();
+        }
+    }
+
+    @Test
+    void signalMsiIsAcceptedByTheInKernelApic() {
+        try (KvmVm vm = kvm.createVm(new VmSpec(16 * MIB, 1)); KvmVcpu cpu = vm.createVcpu(0)) {
+            // Fixed delivery of vector 0x30 to APIC ID 0; the vCPU's APIC is software-disabled, so KVM may
+            // report it blocked, but the ioctl itself must succeed.
+            vm.signalMsi(0xfee0_0000L, 0x30);
+        }
+    }
 }

@@ -32,6 +32,7 @@ class KvmAbiTest {
         assertThat(KvmAbi.IRQFD.number()).isEqualTo(0x4020ae76L);
         assertThat(KvmAbi.CREATE_PIT2.number()).isEqualTo(0x4040ae77L);
         assertThat(KvmAbi.IOEVENTFD.number()).isEqualTo(0x4040ae79L);
+        assertThat(KvmAbi.SIGNAL_MSI.number()).isEqualTo(0x4020aea5L);
         assertThat(KvmAbi.ENABLE_CAP.number()).isEqualTo(0x4068aea3L);
     }
 

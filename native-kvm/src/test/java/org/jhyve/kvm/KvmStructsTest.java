@@ -124,6 +124,8 @@ class KvmStructsTest {
         assertThat(KVM_IRQ_LEVEL.byteSize()).isEqualTo(8);
         assertThat(IRQ_LEVEL_LEVEL).isEqualTo(4);
         assertThat(KVM_PIT_CONFIG.byteSize()).isEqualTo(64);
+        assertThat(KVM_MSI.byteSize()).isEqualTo(32); // gcc: sizeof(struct kvm_msi) 32, data at 8
+        assertThat(MSI_DATA).isEqualTo(8);
         assertThat(KVM_IOEVENTFD.byteSize()).isEqualTo(64);
         assertThat(IOEVENTFD_ADDR).isEqualTo(8);
         assertThat(IOEVENTFD_LEN).isEqualTo(16);

@@ -35,6 +35,11 @@ public abstract class PciFunction implements PciDevice {
     private final long[] mappedAt = {-1, -1, -1, -1, -1, -1};
     private Bus ioBus;
     private Bus mmioBus;
+    /** Where the next capability goes; the standard header ends at 0x40. */
+    private int nextCapability = 0x40;
+    private int lastCapability = -1;
+    private MsixTable msix;
+    private int msixCapability = -1;
 
     protected PciFunction(String name, int vendorId, int deviceId, int classCode, int revision) {
         this.name = name;
@@ -100,6 +105,50 @@ public abstract class PciFunction implements PciDevice {
 
     public final PciBar bar(int index) { return bars[index]; }
 
+    /**
+     * Appends a capability of {@code length} bytes (ID and next pointer included) to the capability list and
+     * returns its offset; the caller fills the body and marks its writable parts. Capabilities are dword-aligned
+     * and must fit in the 256-byte configuration space.
+     */
+    protected final int addCapability(int capabilityId, int length) {
+        int offset = nextCapability;
+        if (length < 2 || offset + length > 256) throw new IllegalArgumentException(name + ": no room for a " + length + "-byte capability");
+        setConfig8(offset, capabilityId);
+        setConfig8(offset + 1, 0);
+        if (lastCapability < 0) {
+            setConfig8(CAPABILITIES_POINTER, offset);
+            setConfig16(STATUS, config16(STATUS) | STATUS_CAPABILITIES);
+        } else {
+            setConfig8(lastCapability + 1, offset);
+        }
+        lastCapability = offset;
+        nextCapability = (offset + length + 3) & ~3;
+        return offset;
+    }
+
+    /**
+     * Adds an MSI-X capability for {@code msix}, whose table is at {@code tableOffset} and pending-bit array at
+     * {@code pbaOffset} in memory BAR {@code bar} (the device's BAR must route those ranges to the table).
+     * Offsets must be 8-byte aligned. The capability's enable and function-mask bits then drive the table.
+     */
+    protected final void addMsix(MsixTable table, int bar, long tableOffset, long pbaOffset) {
+        if (msix != null) throw new IllegalStateException(name + " already has MSI-X");
+        if ((tableOffset & 7) != 0 || (pbaOffset & 7) != 0) throw new IllegalArgumentException("MSI-X offsets must be 8-byte aligned");
+        int cap = addCapability(0x11, 12);
+        setConfig16(cap + 2, table.vectors() - 1);
+        setWritable(cap + 2, 2, 0xc000); // bit 15 enable, bit 14 function mask
+        setConfig32(cap + 4, (int) tableOffset | bar);
+        setConfig32(cap + 8, (int) pbaOffset | bar);
+        this.msix = table;
+        this.msixCapability = cap;
+    }
+
+    /** Whether the guest has enabled bus mastering: a device may only DMA (touch guest RAM) while it is set. */
+    public final boolean busMasterEnabled() { return (config16(COMMAND) & COMMAND_BUS_MASTER) != 0; }
+
+    /** Whether the guest has disabled INTx (command bit 10); MSI-X and MSI also mask INTx while enabled. */
+    public final boolean intxDisabled() { return (config16(COMMAND) & COMMAND_INTX_DISABLE) != 0; }
+
     /** The BAR's current guest address (from config space), whether or not decoding is on. */
     public final long barAddress(int index) {
         PciBar bar = bars[index];
@@ -144,11 +193,22 @@ public abstract class PciFunction implements PciDevice {
             }
         }
         if (touchesBars || (offset <= COMMAND && offset + size > COMMAND)) remapBars();
+        if (msix != null && offset <= msixCapability + 3 && offset + size > msixCapability + 2) {
+            int control = config16(msixCapability + 2);
+            msix.setControl((control & 0x8000) != 0, (control & 0x4000) != 0);
+        }
         configWritten(offset, size, value);
     }
 
     /** Hook for subclasses: a guest write to config space has been applied. */
     protected void configWritten(int offset, int size, int value) {}
+
+    /**
+     * Hook for subclasses: BAR {@code index} now decodes at {@code address}, or at nothing ({@code -1}) when the
+     * guest turned decoding off or moved it somewhere unusable. Devices that bind doorbells (ioeventfds) to BAR
+     * addresses move them here.
+     */
+    protected void barMapped(int index, long address) {}
 
     private void writeBarByte(int at, int b) {
         int slot = (at - BAR0) / 4;
@@ -195,6 +255,7 @@ public abstract class PciFunction implements PciDevice {
                     log.warn("{}: BAR{} at 0x{} not mapped: {}", name, i, Long.toHexString(want), e.getMessage());
                 }
             }
+            barMapped(i, mappedAt[i]);
         }
     }
 }

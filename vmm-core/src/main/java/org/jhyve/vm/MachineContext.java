@@ -1,6 +1,9 @@
 package org.jhyve.vm;
 
+import java.util.Optional;
 import org.jhyve.bus.Bus;
+import org.jhyve.hv.Doorbell;
+import org.jhyve.irq.MsiSink;
 import org.jhyve.irq.IrqLine;
 import org.jhyve.memory.GuestMemory;
 import org.jhyve.pci.PciBus;
@@ -19,6 +22,18 @@ public interface MachineContext {
 
     /** Interrupt line {@code gsi} of the platform's IOAPIC (0–15 are also the ISA IRQs on the PIC). */
     IrqLine irq(int gsi);
+
+    /** Message-signalled interrupt delivery, for MSI-X capable devices. */
+    MsiSink msi();
+
+    /** A doorbell a device's worker thread waits on (see {@link #bindDoorbell}). */
+    Doorbell newDoorbell();
+
+    /**
+     * Makes guest writes of {@code length} bytes to MMIO {@code address} ring {@code doorbell} without a vCPU exit,
+     * when the hypervisor can (KVM ioeventfd). Close the binding before the address stops belonging to the device.
+     */
+    Optional<AutoCloseable> bindDoorbell(Doorbell doorbell, long address, int length);
 
     /** Number of vCPUs the VM has. */
     int vcpuCount();

@@ -5,17 +5,20 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jhyve.boot.BootLoader;
 import org.jhyve.boot.BootState;
 import org.jhyve.bus.Bus;
+import org.jhyve.hv.Doorbell;
 import org.jhyve.hv.Hypervisor;
 import org.jhyve.hv.HypervisorVm;
 import org.jhyve.hv.Vcpu;
 import org.jhyve.hv.VmSpec;
 import org.jhyve.irq.IrqLine;
+import org.jhyve.irq.MsiSink;
 import org.jhyve.memory.GuestMemory;
 import org.jhyve.pci.PciBus;
 import org.jhyve.pci.PciConfigPorts;
@@ -100,6 +103,15 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
     public IrqLine irq(int gsi) {
         if (gsi < 0 || gsi > 23) throw new IllegalArgumentException("IOAPIC has pins 0-23: " + gsi);
         return level -> hvVm.setIrqLine(gsi, level);
+    }
+
+    @Override public MsiSink msi() { return hvVm::signalMsi; }
+
+    @Override public Doorbell newDoorbell() { return hvVm.newDoorbell(); }
+
+    @Override
+    public Optional<AutoCloseable> bindDoorbell(Doorbell doorbell, long address, int length) {
+        return hvVm.bindDoorbell(doorbell, address, length);
     }
 
     @Override

@@ -3,10 +3,14 @@ package org.jhyve.testing;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.jhyve.bus.Bus;
+import org.jhyve.hv.Doorbell;
+import org.jhyve.hv.SoftwareDoorbell;
 import org.jhyve.irq.IrqLine;
+import org.jhyve.irq.MsiSink;
 import org.jhyve.memory.GuestMemory;
 import org.jhyve.memory.SegmentGuestMemory;
 import org.jhyve.pci.PciBus;
@@ -27,6 +31,10 @@ public final class TestMachine implements MachineContext, AutoCloseable {
     private final List<String> irqEvents = new CopyOnWriteArrayList<>();
     private final List<VmOutcome> exitRequests = new CopyOnWriteArrayList<>();
     private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final List<Msi> msis = new CopyOnWriteArrayList<>();
+
+    /** One message-signalled interrupt as a device sent it. */
+    public record Msi(long address, int data) {}
 
     public TestMachine(long memoryBytes) {
         this.memory = SegmentGuestMemory.onHeap(memoryBytes);
@@ -61,6 +69,17 @@ public final class TestMachine implements MachineContext, AutoCloseable {
 
     /** Every level change in order, as "4+" / "4-". */
     public List<String> irqEvents() { return List.copyOf(irqEvents); }
+
+    @Override public MsiSink msi() { return (address, data) -> msis.add(new Msi(address, data)); }
+
+    /** Every MSI sent so far, in order. */
+    public List<Msi> msis() { return List.copyOf(msis); }
+
+    @Override public Doorbell newDoorbell() { return new SoftwareDoorbell(); }
+
+    /** Heap memory has no hypervisor to bind doorbells: guest writes reach the device through the bus. */
+    @Override
+    public Optional<AutoCloseable> bindDoorbell(Doorbell doorbell, long address, int length) { return Optional.empty(); }
 
     @Override
     public void requestExit(ExitStatus status, String reason) {

@@ -1,0 +1,34 @@
+package org.jhyve.devices.block;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * Where a virtual disk's bytes live. Device models (virtio-blk, AHCI) parse the guest's requests and execute
+ * them here; offsets and lengths are bytes and already checked against {@link #size()}. Buffers are views of
+ * guest memory, so implementations move data without copying it through the Java heap.
+ */
+public interface BlockBackend extends AutoCloseable {
+    /** Capacity in bytes. */
+    long size();
+
+    boolean readOnly();
+
+    void read(long offset, List<MemorySegment> buffers) throws IOException;
+
+    void write(long offset, List<MemorySegment> buffers) throws IOException;
+
+    /** Makes every completed write durable (survives a host crash or a kill of the VMM). */
+    void flush() throws IOException;
+
+    /** The guest no longer needs these bytes: free the space if the host can (reads may then return anything). */
+    void discard(long offset, long length) throws IOException;
+
+    /** Makes the bytes read as zeroes; {@code mayUnmap} lets the host free the space as well. */
+    void writeZeroes(long offset, long length, boolean mayUnmap) throws IOException;
+
+    /** Releases the backend after making completed writes durable. */
+    @Override
+    void close() throws IOException;
+}

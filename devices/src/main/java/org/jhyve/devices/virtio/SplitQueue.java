@@ -1,0 +1,195 @@
+package org.jhyve.devices.virtio;
+
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import org.jhyve.memory.GuestMemory;
+
+/**
+ * The device side of a split virtqueue (virtio 1.2, 2.7): takes descriptor chains off the available ring
+ * and puts completions on the used ring, with indirect descriptors and event-index notification suppression
+ * when negotiated.
+ *
+ * <p>The driver is not trusted. Every address it supplies is checked against guest RAM before use, chains
+ * are bounded (a loop cannot hang the device), and any rule broken throws {@link VirtqueueException} naming
+ * the guest address; the caller then stops using the queue. One thread uses a queue at a time.
+ *
+ * <p>Memory ordering follows the spec's barriers: the available index is read before the ring entries and
+ * descriptors it publishes (acquire), used entries are written before the used index (release), and the
+ * index is published before the driver's notification wishes are read (full fence).
+ */
+public final class SplitQueue {
+    static final int DESC_F_NEXT = 1, DESC_F_WRITE = 2, DESC_F_INDIRECT = 4;
+    static final int AVAIL_F_NO_INTERRUPT = 1, USED_F_NO_NOTIFY = 1;
+    /** An indirect table may hold at most this many descriptors (Linux uses at most a few hundred). */
+    public static final int MAX_INDIRECT = 4096;
+
+    private final GuestMemory memory;
+    private final QueueLayout layout;
+    private final boolean eventIdx;
+    private final boolean indirect;
+    private int nextAvail;
+    private int nextUsed;
+    /** The used index when the driver was last considered for an interrupt (for event-index suppression). */
+    private int signalledUsed;
+
+    /**
+     * @throws VirtqueueException when the layout is not one the driver may give: size not a power of two up to
+     *         32768, misaligned rings, or rings outside guest RAM
+     */
+    public SplitQueue(GuestMemory memory, QueueLayout layout, boolean eventIdx, boolean indirect) throws VirtqueueException {
+        this.memory = memory;
+        this.layout = layout;
+        this.eventIdx = eventIdx;
+        this.indirect = indirect;
+        int size = layout.size();
+        if (size < 1 || size > 32768 || Integer.bitCount(size) != 1) throw new VirtqueueException("queue size " + size + " is not a power of two up to 32768");
+        checkRing("descriptor table", layout.descriptorTable(), layout.descriptorTableBytes(), 16);
+        checkRing("available ring", layout.availRing(), layout.availRingBytes(), 2);
+        checkRing("used ring", layout.usedRing(), layout.usedRingBytes(), 4);
+        this.nextAvail = Short.toUnsignedInt(memory.readShort(layout.availRing() + 2));
+        this.nextUsed = Short.toUnsignedInt(memory.readShort(layout.usedRing() + 2));
+        this.signalledUsed = nextUsed;
+    }
+
+    public QueueLayout layout() { return layout; }
+
+    /** Whether the driver has queued chains this device has not taken yet. */
+    public boolean hasAvailable() {
+        return availIndex() != nextAvail;
+    }
+
+    /**
+     * Takes the next chain off the available ring, or returns null when there is none.
+     *
+     * @throws VirtqueueException when the chain or the ring breaks the rules
+     */
+    public DescriptorChain pop() throws VirtqueueException {
+        int avail = availIndex();
+        if (avail == nextAvail) return null;
+        if (((avail - nextAvail) & 0xffff) > layout.size()) {
+            throw new VirtqueueException(String.format("available index jumped from %d to %d (queue size %d, ring at 0x%x)",
+                    nextAvail, avail, layout.size(), layout.availRing()));
+        }
+        long slot = layout.availRing() + 4 + 2L * (nextAvail % layout.size());
+        int head = Short.toUnsignedInt(memory.readShort(slot));
+        if (head >= layout.size()) {
+            throw new VirtqueueException(String.format("available ring entry at 0x%x names descriptor %d of %d", slot, head, layout.size()));
+        }
+        List<Descriptor> buffers = walk(head);
+        nextAvail = (nextAvail + 1) & 0xffff;
+        return DescriptorChain.of(head, buffers, memory);
+    }
+
+    /** Returns chain {@code head} to the driver with {@code written} bytes written to its writable buffers. */
+    public void addUsed(int head, int written) {
+        long entry = layout.usedRing() + 4 + 8L * (nextUsed % layout.size());
+        memory.writeInt(entry, head);
+        memory.writeInt(entry + 4, written);
+        nextUsed = (nextUsed + 1) & 0xffff;
+        VarHandle.releaseFence();
+        memory.writeShort(layout.usedRing() + 2, (short) nextUsed);
+    }
+
+    /**
+     * Whether the driver wants an interrupt for the completions added since the last call (the event index it
+     * left in the available ring, or its NO_INTERRUPT flag). Call once after a batch of {@link #addUsed}.
+     */
+    public boolean needsInterrupt() {
+        VarHandle.fullFence();
+        int old = signalledUsed;
+        signalledUsed = nextUsed;
+        if (old == nextUsed) return false;
+        if (eventIdx) {
+            int usedEvent = Short.toUnsignedInt(memory.readShort(layout.availRing() + 4 + 2L * layout.size()));
+            // vring_need_event: interrupt if used_event lies in [old, new).
+            return ((nextUsed - usedEvent - 1) & 0xffff) < ((nextUsed - old) & 0xffff);
+        }
+        return (memory.readShort(layout.availRing()) & AVAIL_F_NO_INTERRUPT) == 0;
+    }
+
+    /** Asks the driver not to notify while the device is busy taking chains anyway. */
+    public void disableNotifications() {
+        if (!eventIdx) memory.writeShort(layout.usedRing(), (short) USED_F_NO_NOTIFY);
+    }
+
+    /**
+     * Asks the driver to notify for the next chain it queues, then checks for chains queued meanwhile: returns
+     * true when there are some (the caller should keep taking them rather than wait for a notification).
+     */
+    public boolean enableNotifications() {
+        if (eventIdx) {
+            memory.writeShort(layout.usedRing() + 4 + 8L * layout.size(), (short) nextAvail);
+        } else {
+            memory.writeShort(layout.usedRing(), (short) 0);
+        }
+        VarHandle.fullFence();
+        return hasAvailable();
+    }
+
+    private int availIndex() {
+        int idx = Short.toUnsignedInt(memory.readShort(layout.availRing() + 2));
+        VarHandle.acquireFence();
+        return idx;
+    }
+
+    private List<Descriptor> walk(int head) throws VirtqueueException {
+        List<Descriptor> out = new ArrayList<>();
+        long table = layout.descriptorTable();
+        int tableSize = layout.size();
+        boolean inIndirect = false;
+        boolean seenWritable = false;
+        int index = head;
+        int visited = 0;
+        while (true) {
+            if (index >= tableSize) {
+                throw new VirtqueueException(String.format("descriptor at 0x%x chains to index %d of %d", table, index, tableSize));
+            }
+            if (++visited > tableSize) {
+                throw new VirtqueueException(String.format("descriptor chain from head %d loops or exceeds %d entries (table at 0x%x)", head, tableSize, table));
+            }
+            long at = table + (long) QueueLayout.DESCRIPTOR_SIZE * index;
+            long addr = memory.readLong(at);
+            int len = memory.readInt(at + 8);
+            int flags = Short.toUnsignedInt(memory.readShort(at + 12));
+            int next = Short.toUnsignedInt(memory.readShort(at + 14));
+            if ((flags & DESC_F_INDIRECT) != 0) {
+                if (!indirect) throw new VirtqueueException(String.format("descriptor at 0x%x is indirect, which was not negotiated", at));
+                if (inIndirect) throw new VirtqueueException(String.format("descriptor at 0x%x nests an indirect table", at));
+                if ((flags & DESC_F_NEXT) != 0) throw new VirtqueueException(String.format("indirect descriptor at 0x%x also has NEXT", at));
+                long tableLen = Integer.toUnsignedLong(len);
+                if (tableLen == 0 || tableLen % QueueLayout.DESCRIPTOR_SIZE != 0 || tableLen / QueueLayout.DESCRIPTOR_SIZE > MAX_INDIRECT) {
+                    throw new VirtqueueException(String.format("indirect table at 0x%x has bad length %d (descriptor at 0x%x)", addr, tableLen, at));
+                }
+                checkRange("indirect table", addr, tableLen, at);
+                if ((addr & 0xf) != 0) throw new VirtqueueException(String.format("indirect table at 0x%x is not 16-byte aligned", addr));
+                table = addr;
+                tableSize = (int) (tableLen / QueueLayout.DESCRIPTOR_SIZE);
+                inIndirect = true;
+                visited = 0;
+                index = 0;
+                continue;
+            }
+            boolean writable = (flags & DESC_F_WRITE) != 0;
+            if (!writable && seenWritable) {
+                throw new VirtqueueException(String.format("device-readable descriptor at 0x%x follows a writable one", at));
+            }
+            seenWritable |= writable;
+            if (len != 0) checkRange("buffer", addr, Integer.toUnsignedLong(len), at);
+            out.add(new Descriptor(addr, len, writable));
+            if ((flags & DESC_F_NEXT) == 0) return out;
+            index = next;
+        }
+    }
+
+    private void checkRange(String what, long addr, long len, long descriptorAt) throws VirtqueueException {
+        if (!memory.isValid(addr, len)) {
+            throw new VirtqueueException(String.format("%s [0x%x, +%d) of descriptor at 0x%x is outside guest RAM", what, addr, len, descriptorAt));
+        }
+    }
+
+    private void checkRing(String what, long addr, long len, int alignment) throws VirtqueueException {
+        if ((addr & (alignment - 1)) != 0) throw new VirtqueueException(String.format("%s at 0x%x is not %d-byte aligned", what, addr, alignment));
+        if (!memory.isValid(addr, len)) throw new VirtqueueException(String.format("%s [0x%x, +%d) is outside guest RAM", what, addr, len));
+    }
+}

@@ -1,0 +1,242 @@
+package org.jhyve.devices.virtio;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jhyve.devices.block.BlockBackend;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * virtio-blk (virtio 1.2, 5.2): a disk over a {@link BlockBackend}. Each queue is served by its own worker
+ * thread; a request is parsed from its descriptor chain, checked (sector range, lengths, read-only) and run
+ * against the backend, and every request gets a status: OK, IOERR for a bad or failed one, UNSUPP for a type
+ * the device does not know. FLUSH returns only once the backend made the writes durable.
+ */
+public final class VirtioBlock implements VirtioDevice {
+    private static final Logger log = LoggerFactory.getLogger(VirtioBlock.class);
+
+    public static final int DEVICE_TYPE = 2;
+    static final int SECTOR = 512;
+    static final int T_IN = 0, T_OUT = 1, T_FLUSH = 4, T_GET_ID = 8, T_DISCARD = 11, T_WRITE_ZEROES = 13;
+    static final int S_OK = 0, S_IOERR = 1, S_UNSUPP = 2;
+    static final int F_SIZE_MAX = 1, F_SEG_MAX = 2, F_RO = 5, F_BLK_SIZE = 6, F_FLUSH = 9, F_TOPOLOGY = 10;
+    static final int F_MQ = 12, F_DISCARD = 13, F_WRITE_ZEROES = 14;
+    static final int QUEUE_SIZE = 256;
+    /** Largest single buffer the driver may use (SIZE_MAX), and segments per discard/write-zeroes request. */
+    static final int SIZE_MAX = 1 << 22, MAX_RANGE_SEGMENTS = 32;
+    /** Sectors one discard or write-zeroes range may cover (32 GiB). */
+    static final int MAX_RANGE_SECTORS = 1 << 26;
+    private static final int HEADER = 16, RANGE = 16, CONFIG_SIZE = 60;
+    /** More than size_max times seg_max: a longer request can only come from a driver ignoring both. */
+    static final long MAX_TRANSFER = 1L << 30;
+
+    private final String name;
+    private final BlockBackend backend;
+    private final VirtioBlockOptions options;
+    private final byte[] config;
+    private final byte[] id;
+    private final List<QueueWorker> workers = new ArrayList<>();
+    private final AtomicLong badRequests = new AtomicLong();
+    private final AtomicLong ioErrors = new AtomicLong();
+
+    public VirtioBlock(String name, BlockBackend backend, VirtioBlockOptions options) {
+        this.name = name;
+        this.backend = backend;
+        this.options = options;
+        this.config = buildConfig();
+        this.id = options.serial().orElse("").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private byte[] buildConfig() {
+        ByteBuffer c = ByteBuffer.allocate(CONFIG_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        c.putLong(0, backend.size() / SECTOR);               // capacity in 512-byte sectors
+        c.putInt(8, SIZE_MAX);                                // size_max
+        c.putInt(12, QUEUE_SIZE - 2);                         // seg_max: room for header and status
+        c.putInt(20, options.logicalSectorSize());            // blk_size
+        c.put(24, (byte) Integer.numberOfTrailingZeros(options.physicalSectorSize() / options.logicalSectorSize()));
+        c.putShort(26, (short) 1);                            // min_io_size, in logical blocks
+        c.putShort(34, (short) options.queues());             // num_queues
+        c.putInt(36, MAX_RANGE_SECTORS);                      // max_discard_sectors
+        c.putInt(40, MAX_RANGE_SEGMENTS);                     // max_discard_seg
+        c.putInt(44, options.logicalSectorSize() / SECTOR);   // discard_sector_alignment
+        c.putInt(48, MAX_RANGE_SECTORS);                      // max_write_zeroes_sectors
+        c.putInt(52, MAX_RANGE_SEGMENTS);                     // max_write_zeroes_seg
+        c.put(56, (byte) 1);                                  // write_zeroes_may_unmap
+        return c.array();
+    }
+
+    public String name() { return name; }
+
+    @Override public int deviceType() { return DEVICE_TYPE; }
+
+    @Override public int pciClassCode() { return 0x018000; } // mass storage, other
+
+    @Override
+    public long deviceFeatures() {
+        long f = 1L << F_SIZE_MAX | 1L << F_SEG_MAX | 1L << F_BLK_SIZE | 1L << F_FLUSH | 1L << F_TOPOLOGY;
+        if (options.queues() > 1) f |= 1L << F_MQ;
+        if (backend.readOnly()) f |= 1L << F_RO;
+        else f |= 1L << F_DISCARD | 1L << F_WRITE_ZEROES;
+        return f;
+    }
+
+    @Override public int queueCount() { return options.queues(); }
+
+    @Override public int maxQueueSize() { return QUEUE_SIZE; }
+
+    @Override public int configSize() { return CONFIG_SIZE; }
+
+    @Override
+    public long configRead(int offset, int size) {
+        long v = 0;
+        for (int i = size - 1; i >= 0; i--) v = v << 8 | (config[offset + i] & 0xff);
+        return v;
+    }
+
+    @Override
+    public synchronized void activate(VirtioQueues queues) {
+        for (int i = 0; i < queues.count(); i++) {
+            if (queues.queue(i) != null) workers.add(QueueWorker.start(name + "-q" + i, queues, i, this::handle));
+        }
+    }
+
+    @Override
+    public synchronized void reset() {
+        for (QueueWorker w : workers) w.close();
+        workers.clear();
+    }
+
+    @Override
+    public void close() {
+        reset();
+        try {
+            backend.close();
+        } catch (IOException e) {
+            log.error("{}: closing {} failed: {}", name, options.path(), e.getMessage());
+        }
+    }
+
+    /** Requests the device could not serve as asked (bad ranges, lengths, types), since start. */
+    public long badRequests() { return badRequests.get(); }
+
+    /** Requests that failed in the host (I/O errors), since start. */
+    public long ioErrors() { return ioErrors.get(); }
+
+    /** Serves one request; returns the bytes written into the chain's writable buffers. */
+    int handle(DescriptorChain chain) {
+        GuestBuffers in = chain.readable(), out = chain.writable();
+        if (in.length() < HEADER || out.length() < 1) {
+            // Without a header or a status byte there is nothing to answer: complete it empty.
+            bad("descriptor chain at head %d has %d readable / %d writable bytes, too few for a request", chain.head(), in.length(), out.length());
+            return 0;
+        }
+        ByteBuffer header = ByteBuffer.allocate(HEADER).order(ByteOrder.LITTLE_ENDIAN);
+        in.read(0, header.array());
+        int type = header.getInt(0);
+        long sector = header.getLong(8);
+        long statusAt = out.length() - 1;
+        int status;
+        long written = 1;
+        try {
+            switch (type) {
+                case T_IN -> {
+                    long len = out.length() - 1;
+                    status = checkRange(sector, len, "read");
+                    if (status == S_OK) {
+                        backend.read(sector * SECTOR, out.slices(0, len));
+                        written += len;
+                    }
+                }
+                case T_OUT -> {
+                    long len = in.length() - HEADER;
+                    status = backend.readOnly() ? refuseReadOnly("write") : checkRange(sector, len, "write");
+                    if (status == S_OK) backend.write(sector * SECTOR, in.slices(HEADER, len));
+                }
+                case T_FLUSH -> {
+                    backend.flush();
+                    status = S_OK;
+                }
+                case T_GET_ID -> {
+                    long len = Math.min(VirtioBlockOptions.SERIAL_BYTES, out.length() - 1);
+                    byte[] answer = new byte[(int) len];
+                    System.arraycopy(id, 0, answer, 0, Math.min(id.length, answer.length));
+                    out.write(0, answer);
+                    written += len;
+                    status = S_OK;
+                }
+                case T_DISCARD, T_WRITE_ZEROES -> status = backend.readOnly()
+                        ? refuseReadOnly(type == T_DISCARD ? "discard" : "write-zeroes") : ranges(type, in);
+                default -> status = unsupported(type);
+            }
+        } catch (IOException e) {
+            ioErrors.incrementAndGet();
+            log.warn("{}: request type {} at sector {} failed: {}", name, type, sector, e.getMessage());
+            status = S_IOERR;
+        }
+        out.write(statusAt, new byte[] {(byte) status});
+        return (int) written;
+    }
+
+    /** Checks that {@code len} bytes at {@code sector} are whole sectors inside the disk. */
+    private int checkRange(long sector, long len, String what) {
+        long capacity = backend.size() / SECTOR;
+        if (len % SECTOR != 0) return bad("%s of %d bytes at sector %d is not whole sectors", what, len, sector);
+        if (len > MAX_TRANSFER) return bad("%s of %d bytes at sector %d is larger than %d bytes", what, len, sector, MAX_TRANSFER);
+        if (sector < 0 || sector > capacity || len / SECTOR > capacity - sector) {
+            return bad("%s of %d sectors at sector %d is past the end of the disk (%d sectors)", what, len / SECTOR, sector, capacity);
+        }
+        return S_OK;
+    }
+
+    /** DISCARD and WRITE_ZEROES carry an array of {sector, num_sectors, flags} ranges after the header. */
+    private int ranges(int type, GuestBuffers in) throws IOException {
+        long bytes = in.length() - HEADER;
+        if (bytes == 0 || bytes % RANGE != 0 || bytes / RANGE > MAX_RANGE_SEGMENTS) {
+            return bad("%s request with %d bytes of ranges", type == T_DISCARD ? "discard" : "write-zeroes", bytes);
+        }
+        ByteBuffer r = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+        in.read(HEADER, r.array());
+        for (int at = 0; at < bytes; at += RANGE) {
+            long sector = r.getLong(at);
+            long count = Integer.toUnsignedLong(r.getInt(at + 8));
+            int flags = r.getInt(at + 12);
+            boolean unmap = (flags & 1) != 0;
+            if ((flags & ~1) != 0 || (type == T_DISCARD && unmap) || count > MAX_RANGE_SECTORS) {
+                return bad("range at sector %d: %d sectors, flags 0x%x not allowed", sector, count, flags);
+            }
+            int status = checkRange(sector, count * SECTOR, type == T_DISCARD ? "discard" : "write-zeroes");
+            if (status != S_OK) return status;
+        }
+        for (int at = 0; at < bytes; at += RANGE) {
+            long offset = r.getLong(at) * SECTOR, length = Integer.toUnsignedLong(r.getInt(at + 8)) * SECTOR;
+            if (type == T_DISCARD) backend.discard(offset, length);
+            else backend.writeZeroes(offset, length, (r.getInt(at + 12) & 1) != 0);
+        }
+        return S_OK;
+    }
+
+    private int refuseReadOnly(String what) {
+        log.debug("{}: {} refused: the disk is read-only", name, what);
+        return S_IOERR;
+    }
+
+    private int unsupported(int type) {
+        badRequests.incrementAndGet();
+        log.debug("{}: request type {} not supported", name, type);
+        return S_UNSUPP;
+    }
+
+    private int bad(String format, Object... args) {
+        // One line per bad request, at debug after the first few, so a hostile guest cannot flood the log.
+        long n = badRequests.incrementAndGet();
+        String message = String.format(format, args);
+        if (n <= 10) log.warn("{}: bad request: {}", name, message);
+        else log.debug("{}: bad request: {}", name, message);
+        return S_IOERR;
+    }
+}
