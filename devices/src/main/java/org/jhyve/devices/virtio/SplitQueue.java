@@ -47,9 +47,7 @@ public final class SplitQueue {
         checkRing("descriptor table", layout.descriptorTable(), layout.descriptorTableBytes(), 16);
         checkRing("available ring", layout.availRing(), layout.availRingBytes(), 2);
         checkRing("used ring", layout.usedRing(), layout.usedRingBytes(), 4);
-        this.nextAvail = Short.toUnsignedInt(memory.readShort(layout.availRing() + 2));
-        this.nextUsed = Short.toUnsignedInt(memory.readShort(layout.usedRing() + 2));
-        this.signalledUsed = nextUsed;
+        // A freshly enabled queue starts at index 0 on both rings (virtio 1.2, 2.7.6 and 2.7.8).
     }
 
     public QueueLayout layout() { return layout; }
