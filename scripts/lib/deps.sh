@@ -17,8 +17,8 @@ jhyve_need() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >&2
 }
 
-# The tools every build needs: Maven, and make + binutils for the guest programs.
+# The tools every build needs: Maven, and make + gcc + binutils for the guest programs.
 jhyve_build_deps() {
-    jhyve_need mvn maven && jhyve_need make make && jhyve_need as binutils && jhyve_need ld binutils &&
+    jhyve_need mvn maven && jhyve_need make make && jhyve_need cc gcc && jhyve_need as binutils && jhyve_need ld binutils &&
         jhyve_need objcopy binutils
 }
