@@ -48,7 +48,7 @@ class LinuxUserspaceTest {
         String expectedReadSum = DiskImages.sha256(DiskImages.read(raw, 2L << 20, 1 << 20));
 
         String script = String.join(";",
-                "uname -r", "nproc", "free -m | grep Mem:",
+                "uname -r", "nproc", "free -m | grep Mem:", "grep -m1 'cpu cores' /proc/cpuinfo", "grep -m1 siblings /proc/cpuinfo",
                 "echo vda-sum $(dd if=/dev/vda bs=65536 skip=32 count=16 2>/dev/null | sha256sum)",
                 "yes jhyve-write | head -c 1048576 | dd of=/dev/vda bs=65536 seek=64 conv=fsync 2>/dev/null && echo vda-write-ok",
                 "mount -t ext4 /dev/vdb /mnt && cat /mnt/hello.txt && echo from-guest > /mnt/guest.txt && umount /mnt && echo vdb-ok");
@@ -66,6 +66,7 @@ class LinuxUserspaceTest {
         assertThat(out).contains("jhyve-init: userspace is up")
                 .contains("\n" + info.getProperty("kernel_release") + "\n")
                 .contains("\n2\n")
+                .contains("cpu cores\t: 2\n").contains("siblings\t: 2\n") // CPUID topology: one package, two cores
                 .contains("vda-sum " + expectedReadSum)
                 .contains("vda-write-ok")
                 .contains("hello from the host\nvdb-ok")

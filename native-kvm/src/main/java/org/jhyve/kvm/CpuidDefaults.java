@@ -22,14 +22,35 @@ final class CpuidDefaults {
      * instructions the emulator rejects; "unknown vendor" with a kernel built for Intel only).
      */
     static List<CpuidEntry> forVcpu(List<CpuidEntry> supported, int apicId, boolean intelVendor) {
+        return forVcpu(supported, apicId, 1, intelVendor);
+    }
+
+    /**
+     * As above, for vCPU {@code apicId} of {@code vcpuCount}: the topology leaves describe one package of
+     * {@code vcpuCount} cores with one thread each (APIC IDs 0..N-1, as jhyve's MADT lists them), instead of
+     * the host's topology that KVM passes through.
+     */
+    static List<CpuidEntry> forVcpu(List<CpuidEntry> supported, int apicId, int vcpuCount, boolean intelVendor) {
+        int coreBits = 32 - Integer.numberOfLeadingZeros(Math.max(1, vcpuCount) - 1); // ceil(log2 N)
         List<CpuidEntry> out = new ArrayList<>(supported.size());
+        boolean hasLeafB = false;
         for (CpuidEntry e : supported) {
+            if (e.function() == 0xB || e.function() == 0x1F) {
+                // Rewritten below from the topology; the host's sub-leaves would describe its own sockets.
+                hasLeafB |= e.function() == 0xB;
+                continue;
+            }
             out.add(switch (e.function()) {
-                // Leaf 1 EBX[31:24]: initial APIC ID.
+                // Leaf 1: EBX[31:24] initial APIC ID, EBX[23:16] addressable logical processors per package;
+                // EDX[28] HTT says the latter is valid (more than one logical processor in the package).
                 case 0x1 -> new CpuidEntry(e.function(), e.index(), e.flags(), e.eax(),
-                        (e.ebx() & 0x00ff_ffff) | (apicId << 24), e.ecx(), e.edx());
-                // Leaves 0xB and 0x1F EDX: x2APIC ID, on every sub-leaf.
-                case 0xB, 0x1F -> new CpuidEntry(e.function(), e.index(), e.flags(), e.eax(), e.ebx(), e.ecx(), apicId);
+                        (e.ebx() & 0x0000_ffff) | (apicId << 24) | (Math.min(255, 1 << coreBits) << 16), e.ecx(),
+                        vcpuCount > 1 ? e.edx() | 1 << 28 : e.edx() & ~(1 << 28));
+                // Leaf 4 (caches): EAX[31:26] cores per package - 1; EAX[25:14] threads sharing the cache - 1:
+                // one thread per core, and the last level shared by the whole package.
+                case 0x4 -> (e.eax() & 0x1f) == 0 ? e : new CpuidEntry(e.function(), e.index(), e.flags(),
+                        (e.eax() & 0x3fff) | ((1 << coreBits) - 1) << 26 | (((e.eax() >>> 5) & 7) >= 3 ? (1 << coreBits) - 1 : 0) << 14,
+                        e.ebx(), e.ecx(), e.edx());
                 // KVM paravirt features that need hypercalls: measured on a host without VMX/SVM, a guest's
                 // VMCALL for PV send-IPI never completed (the AP stayed on it; SMP boot hung), so such hosts
                 // do not offer PV_UNHALT (7), PV_SEND_IPI (11) or PV_SCHED_YIELD (13).
@@ -38,6 +59,14 @@ final class CpuidDefaults {
                 case 0x0 -> intelVendor ? new CpuidEntry(0, e.index(), e.flags(), e.eax(), INTEL_EBX, INTEL_ECX, INTEL_EDX) : e;
                 default -> e;
             });
+        }
+        if (hasLeafB) {
+            // Leaf 0xB, extended topology: sub-leaf 0 is the SMT level (1 thread, shift 0), sub-leaf 1 the core
+            // level (N cores, shift ceil(log2 N)), sub-leaf 2 ends the list; EDX is the x2APIC ID on each.
+            int sig = CpuidEntry.FLAG_SIGNIFICANT_INDEX;
+            out.add(new CpuidEntry(0xB, 0, sig, 0, 1, 1 << 8, apicId));
+            out.add(new CpuidEntry(0xB, 1, sig, coreBits, vcpuCount, 1 | 2 << 8, apicId));
+            out.add(new CpuidEntry(0xB, 2, sig, 0, 0, 2, apicId));
         }
         return out;
     }

@@ -69,6 +69,10 @@ final class KvmAbi {
     static final Ioctl SET_FPU = Ioctl.iow("KVM_SET_FPU", KVMIO, 0x8d, KVM_FPU.byteSize());
     /** struct kvm_xsave is a 4 KiB region in the XSAVE layout (the legacy FXSAVE area first). */
     static final long XSAVE_SIZE = 4096;
+    /** struct kvm_lapic_state: the local APIC's 1 KiB register page. */
+    static final long LAPIC_STATE_SIZE = 1024;
+    static final Ioctl GET_LAPIC = Ioctl.ior("KVM_GET_LAPIC", KVMIO, 0x8e, LAPIC_STATE_SIZE);
+    static final Ioctl SET_LAPIC = Ioctl.iow("KVM_SET_LAPIC", KVMIO, 0x8f, LAPIC_STATE_SIZE);
     static final Ioctl GET_XSAVE = Ioctl.ior("KVM_GET_XSAVE", KVMIO, 0xa4, XSAVE_SIZE);
     static final Ioctl SET_XSAVE = Ioctl.iow("KVM_SET_XSAVE", KVMIO, 0xa5, XSAVE_SIZE);
     /** In the FXSAVE area: MXCSR at byte 24; in the XSAVE header at 512: XSTATE_BV, whose bit 1 is SSE state. */

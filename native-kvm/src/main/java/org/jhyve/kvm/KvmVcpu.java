@@ -90,12 +90,18 @@ public final class KvmVcpu implements Vcpu {
         }
         try {
             // A vCPU with no CPUID at all shows the guest an empty leaf 0; start from what KVM supports.
-            vcpu.setCpuid(CpuidDefaults.forVcpu(vm.supportedCpuid(), index, vm.presentsIntelVendor()));
+            vcpu.setCpuid(CpuidDefaults.forVcpu(vm.supportedCpuid(), index, vm.vcpuCount(), vm.presentsIntelVendor()));
+            FirmwareDefaults.apply(vcpu, fd);
         } catch (RuntimeException | Error e) {
             vcpu.close();
             throw e;
         }
         return vcpu;
+    }
+
+    /** The vCPU fd, for the package's own ioctl helpers. */
+    int fd() {
+        return fd;
     }
 
     @Override

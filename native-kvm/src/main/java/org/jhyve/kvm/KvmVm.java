@@ -153,6 +153,11 @@ public final class KvmVm implements HypervisorVm {
         return vcpu;
     }
 
+    /** How many vCPUs the VM was created for (the topology CPUID describes). */
+    int vcpuCount() {
+        return spec.vcpus();
+    }
+
     /** KVM_IRQ_LINE: sets GSI {@code gsi} of the in-kernel PIC/IOAPIC to {@code level}. */
     @Override
     public void setIrqLine(int gsi, boolean level) {

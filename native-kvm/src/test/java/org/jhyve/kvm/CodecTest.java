@@ -84,9 +84,35 @@ class CodecTest {
         List<CpuidEntry> supported = List.of(new CpuidEntry(1, 0, 0, 0x806f8, 0xff00_0800, 0, 0),
                 new CpuidEntry(0xb, 1, 1, 0, 0, 0, 0), new CpuidEntry(0, 0, 0, 1, 2, 3, 4));
         List<CpuidEntry> v = CpuidDefaults.forVcpu(supported, 3, false);
-        assertThat(v.get(0).ebx()).isEqualTo(0x0300_0800);
-        assertThat(v.get(1).edx()).isEqualTo(3);
-        assertThat(v.get(2)).isEqualTo(supported.get(2));
+        assertThat(v.get(0).ebx()).isEqualTo(0x0301_0800);
+        assertThat(v.get(1)).isEqualTo(supported.get(2));
+        assertThat(v.get(2).function()).isEqualTo(0xb);
+        assertThat(v.get(2).edx()).isEqualTo(3);
+    }
+
+    @Test
+    void cpuidTopologyDescribesOnePackageOfSingleThreadedCores() {
+        List<CpuidEntry> supported = List.of(new CpuidEntry(1, 0, 0, 0x806f8, 0x0010_0800, 0, 0),
+                new CpuidEntry(4, 0, 1, 0x1c00_4121, 0, 0, 0),   // L1d, host: 8 cores, 2 threads sharing
+                new CpuidEntry(4, 3, 1, 0x1c03_c163, 0, 0, 0),   // L3, host: 16 threads sharing
+                new CpuidEntry(4, 4, 1, 0, 0, 0, 0),             // end of the cache list
+                new CpuidEntry(0xb, 0, 1, 1, 2, 0x100, 7), new CpuidEntry(0xb, 1, 1, 4, 16, 0x201, 7),
+                new CpuidEntry(0x1f, 0, 1, 1, 2, 0x100, 7));
+        List<CpuidEntry> v = CpuidDefaults.forVcpu(supported, 2, 3, true);
+        CpuidEntry leaf1 = v.get(0);
+        assertThat(leaf1.ebx() >>> 24).as("APIC ID").isEqualTo(2);
+        assertThat((leaf1.ebx() >>> 16) & 0xff).as("addressable IDs: 3 rounded up").isEqualTo(4);
+        assertThat(leaf1.edx() & 1 << 28).as("HTT").isNotZero();
+        assertThat(v.get(1).eax() >>> 26).as("cores per package - 1").isEqualTo(3);
+        assertThat((v.get(1).eax() >>> 14) & 0xfff).as("L1 is per core").isZero();
+        assertThat((v.get(2).eax() >>> 14) & 0xfff).as("L3 is shared by the package").isEqualTo(3);
+        assertThat(v.get(3)).isEqualTo(supported.get(3));
+        assertThat(v).filteredOn(e -> e.function() == 0x1f).isEmpty();
+        assertThat(v).filteredOn(e -> e.function() == 0xb).containsExactly(
+                new CpuidEntry(0xb, 0, 1, 0, 1, 0x100, 2),
+                new CpuidEntry(0xb, 1, 1, 2, 3, 0x201, 2),
+                new CpuidEntry(0xb, 2, 1, 0, 0, 2, 2));
+        assertThat(CpuidDefaults.forVcpu(supported, 0, 1, true).get(0).edx() & 1 << 28).as("no HTT alone").isZero();
     }
 
     @Test

@@ -38,6 +38,19 @@ class VcpuStateTest extends KvmTestBase {
     }
 
     @Test
+    void newVcpusStartAsFirmwareLeavesThem() {
+        int[] lints = FirmwareDefaults.lints(cpu.fd());
+        assertThat(lints[0] & 0x10700).as("LINT0: ExtINT, unmasked").isEqualTo(FirmwareDefaults.DELIVERY_EXTINT);
+        assertThat(lints[1] & 0x10700).as("LINT1: NMI, unmasked").isEqualTo(FirmwareDefaults.DELIVERY_NMI);
+        List<MsrEntry> msrs = cpu.getMsrs(List.of(FirmwareDefaults.MSR_IA32_MISC_ENABLE, FirmwareDefaults.MSR_MTRR_DEF_TYPE));
+        // Hosts that refuse an MSR leave it out of the read; those that take it must show the firmware value.
+        for (MsrEntry m : msrs) {
+            if (m.index() == FirmwareDefaults.MSR_IA32_MISC_ENABLE) assertThat(m.value() & 1).as("fast strings").isEqualTo(1);
+            if (m.index() == FirmwareDefaults.MSR_MTRR_DEF_TYPE) assertThat(m.value()).as("MTRRs on, write-back").isEqualTo(0x806);
+        }
+    }
+
+    @Test
     void registers() {
         Registers r = new Registers(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0x7fff_ffff_ffffL, 0x1234, 0x2);
         cpu.setRegisters(r);
