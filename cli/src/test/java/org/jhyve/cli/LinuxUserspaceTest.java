@@ -51,10 +51,14 @@ class LinuxUserspaceTest {
                 "uname -r", "nproc", "free -m | grep Mem:", "grep -m1 'cpu cores' /proc/cpuinfo", "grep -m1 siblings /proc/cpuinfo",
                 "echo vda-sum $(dd if=/dev/vda bs=65536 skip=32 count=16 2>/dev/null | sha256sum)",
                 "yes jhyve-write | head -c 1048576 | dd of=/dev/vda bs=65536 seek=64 conv=fsync 2>/dev/null && echo vda-write-ok",
-                "mount -t ext4 /dev/vdb /mnt && cat /mnt/hello.txt && echo from-guest > /mnt/guest.txt && umount /mnt && echo vdb-ok");
+                "mount -t ext4 /dev/vdb /mnt && cat /mnt/hello.txt && echo from-guest > /mnt/guest.txt && umount /mnt && echo vdb-ok",
+                "echo vda-block-size $(cat /sys/block/vda/queue/logical_block_size)",
+                "echo vda-serial $(cat /sys/block/vda/serial)",
+                "echo vdb-queues $(ls /sys/block/vdb/mq | wc -l)",
+                "blkdiscard -o 8388608 -l 1048576 /dev/vda && echo vda-discard-ok");
         String cmdline = "console=ttyS0 panic=-1 quiet " + DiskImages.runParameter(script);
         JhyveProcess run = JhyveProcess.run("-A", "-m", "256M", "-c", "2", "-s", "0:0,hostbridge",
-                "-s", "4,virtio-blk," + raw + ",serial=jhyve-raw", "-s", "5,virtio-blk," + ext4, "-s", "31,lpc", "-l", "com1,stdio",
+                "-s", "4,virtio-blk," + raw + ",serial=jhyve-raw,sectorsize=4096", "-s", "5,virtio-blk," + ext4 + ",num-queues=2", "-s", "31,lpc", "-l", "com1,stdio",
                 "-f", "kexec," + kernelDir.resolve("vmlinux") + "," + initrd + "," + cmdline);
         Files.writeString(Path.of("target", "linux-userspace-console.log"), run.out());
 
@@ -70,6 +74,8 @@ class LinuxUserspaceTest {
                 .contains("vda-sum " + expectedReadSum)
                 .contains("vda-write-ok")
                 .contains("hello from the host\nvdb-ok")
+                .contains("vda-block-size 4096\n").contains("vda-serial jhyve-raw\n").contains("vdb-queues 2\n")
+                .contains("vda-discard-ok")
                 .contains("jhyve-init: exit status 0");
         Matcher mem = Pattern.compile("Mem:\\s+(\\d+)").matcher(out);
         assertThat(mem.find()).as("free printed its Mem: line").isTrue();
@@ -80,5 +86,6 @@ class LinuxUserspaceTest {
         byte[] pattern = "jhyve-write\n".repeat((1 << 20) / 12 + 1).substring(0, 1 << 20).getBytes(StandardCharsets.US_ASCII);
         assertThat(Arrays.equals(written, pattern)).as("the guest's dd write reached the image").isTrue();
         assertThat(DiskImages.ext4File(ext4, "/guest.txt")).isEqualTo("from-guest\n");
+        assertThat(DiskImages.read(raw, 8L << 20, 1 << 20)).as("blkdiscard punched a hole: zeroes").containsOnly(0);
     }
 }
