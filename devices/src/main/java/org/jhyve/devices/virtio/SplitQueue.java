@@ -139,9 +139,10 @@ public final class SplitQueue {
         boolean seenWritable = false;
         int index = head;
         int visited = 0;
+        long from = table; // the descriptor whose NEXT led to index (pop checked the head itself)
         while (true) {
             if (index >= tableSize) {
-                throw new VirtqueueException(String.format("descriptor at 0x%x chains to index %d of %d", table, index, tableSize));
+                throw new VirtqueueException(String.format("descriptor at 0x%x chains to index %d of %d", from, index, tableSize));
             }
             if (++visited > tableSize) {
                 throw new VirtqueueException(String.format("descriptor chain from head %d loops or exceeds %d entries (table at 0x%x)", head, tableSize, table));
@@ -176,6 +177,7 @@ public final class SplitQueue {
             if (len != 0) checkRange("buffer", addr, Integer.toUnsignedLong(len), at);
             out.add(new Descriptor(addr, len, writable));
             if ((flags & DESC_F_NEXT) == 0) return out;
+            from = at;
             index = next;
         }
     }
