@@ -3,7 +3,7 @@ package org.jhyve.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,8 +17,8 @@ class GuestProgramsCliTest {
     @TempDir
     static Path dir;
 
-    @BeforeAll
-    static void kvm() {
+    @BeforeEach // per test, so that a skip is reported on each test with its reason
+    void kvm() {
         GuestImages.assumeKvm();
     }
 

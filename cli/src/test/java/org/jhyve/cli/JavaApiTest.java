@@ -15,7 +15,7 @@ import org.jhyve.vm.ExitStatus;
 import org.jhyve.vm.VirtualMachine;
 import org.jhyve.vm.VmBuilder;
 import org.jhyve.vm.VmOutcome;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,8 +26,8 @@ class JavaApiTest {
     @TempDir
     static Path dir;
 
-    @BeforeAll
-    static void kvm() {
+    @BeforeEach // per test, so that a skip is reported on each test with its reason
+    void kvm() {
         GuestImages.assumeKvm();
     }
 

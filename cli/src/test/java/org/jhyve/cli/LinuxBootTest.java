@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,8 +24,8 @@ class LinuxBootTest {
     private static Path kernel;
     private static Path initrd;
 
-    @BeforeAll
-    static void guestKernel() {
+    @BeforeEach // per test, so that a skip is reported on each test with its reason
+    void guestKernel() {
         GuestImages.assumeKvm();
         String k = System.getenv("JHYVE_GUEST_KERNEL");
         String i = System.getenv("JHYVE_GUEST_INITRD");

@@ -10,7 +10,7 @@ import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,8 +27,8 @@ class LinuxUserspaceTest {
     private static Path kernelDir;
     private static Path initrd;
 
-    @BeforeAll
-    static void guestKernel() {
+    @BeforeEach // per test, so that a skip is reported on each test with its reason
+    void guestKernel() {
         GuestImages.assumeKvm();
         String k = System.getenv("JHYVE_GUEST_KERNEL_USERSPACE");
         String i = System.getenv("JHYVE_GUEST_INITRD");

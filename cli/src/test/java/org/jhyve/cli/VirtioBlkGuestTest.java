@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,8 +27,8 @@ class VirtioBlkGuestTest {
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void kvm() {
+    @BeforeEach // per test, so that a skip is reported on each test with its reason
+    void kvm() {
         GuestImages.assumeKvm();
     }
 

@@ -2,14 +2,14 @@ package org.jhyve.kvm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** (a) /dev/kvm opens, speaks API 12 and has every capability jhyve needs. */
 class KvmSystemTest {
 
-    @BeforeAll
-    static void kvm() {
+    @BeforeEach // per test, so that each test is reported skipped, with the reason, where KVM is missing
+    void kvm() {
         Guests.assumeKvm();
     }
 

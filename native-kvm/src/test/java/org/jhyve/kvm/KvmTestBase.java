@@ -2,6 +2,7 @@ package org.jhyve.kvm;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.TestInstance;
 
 /** Tests on real KVM: one open /dev/kvm per class, skipped with the reason where KVM is not usable. */
@@ -9,9 +10,14 @@ import org.junit.jupiter.api.TestInstance;
 abstract class KvmTestBase {
     protected KvmHypervisor kvm;
 
+    @BeforeEach
+    void kvmUsable() {
+        Guests.assumeKvm();
+    }
+
     @BeforeAll
     void openKvm() {
-        Guests.assumeKvm();
+        if (!KvmHypervisor.isAvailable()) return; // each test then reports the skip and its reason
         kvm = KvmHypervisor.open();
     }
 

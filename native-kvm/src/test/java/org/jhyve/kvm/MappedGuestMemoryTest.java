@@ -6,6 +6,7 @@ import org.jhyve.memory.GuestMemoryContract;
 import org.jhyve.memory.MemoryLayout;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.TestInstance;
 
 /** The shared GuestMemory contract on KVM's mmap-backed guest RAM: 3 GiB below the hole and 8 MiB above 4 GiB. */
@@ -14,9 +15,14 @@ class MappedGuestMemoryTest extends GuestMemoryContract {
     private KvmHypervisor kvm;
     private KvmVm vm;
 
+    @BeforeEach
+    void kvmUsable() {
+        Guests.assumeKvm();
+    }
+
     @BeforeAll
     void open() {
-        Guests.assumeKvm();
+        if (!KvmHypervisor.isAvailable()) return; // each test then reports the skip and its reason
         kvm = KvmHypervisor.open();
         vm = kvm.createVm(new VmSpec(MemoryLayout.PCI_HOLE_START + HIGH_SIZE, 1));
     }

@@ -7,7 +7,7 @@ import static org.jhyve.kvm.Guests.bytes;
 
 import org.jhyve.hv.VmExit;
 import org.jhyve.hv.VmSpec;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Measures (does not assert) the round trip of one port-I/O exit through KVM_RUN and back, in Java. */
@@ -15,8 +15,8 @@ class PortIoExitCostTest {
     private static final int WARMUP = 20_000;
     private static final int EXITS = 100_000;
 
-    @BeforeAll
-    static void kvm() {
+    @BeforeEach // per test, so that each test is reported skipped, with the reason, where KVM is missing
+    void kvm() {
         Guests.assumeKvm();
     }
 

@@ -9,14 +9,14 @@ import java.nio.file.Path;
 import java.util.OptionalLong;
 import java.util.stream.Stream;
 import org.jhyve.hv.VmSpec;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** (j): closing releases every file descriptor; closing twice is harmless. */
 class ResourceTest {
 
-    @BeforeAll
-    static void kvm() {
+    @BeforeEach // per test, so that each test is reported skipped, with the reason, where KVM is missing
+    void kvm() {
         Guests.assumeKvm();
     }
 

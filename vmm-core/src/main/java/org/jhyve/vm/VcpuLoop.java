@@ -81,7 +81,11 @@ final class VcpuLoop implements Runnable {
     private void completeInstruction(VmExit.InternalError e) {
         switch (fallback.complete(vcpu, vm.memory(), e.instructionBytes())) {
             case InstructionFallback.Result.Completed c -> {
-                if (log.isDebugEnabled()) log.debug("vCPU {}: completed {} for the hypervisor", vcpu.index(), c.mnemonic());
+                if (log.isDebugEnabled()) {
+                    // RIP is already past the instruction; the bytes are what the hypervisor reported.
+                    log.debug("vCPU {}: completed {} for the hypervisor ({}), RIP now 0x{}", vcpu.index(), c.mnemonic(),
+                            HexFormat.ofDelimiter(" ").formatHex(e.instructionBytes()), Long.toHexString(vcpu.getRegisters().rip()));
+                }
             }
             case InstructionFallback.Result.Unsupported u -> vm.requestExit(ExitStatus.ERROR,
                     "the hypervisor could not emulate an instruction and neither can jhyve: vCPU " + vcpu.index() + ": " + u.description());
