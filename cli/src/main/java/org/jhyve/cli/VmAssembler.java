@@ -48,6 +48,7 @@ final class VmAssembler {
                 .vcpus(spec.vcpus())
                 .exitOnUnhandledIo(spec.exitOnUnhandledIo())
                 .boot(new KexecLoader(spec.firmware().kernel(), spec.firmware().initrd(), spec.firmware().cmdline(), spec.acpi(), template));
+        spec.uuid().ifPresent(builder::uuid);
         for (PciSlotSpec slot : spec.slots()) {
             PciDeviceFactory factory = catalog.find(slot.emulation())
                     .orElseThrow(() -> new UsageException(slot.flag(), slot.emulation() + " is not supported yet"));

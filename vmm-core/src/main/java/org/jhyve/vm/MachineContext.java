@@ -35,6 +35,9 @@ public interface MachineContext {
      */
     Optional<AutoCloseable> bindDoorbell(Doorbell doorbell, long address, int length);
 
+    /** The VM's identity, when it was given one ({@code -U}, {@link VmBuilder#uuid}). */
+    default Optional<java.util.UUID> uuid() { return Optional.empty(); }
+
     /** Number of vCPUs the VM has. */
     int vcpuCount();
 

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -46,6 +47,7 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
     private Thread haltDetectorThread;
     private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
     private final int vcpuCount;
+    private final Optional<UUID> uuid;
     private boolean exitOnUnhandledIo;
     private BootState bootState;
 
@@ -57,16 +59,20 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
     private volatile VmOutcome outcome;
     private volatile PowerButton powerButton;
 
-    private VirtualMachine(HypervisorVm hvVm, int vcpuCount) {
+    private VirtualMachine(HypervisorVm hvVm, int vcpuCount, Optional<UUID> uuid) {
         this.hvVm = hvVm;
         this.vcpuCount = vcpuCount;
+        this.uuid = uuid;
     }
+
+    @Override
+    public Optional<UUID> uuid() { return uuid; }
 
     static VirtualMachine create(Hypervisor hypervisor, long memoryBytes, int vcpuCount, BootLoader boot,
                                  List<VmBuilder.PciSlot> pciSlots, List<PlatformDevice> platformDevices,
-                                 boolean exitOnUnhandledIo) {
+                                 boolean exitOnUnhandledIo, Optional<UUID> uuid) {
         HypervisorVm hvVm = hypervisor.createVm(new VmSpec(memoryBytes, vcpuCount));
-        VirtualMachine vm = new VirtualMachine(hvVm, vcpuCount);
+        VirtualMachine vm = new VirtualMachine(hvVm, vcpuCount, uuid);
         vm.exitOnUnhandledIo = exitOnUnhandledIo;
         try {
             vm.ioPorts.register(PciConfigPorts.BASE, PciConfigPorts.LENGTH, "pci-config",

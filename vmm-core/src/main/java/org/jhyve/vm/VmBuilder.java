@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
 import org.jhyve.boot.BootLoader;
 import org.jhyve.hv.Hypervisor;
 import org.jhyve.pci.PciAddress;
@@ -38,6 +40,7 @@ public final class VmBuilder {
     private final Map<PciAddress, PciSlot> pciSlots = new LinkedHashMap<>();
     private final List<PlatformDevice> platformDevices = new ArrayList<>();
     private boolean exitOnUnhandledIo;
+    private Optional<UUID> uuid = Optional.empty();
 
     private VmBuilder(Hypervisor hypervisor) {
         this.hypervisor = Objects.requireNonNull(hypervisor, "hypervisor");
@@ -89,6 +92,15 @@ public final class VmBuilder {
         return this;
     }
 
+    /**
+     * The VM's identity (xhyve's {@code -U}): devices derive what must stay the same across runs of this VM
+     * from it, such as virtio-net's MAC address. Without it they derive it from their slot and options.
+     */
+    public VmBuilder uuid(UUID id) {
+        this.uuid = Optional.of(Objects.requireNonNull(id, "uuid"));
+        return this;
+    }
+
     public long memory() { return memoryBytes; }
 
     public int vcpus() { return vcpus; }
@@ -103,6 +115,6 @@ public final class VmBuilder {
     public VirtualMachine build() {
         if (boot == null) throw new IllegalStateException("no boot loader: say what the guest boots");
         return VirtualMachine.create(hypervisor, memoryBytes, vcpus, boot, List.copyOf(pciSlots.values()),
-                List.copyOf(platformDevices), exitOnUnhandledIo);
+                List.copyOf(platformDevices), exitOnUnhandledIo, uuid);
     }
 }
