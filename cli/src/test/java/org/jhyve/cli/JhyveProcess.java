@@ -20,6 +20,14 @@ record JhyveProcess(int status, String out, String err) {
         return builder(args).start();
     }
 
+    /** Starts jhyve behind {@code prefix} (e.g. {@code ip netns exec NAME}), stderr into {@code errFile}. */
+    static Process startWithPrefix(List<String> prefix, Path errFile, String... args) throws IOException {
+        ProcessBuilder b = builder(args);
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(b.command());
+        return b.command(command).redirectError(errFile.toFile()).start();
+    }
+
     private static ProcessBuilder builder(String... args) {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),

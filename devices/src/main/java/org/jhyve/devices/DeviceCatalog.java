@@ -8,6 +8,7 @@ import org.jhyve.devices.pci.LpcBridge;
 import org.jhyve.devices.platform.AcpiPowerManagement;
 import org.jhyve.devices.platform.KeyboardControllerReset;
 import org.jhyve.devices.virtio.VirtioBlockFactory;
+import org.jhyve.devices.virtio.VirtioNetFactory;
 import org.jhyve.vm.DeviceConfigException;
 import org.jhyve.vm.PciDeviceFactory;
 import org.jhyve.vm.PlatformDevice;
@@ -54,7 +55,8 @@ public final class DeviceCatalog {
                 new Emulation("lpc", "LPC (ISA) bridge with the COM1/COM2 16550 UARTs given by -l", true, (m, a, o) -> noOptions("lpc", o, () -> LpcBridge.create(m, ports))),
                 new Emulation("virtio-blk", "virtio block device over a raw image or block device: PATH[,ro][,nocache][,sync][,sectorsize=L[/P]][,serial=ID][,num-queues=N]",
                         true, VirtioBlockFactory::create, VirtioBlockFactory::check),
-                notYet("virtio-net", "virtio network device (tap or socket backend)"),
+                new Emulation("virtio-net", "virtio network device: TAPNAME or socket=udp:HOST:PORT|unix:PATH,peer=...[,mac=xx:xx:xx:xx:xx:xx]",
+                        true, VirtioNetFactory::create, VirtioNetFactory::check),
                 notYet("virtio-rnd", "virtio entropy device"),
                 notYet("ahci-hd", "AHCI controller with a SATA disk"),
                 notYet("ahci-cd", "AHCI controller with an ATAPI CD-ROM")));

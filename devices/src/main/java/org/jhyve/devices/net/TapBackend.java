@@ -1,0 +1,255 @@
+package org.jhyve.devices.net;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * A Linux tap interface through /dev/net/tun (FFM): opened by name (created if it does not exist, which needs
+ * CAP_NET_ADMIN), with IFF_VNET_HDR so checksum and TSO offloads pass between guest and host kernel in the
+ * 12-byte virtio_net_hdr, and readv/writev straight on guest memory.
+ */
+public final class TapBackend implements NetBackend {
+    private static final int O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+    private static final int IFF_TAP = 0x0002, IFF_NO_PI = 0x1000, IFF_VNET_HDR = 0x4000;
+    private static final int IFF_MULTI_QUEUE = 0x0100, IFF_ATTACH_QUEUE = 0x0200, IFF_DETACH_QUEUE = 0x0400;
+    private static final long TUNSETIFF = 0x400454caL, TUNSETOFFLOAD = 0x400454d0L, TUNSETVNETHDRSZ = 0x400454d8L;
+    private static final long TUNSETQUEUE = 0x400454d9L;
+    static final int TUN_F_CSUM = 0x01, TUN_F_TSO4 = 0x02, TUN_F_TSO6 = 0x04, TUN_F_TSO_ECN = 0x08;
+    private static final int EAGAIN = 11, EINTR = 4;
+    private static final short POLLIN = 1;
+    static final int VNET_HEADER = 12;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final MethodHandle OPEN = call("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    private static final MethodHandle CLOSE = call("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle IOCTL_PTR = call("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
+    private static final MethodHandle IOCTL_LONG = call("ioctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle READV = call("readv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle WRITEV = call("writev", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle POLL = call("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+
+    private static MethodHandle call(String name, FunctionDescriptor fd) {
+        Linker.Option[] options = name.equals("ioctl")
+                ? new Linker.Option[] {Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno")}
+                : new Linker.Option[] {Linker.Option.captureCallState("errno")};
+        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), fd, options);
+    }
+
+    private final String name;
+    private final int fd;
+    private volatile boolean closed;
+
+    private TapBackend(String name, int fd) {
+        this.name = name;
+        this.fd = fd;
+    }
+
+    /** Attaches to tap interface {@code name}, creating it if it does not exist. */
+    public static TapBackend open(String name) throws IOException {
+        return open(name, false);
+    }
+
+    /**
+     * {@code pairs} queues of tap interface {@code name} (IFF_MULTI_QUEUE: the host kernel spreads frames over
+     * them by flow), one backend per virtio-net queue pair; one pair is a plain single-queue tap.
+     */
+    public static List<TapBackend> openQueues(String name, int pairs) throws IOException {
+        if (pairs == 1) return List.of(open(name, false));
+        List<TapBackend> queues = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < pairs; i++) queues.add(open(name, true));
+        } catch (IOException | RuntimeException e) {
+            for (TapBackend q : queues) q.close();
+            throw e;
+        }
+        return List.copyOf(queues);
+    }
+
+    private static TapBackend open(String name, boolean multiQueue) throws IOException {
+        if (name.isEmpty() || name.length() > 15 || !name.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != '/')) {
+            throw new IOException("'" + name + "' is not a network interface name (1-15 characters)");
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CALL_STATE);
+            int fd = (int) OPEN.invokeExact(state, a.allocateFrom("/dev/net/tun"), O_RDWR | O_NONBLOCK | O_CLOEXEC, 0);
+            if (fd < 0) throw error("open /dev/net/tun", errno(state));
+            try {
+                MemorySegment ifreq = a.allocate(40);
+                MemorySegment.copy(name.getBytes(StandardCharsets.US_ASCII), 0, ifreq, JAVA_BYTE_LAYOUT, 0, name.length());
+                ifreq.set(JAVA_SHORT, 16, (short) (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | (multiQueue ? IFF_MULTI_QUEUE : 0)));
+                if ((int) IOCTL_PTR.invokeExact(state, fd, TUNSETIFF, ifreq) < 0) {
+                    int err = errno(state);
+                    if (err == 22 && multiQueue) throw error("attach to tap " + name + " as a multi-queue interface (was it created without multi_queue?)", err);
+                    throw error(err == 1 ? "attach to tap " + name + " (creating an interface needs CAP_NET_ADMIN; or create it first: ip tuntap add dev "
+                            + name + " mode tap vnet_hdr user $USER)" : "attach to tap " + name, err);
+                }
+                MemorySegment size = a.allocate(JAVA_INT);
+                size.set(JAVA_INT, 0, VNET_HEADER);
+                if ((int) IOCTL_PTR.invokeExact(state, fd, TUNSETVNETHDRSZ, size) < 0) throw error("TUNSETVNETHDRSZ on " + name, errno(state));
+                return new TapBackend(name, fd);
+            } catch (IOException | RuntimeException e) {
+                int ignored = (int) CLOSE.invokeExact(state, fd);
+                throw e;
+            }
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static final java.lang.foreign.ValueLayout.OfByte JAVA_BYTE_LAYOUT = java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+    @Override public boolean vnetHeader() { return true; }
+
+    @Override
+    public long offloadFeatures() {
+        return VirtioNetFeatures.OFFLOADS;
+    }
+
+    @Override
+    public void enableOffloads(long features) throws IOException {
+        int flags = 0;
+        if ((features & 1L << VirtioNetFeatures.GUEST_CSUM) != 0) {
+            flags |= TUN_F_CSUM;
+            if ((features & 1L << VirtioNetFeatures.GUEST_TSO4) != 0) flags |= TUN_F_TSO4;
+            if ((features & 1L << VirtioNetFeatures.GUEST_TSO6) != 0) flags |= TUN_F_TSO6;
+            if ((features & 1L << VirtioNetFeatures.GUEST_ECN) != 0) flags |= TUN_F_TSO_ECN;
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CALL_STATE);
+            if ((int) IOCTL_LONG.invokeExact(state, fd, TUNSETOFFLOAD, (long) flags) < 0) throw error("TUNSETOFFLOAD on " + name, errno(state));
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * Attaches or detaches this queue of a multi-queue tap (TUNSETQUEUE): the host kernel hands frames only to
+     * attached queues, so queues of pairs the guest does not use must not hold frames nobody will read.
+     */
+    @Override
+    public void setQueueEnabled(boolean enabled) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CALL_STATE);
+            MemorySegment ifreq = a.allocate(40);
+            ifreq.set(JAVA_SHORT, 16, (short) (enabled ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE));
+            if ((int) IOCTL_PTR.invokeExact(state, fd, TUNSETQUEUE, ifreq) < 0) {
+                int err = errno(state);
+                if (err == 22) return; // already in that state (or a single-queue tap): nothing to change
+                throw error("TUNSETQUEUE on " + name, err);
+            }
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    @Override
+    public boolean awaitReadable(int timeoutMillis) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CALL_STATE);
+            MemorySegment pollfd = a.allocate(8, 4);
+            pollfd.set(JAVA_INT, 0, fd);
+            pollfd.set(JAVA_SHORT, 4, POLLIN);
+            int r = (int) POLL.invokeExact(state, pollfd, 1L, timeoutMillis);
+            if (r < 0) {
+                if (errno(state) == EINTR) return false;
+                throw error("poll on tap " + name, errno(state));
+            }
+            return r > 0 && (pollfd.get(JAVA_SHORT, 6) & POLLIN) != 0;
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    @Override
+    public int receive(List<MemorySegment> buffers) throws IOException {
+        return (int) vectored(true, buffers);
+    }
+
+    @Override
+    public void send(List<MemorySegment> buffers) throws IOException {
+        vectored(false, buffers);
+    }
+
+    private long vectored(boolean read, List<MemorySegment> buffers) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CALL_STATE);
+            int count = Math.min(buffers.size(), 1024);
+            MemorySegment iov = a.allocate(16L * Math.max(1, count), 8);
+            for (int i = 0; i < count; i++) {
+                iov.set(ADDRESS, 16L * i, buffers.get(i));
+                iov.set(JAVA_LONG, 16L * i + 8, buffers.get(i).byteSize());
+            }
+            while (true) {
+                long n = read ? (long) READV.invokeExact(state, fd, iov, count) : (long) WRITEV.invokeExact(state, fd, iov, count);
+                if (n >= 0) return n;
+                int err = errno(state);
+                if (err == EINTR) continue;
+                if (err == EAGAIN) {
+                    if (read) return 0;
+                    // The tap's queue is full: wait for the host to take frames (back-pressure on the guest's TX).
+                    Thread.onSpinWait();
+                    continue;
+                }
+                throw error((read ? "readv" : "writev") + " on tap " + name, err);
+            }
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    @Override
+    public String describe() { return "tap " + name; }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        try (Arena a = Arena.ofConfined()) {
+            int ignored = (int) CLOSE.invokeExact(a.allocate(CALL_STATE), fd);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static int errno(MemorySegment state) {
+        return (int) ERRNO.get(state, 0L);
+    }
+
+    private static IOException error(String what, int errno) {
+        return new IOException(what + ": " + switch (errno) {
+            case 1 -> "operation not permitted";
+            case 2 -> "no such file or directory";
+            case 13 -> "permission denied";
+            case 16 -> "device or resource busy (another process has it?)";
+            case 19 -> "no such device (is the tun module loaded?)";
+            case 22 -> "invalid argument";
+            default -> "errno " + errno;
+        } + " (errno " + errno + ")");
+    }
+}

@@ -1,0 +1,38 @@
+package org.jhyve.devices.virtio;
+
+import java.io.IOException;
+import java.util.List;
+import org.jhyve.devices.net.NetBackend;
+import org.jhyve.devices.net.TapBackend;
+import org.jhyve.pci.PciAddress;
+import org.jhyve.pci.PciDevice;
+import org.jhyve.vm.DeviceConfigException;
+import org.jhyve.vm.MachineContext;
+
+/** {@code -s SLOT,virtio-net,BACKEND[,mac=...][,queues=N]}: opens the backend(s) and puts a virtio-net on PCI. */
+public final class VirtioNetFactory {
+    private VirtioNetFactory() {}
+
+    public static PciDevice create(MachineContext machine, PciAddress address, String options) {
+        VirtioNetOptions opts = VirtioNetOptions.parse(options);
+        List<NetBackend> backends;
+        try {
+            backends = switch (opts.backend()) {
+                case VirtioNetOptions.Tap tap -> List.copyOf(TapBackend.openQueues(tap.name(), opts.queuePairs()));
+                case VirtioNetOptions.Socket s -> List.of(org.jhyve.devices.net.SocketBackend.open(s.local(), s.peer()));
+            };
+        } catch (IOException e) {
+            throw new DeviceConfigException("virtio-net: " + e.getMessage(), e);
+        }
+        String name = "virtio-net@" + address;
+        // Stable across runs, as bhyve's: from the VM's UUID and the slot (-U), else from the slot and backend.
+        byte[] mac = opts.macOr(machine.uuid().map(u -> u + "/" + address).orElse(address + "/" + opts.backend().describe()));
+        int gsi = VirtioBlockFactory.intxGsi(address);
+        return new VirtioPciTransport(name, new VirtioNet(name, backends, mac), machine, machine.irq(gsi), gsi);
+    }
+
+    /** Checks the options without opening anything. */
+    public static void check(String options) {
+        VirtioNetOptions.parse(options);
+    }
+}
