@@ -48,4 +48,37 @@ void pci_write16(int bus, int dev, int fn, int off, u16 v);
 void *memset(void *d, int c, u64 n);
 void *memcpy(void *d, const void *s, u64 n);
 
+/* Prints why (and CR LF) on COM1 and powers off. */
+__attribute__((noreturn)) void fail(const char *why);
+
+/* The first device on bus 0 (function 0) with this vendor and device ID: its slot, or -1. */
+int pci_find_device(u16 vendor, u16 device);
+
+/*
+ * virtio 1.x over PCI, the modern transport (virtio 1.2, 4.1): the structures a device's vendor
+ * capabilities point at in its BARs. The driver enables memory space and bus mastering itself.
+ */
+#define VIRTIO_VENDOR 0x1af4
+#define VIRTIO_F_VERSION_1 32
+
+struct virtio_pci {
+    u64 common, notify, device_cfg; /* MMIO addresses of the common, notify and device configuration */
+    u32 notify_multiplier;
+};
+
+/* Walks device dev's capability list to its common/notify/device configuration, or fails. */
+void virtio_map(struct virtio_pci *v, int dev);
+/*
+ * Resets the device, acknowledges it, and accepts the features of wanted it offers (VERSION_1 must be
+ * among them) up to FEATURES_OK; returns the accepted features, or fails.
+ */
+u64 virtio_negotiate(struct virtio_pci *v, u64 wanted);
+/*
+ * Sets queue index up with size entries at the given descriptor table, driver (available) and device
+ * (used) rings, no MSI-X vector, and enables it; returns the address to write index to for notifying.
+ */
+u64 virtio_setup_queue(struct virtio_pci *v, u16 index, u16 size, u64 desc, u64 driver, u64 device);
+/* DRIVER_OK: the device may now use the queues. */
+void virtio_driver_ok(struct virtio_pci *v);
+
 #endif

@@ -20,36 +20,10 @@
  */
 #include "guest.h"
 
-#define VENDOR_VIRTIO 0x1af4
 #define DEVICE_VIRTIO_BLK 0x1042
-#define CAP_VENDOR 0x09
-#define CFG_COMMON 1
-#define CFG_NOTIFY 2
-#define CFG_DEVICE 4
-
-/* Common configuration registers (virtio 1.2, 4.1.4.3). */
-#define DEVICE_FEATURE_SELECT 0x00
-#define DEVICE_FEATURE 0x04
-#define DRIVER_FEATURE_SELECT 0x08
-#define DRIVER_FEATURE 0x0c
-#define DEVICE_STATUS 0x14
-#define QUEUE_SELECT 0x16
-#define QUEUE_SIZE 0x18
-#define QUEUE_MSIX_VECTOR 0x1a
-#define QUEUE_ENABLE 0x1c
-#define QUEUE_NOTIFY_OFF 0x1e
-#define QUEUE_DESC 0x20
-#define QUEUE_DRIVER 0x28
-#define QUEUE_DEVICE 0x30
-
-#define S_ACKNOWLEDGE 1
-#define S_DRIVER 2
-#define S_DRIVER_OK 4
-#define S_FEATURES_OK 8
 
 #define F_RO 5
 #define F_FLUSH 9
-#define F_VERSION_1 32
 
 #define T_IN 0
 #define T_OUT 1
@@ -74,91 +48,12 @@ static u8 data[4096] __attribute__((aligned(4096)));
 static volatile u8 status;
 static u16 avail_idx, used_seen;
 
-static u64 common, notify, device_cfg;
-static u32 notify_multiplier;
-static u16 queue_notify_off;
-
-static void fail(const char *why) {
-    puts(why);
-    puts("\r\n");
-    power_off();
-}
-
-/* The MMIO address a virtio capability points at: its BAR's base plus its offset. */
-static u64 cap_address(int dev, int cap) {
-    int bar = pci_read8(0, dev, 0, cap + 4);
-    u32 offset = pci_read32(0, dev, 0, cap + 8);
-    u32 low = pci_read32(0, dev, 0, 0x10 + 4 * bar);
-    u64 base = low & ~0xfu;
-    if ((low & 0x6) == 0x4) base |= (u64)pci_read32(0, dev, 0, 0x10 + 4 * bar + 4) << 32;
-    return base + offset;
-}
-
-static int find_device(void) {
-    for (int dev = 0; dev < 32; dev++) {
-        u32 id = pci_read32(0, dev, 0, 0);
-        if ((id & 0xffff) == VENDOR_VIRTIO && (id >> 16) == DEVICE_VIRTIO_BLK) return dev;
-    }
-    return -1;
-}
-
-static void map_capabilities(int dev) {
-    if (!(pci_read16(0, dev, 0, 0x06) & 0x10)) fail("no capability list");
-    for (int cap = pci_read8(0, dev, 0, 0x34) & 0xfc; cap; cap = pci_read8(0, dev, 0, cap + 1) & 0xfc) {
-        if (pci_read8(0, dev, 0, cap) != CAP_VENDOR) continue;
-        switch (pci_read8(0, dev, 0, cap + 3)) {
-        case CFG_COMMON: if (!common) common = cap_address(dev, cap); break;
-        case CFG_NOTIFY:
-            if (!notify) {
-                notify = cap_address(dev, cap);
-                notify_multiplier = pci_read32(0, dev, 0, cap + 16);
-            }
-            break;
-        case CFG_DEVICE: if (!device_cfg) device_cfg = cap_address(dev, cap); break;
-        }
-    }
-    if (!common || !notify || !device_cfg) fail("missing virtio capabilities");
-}
-
-static u64 device_features(void) {
-    mmio_write32(common + DEVICE_FEATURE_SELECT, 0);
-    u64 f = mmio_read32(common + DEVICE_FEATURE);
-    mmio_write32(common + DEVICE_FEATURE_SELECT, 1);
-    return f | (u64)mmio_read32(common + DEVICE_FEATURE) << 32;
-}
-
-static u64 negotiate(void) {
-    mmio_write8(common + DEVICE_STATUS, 0);
-    while (mmio_read8(common + DEVICE_STATUS) != 0) cpu_relax();
-    mmio_write8(common + DEVICE_STATUS, S_ACKNOWLEDGE);
-    mmio_write8(common + DEVICE_STATUS, S_ACKNOWLEDGE | S_DRIVER);
-    u64 offered = device_features();
-    u64 wanted = offered & (1ul << F_VERSION_1 | 1ul << F_FLUSH | 1ul << F_RO);
-    if (!(wanted & 1ul << F_VERSION_1)) fail("device does not offer VERSION_1");
-    mmio_write32(common + DRIVER_FEATURE_SELECT, 0);
-    mmio_write32(common + DRIVER_FEATURE, (u32)wanted);
-    mmio_write32(common + DRIVER_FEATURE_SELECT, 1);
-    mmio_write32(common + DRIVER_FEATURE, (u32)(wanted >> 32));
-    mmio_write8(common + DEVICE_STATUS, S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK);
-    if (!(mmio_read8(common + DEVICE_STATUS) & S_FEATURES_OK)) fail("features refused");
-    return wanted;
-}
+static struct virtio_pci virtio;
+static u64 queue_notify;
 
 static void setup_queue(void) {
-    mmio_write16(common + QUEUE_SELECT, 0);
-    u16 size = mmio_read16(common + QUEUE_SIZE);
-    if (size < QSIZE) fail("queue 0 too small");
-    mmio_write16(common + QUEUE_SIZE, QSIZE);
-    mmio_write16(common + QUEUE_MSIX_VECTOR, 0xffff); /* no interrupts: the program polls */
-    mmio_write32(common + QUEUE_DESC, (u32)(u64)descs);
-    mmio_write32(common + QUEUE_DESC + 4, 0);
-    mmio_write32(common + QUEUE_DRIVER, (u32)(u64)&avail);
-    mmio_write32(common + QUEUE_DRIVER + 4, 0);
-    mmio_write32(common + QUEUE_DEVICE, (u32)(u64)&used);
-    mmio_write32(common + QUEUE_DEVICE + 4, 0);
-    queue_notify_off = mmio_read16(common + QUEUE_NOTIFY_OFF);
-    mmio_write16(common + QUEUE_ENABLE, 1);
-    mmio_write8(common + DEVICE_STATUS, S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+    queue_notify = virtio_setup_queue(&virtio, 0, QSIZE, (u64)descs, (u64)&avail, (u64)&used);
+    virtio_driver_ok(&virtio);
 }
 
 /*
@@ -183,7 +78,7 @@ static int request(u32 type, u64 sector, u32 len) {
     avail_idx++;
     avail.idx = avail_idx;
     barrier();
-    mmio_write16(notify + (u64)queue_notify_off * notify_multiplier, 0);
+    mmio_write16(queue_notify, 0);
     for (u32 spins = 0; *(volatile u16 *)&used.idx == used_seen; spins++) {
         if (spins > 20000000) fail("timeout");
         cpu_relax();
@@ -216,16 +111,16 @@ static void print_sum(void) {
 
 static void program(void) {
     uart_init();
-    int dev = find_device();
+    int dev = pci_find_device(VIRTIO_VENDOR, DEVICE_VIRTIO_BLK);
     if (dev < 0) fail("no virtio-blk");
     puts("virtio-blk at 00:");
     puthex((u64)dev, 2);
     puts(".0\r\n");
     pci_write16(0, dev, 0, 0x04, pci_read16(0, dev, 0, 0x04) | 0x6); /* memory space, bus master */
-    map_capabilities(dev);
-    u64 features = negotiate();
+    virtio_map(&virtio, dev);
+    u64 features = virtio_negotiate(&virtio, 1ul << VIRTIO_F_VERSION_1 | 1ul << F_FLUSH | 1ul << F_RO);
     puts("capacity=");
-    puthex(mmio_read32(device_cfg) | (u64)mmio_read32(device_cfg + 4) << 32, 16);
+    puthex(mmio_read32(virtio.device_cfg) | (u64)mmio_read32(virtio.device_cfg + 4) << 32, 16);
     puts("\r\nro=");
     putdec((features >> F_RO) & 1);
     puts("\r\n");
