@@ -41,6 +41,47 @@ class GuestProgramsCliTest {
         assertThat(run.status()).as(run.err()).isEqualTo(1);
     }
 
+    /** The characters the guest wrote to COM1's transmit register, as the trace shows them. */
+    private static String transmitted(java.util.List<String> trace) {
+        var thr = java.util.regex.Pattern.compile(" pio   w 0x3f8/1 = 0x(\\p{XDigit}+) com1$");
+        StringBuilder s = new StringBuilder();
+        for (String line : trace) {
+            var m = thr.matcher(line);
+            if (m.find()) s.append((char) Integer.parseInt(m.group(1), 16));
+        }
+        return s.substring(1); // the first write is the baud-rate divisor, with LCR.DLAB set
+    }
+
+    @Test
+    void traceShowsEveryExitAndDeviceAccessOfTheProgram() throws Exception {
+        Path program = GuestImages.extract(dir, "hello-long.elf");
+        Path trace = dir.resolve("hello.trace");
+        JhyveProcess run = JhyveProcess.run("-m", "64M", "-s", "0:0,hostbridge", "-s", "31,lpc", "-l", "com1,stdio",
+                "--trace", trace.toString(), "-f", "kexec," + program);
+        assertThat(run.status()).as(run.err()).isEqualTo(1);
+        var lines = java.nio.file.Files.readAllLines(trace);
+        assertThat(lines).allMatch(l -> l.matches(" *\\d+\\.\\d{9} vcpu0 rip=\\p{XDigit}{16} (exit |pio  |pci  ) .*"), "every line is vCPU 0's, with a RIP");
+        assertThat(transmitted(lines)).isEqualTo(run.out());
+        assertThat(lines).anyMatch(l -> l.endsWith(" exit  pio 0x3f8"))
+                .anyMatch(l -> l.endsWith(" pci   r 0:0:0 0x0/4 = 0x12751275 hostbridge"));
+        // Powering off is the last thing the program does: the exit, then the write to PM1a_CNT.
+        assertThat(lines.subList(lines.size() - 2, lines.size())).satisfiesExactly(
+                exit -> assertThat(exit).endsWith(" exit  pio 0x404"),
+                write -> assertThat(write).endsWith(" pio   w 0x404/2 = 0x3400 acpi-pm"));
+    }
+
+    @Test
+    void aFilteredTraceHasOnlyWhatWasAskedFor() throws Exception {
+        Path program = GuestImages.extract(dir, "hello-long.elf");
+        Path trace = dir.resolve("com1.trace");
+        JhyveProcess run = JhyveProcess.run("-m", "64M", "-s", "0:0,hostbridge", "-s", "31,lpc", "-l", "com1,stdio",
+                "--trace", trace.toString(), "--trace-filter", "pio;device=com1;range=0x3f8", "-f", "kexec," + program);
+        assertThat(run.status()).as(run.err()).isEqualTo(1);
+        var lines = java.nio.file.Files.readAllLines(trace);
+        assertThat(lines).isNotEmpty().allMatch(l -> l.contains(" pio   w 0x3f8/1 = ") && l.endsWith(" com1"));
+        assertThat(transmitted(lines)).isEqualTo(run.out());
+    }
+
     @Test
     void withoutAHostbridgeTheProgramSeesAnEmptySlot() throws Exception {
         Path program = GuestImages.extract(dir, "hello-real.bin");

@@ -57,6 +57,51 @@ class JavaApiTest {
     }
 
     @Test
+    void aJfrRecordingSeesThePortIoExitsOfTheProgram() throws Exception {
+        Path program = GuestImages.extract(dir, "hello-long.elf");
+        Path recording = dir.resolve("hello.jfr");
+        try (jdk.jfr.Recording r = new jdk.jfr.Recording()) {
+            r.enable("jhyve.VmExit").withoutThreshold();
+            r.start();
+            try (KvmHypervisor kvm = KvmHypervisor.open();
+                 VirtualMachine vm = machine(kvm, program, Map.of("com1", dir.resolve("jfr-console.log").toString())).build()) {
+                vm.start();
+                assertThat(vm.await().status()).isEqualTo(ExitStatus.POWER_OFF);
+            }
+            r.stop();
+            r.dump(recording);
+        }
+        var exits = jdk.jfr.consumer.RecordingFile.readAllEvents(recording).stream()
+                .filter(e -> e.getEventType().getName().equals("jhyve.VmExit")).toList();
+        var thrWrites = exits.stream()
+                .filter(e -> e.getString("reason").equals("pio") && e.getLong("address") == 0x3f8 && e.getBoolean("write")).toList();
+        // "Hello from 64-bit long mode\r\n...": one exit per character, and one for the baud-rate divisor.
+        assertThat(thrWrites).hasSize(Files.readString(dir.resolve("jfr-console.log")).length() + 1)
+                .allSatisfy(e -> {
+                    assertThat(e.getInt("vcpu")).isZero();
+                    assertThat(e.getInt("size")).isEqualTo(1);
+                    assertThat(e.getDuration()).isLessThan(Duration.ofSeconds(1));
+                });
+        assertThat(exits).anySatisfy(e -> {
+            assertThat(e.getString("reason")).isEqualTo("pio");
+            assertThat(e.getLong("address")).isEqualTo(0x404);
+        });
+    }
+
+    @Test
+    void tracingThroughTheBuilderWritesTheFileWhenTheVmCloses() throws Exception {
+        Path program = GuestImages.extract(dir, "hello-long.elf");
+        Path trace = dir.resolve("api.trace");
+        try (KvmHypervisor kvm = KvmHypervisor.open();
+             VirtualMachine vm = machine(kvm, program, Map.of("com1", dir.resolve("trace-console.log").toString()))
+                     .trace(new org.jhyve.trace.TraceConfig(trace, org.jhyve.trace.TraceFilter.parse("exit;range=0x404"))).build()) {
+            vm.start();
+            assertThat(vm.await().status()).isEqualTo(ExitStatus.POWER_OFF);
+        }
+        assertThat(Files.readAllLines(trace)).singleElement().asString().matches(" +0\\.\\d{9} vcpu0 rip=\\p{XDigit}{16} exit  pio 0x404");
+    }
+
+    @Test
     void pauseResumeAndStopABusyGuestThenReleaseEverything() throws Exception {
         Path loop = GuestImages.extract(dir, "exit-loop.bin");
         long threadsBefore = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("jhyve-")).count();

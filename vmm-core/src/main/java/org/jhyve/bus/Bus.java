@@ -4,6 +4,9 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.jhyve.trace.TraceEvent;
+import org.jhyve.trace.TraceKind;
+import org.jhyve.trace.Tracer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,6 +16,10 @@ import org.slf4j.LoggerFactory;
  * dropped, as on a real bus where no device answers; both are traced at debug level.
  *
  * <p>vCPU threads dispatch concurrently; registration (rare: setup and BAR moves) takes the write lock.
+ *
+ * <p>A bus made with a {@link Tracer} records every access as a {@code pio} or {@code mmio} trace line: a
+ * write before the device sees it (so what the write causes, an interrupt say, follows it in the trace), a
+ * read once its value is known.
  */
 public final class Bus {
     private static final Logger log = LoggerFactory.getLogger(Bus.class);
@@ -20,9 +27,20 @@ public final class Bus {
     private final String name;
     private final TreeMap<Long, BusRange> ranges = new TreeMap<>();
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
+    private final TraceKind traceKind;
+    private final Tracer tracer;
 
+    /** An untraced bus. */
     public Bus(String name) {
+        this(name, TraceKind.PIO, Tracer.off());
+    }
+
+    /** A bus whose accesses {@code tracer} records as {@code traceKind} (PIO or MMIO) lines. */
+    public Bus(String name, TraceKind traceKind, Tracer tracer) {
+        if (traceKind != TraceKind.PIO && traceKind != TraceKind.MMIO) throw new IllegalArgumentException("a bus traces PIO or MMIO: " + traceKind);
         this.name = name;
+        this.traceKind = traceKind;
+        this.tracer = tracer;
     }
 
     public String name() { return name; }
@@ -100,16 +118,21 @@ public final class Bus {
     /** Reads {@code size} bytes at {@code address}; all-ones where no device answers. */
     public long read(long address, int size) {
         BusRange r = lookup(address);
+        long value;
         if (r == null) {
             if (log.isDebugEnabled()) log.debug("{}: unclaimed read of {} bytes at 0x{}", name, size, Long.toHexString(address));
-            return allOnes(size);
+            value = allOnes(size);
+        } else {
+            value = r.device().read(address - r.base(), size) & allOnes(size);
         }
-        return r.device().read(address - r.base(), size) & allOnes(size);
+        if (tracer.enabled(traceKind)) trace(r, address, size, false, value);
+        return value;
     }
 
     /** Writes {@code size} bytes at {@code address}; dropped where no device answers. */
     public void write(long address, int size, long value) {
         BusRange r = lookup(address);
+        if (tracer.enabled(traceKind)) trace(r, address, size, true, value & allOnes(size));
         if (r == null) {
             if (log.isDebugEnabled()) {
                 log.debug("{}: unclaimed write of {} bytes at 0x{} value 0x{}", name, size,
@@ -118,6 +141,10 @@ public final class Bus {
             return;
         }
         r.device().write(address - r.base(), size, value & allOnes(size));
+    }
+
+    private void trace(BusRange r, long address, int size, boolean write, long value) {
+        tracer.record(new TraceEvent.BusAccess(traceKind, address, size, write, value, r == null ? "unclaimed" : r.name()));
     }
 
     /** A snapshot of the registered ranges in address order. */

@@ -5,11 +5,15 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.jhyve.bus.Bus;
 import org.jhyve.memory.MemoryLayout;
+import org.jhyve.trace.TraceEvent;
+import org.jhyve.trace.TraceKind;
+import org.jhyve.trace.Tracer;
 
 /**
  * PCI bus 0 (and any others): which function sits at which address, BAR address assignment as firmware
  * would do it, and configuration cycles. An empty slot or function reads as all-ones (vendor 0xFFFF),
- * which is how a guest learns nothing is there.
+ * which is how a guest learns nothing is there. With a {@link Tracer}, every configuration cycle is a
+ * {@code pci} trace line.
  */
 public final class PciBus {
     /** Port-IO BARs are assigned from here (below it are legacy ISA ports). */
@@ -20,12 +24,18 @@ public final class PciBus {
             java.util.Comparator.comparingInt(PciAddress::bus).thenComparingInt(PciAddress::slot).thenComparingInt(PciAddress::function));
     private final Bus ioBus;
     private final Bus mmioBus;
+    private final Tracer tracer;
     private long nextIo = IO_BAR_BASE;
     private long nextMmio32 = MemoryLayout.PCI_MMIO32_BASE;
 
     public PciBus(Bus ioBus, Bus mmioBus) {
+        this(ioBus, mmioBus, Tracer.off());
+    }
+
+    public PciBus(Bus ioBus, Bus mmioBus, Tracer tracer) {
         this.ioBus = ioBus;
         this.mmioBus = mmioBus;
+        this.tracer = tracer;
     }
 
     /**
@@ -80,17 +90,27 @@ public final class PciBus {
      */
     public synchronized int configRead(int bus, int slot, int function, int offset, int size) {
         PciDevice d = present(bus, slot, function);
-        if (d == null) return (int) Bus.allOnes(size);
-        int v = d.configRead(offset, size);
-        if (function == 0 && hasSiblings(bus, slot) && offset <= PciFunction.HEADER_TYPE && offset + size > PciFunction.HEADER_TYPE) {
-            v |= 0x80 << (8 * (PciFunction.HEADER_TYPE - offset));
+        int v;
+        if (d == null) {
+            v = (int) Bus.allOnes(size);
+        } else {
+            v = d.configRead(offset, size);
+            if (function == 0 && hasSiblings(bus, slot) && offset <= PciFunction.HEADER_TYPE && offset + size > PciFunction.HEADER_TYPE) {
+                v |= 0x80 << (8 * (PciFunction.HEADER_TYPE - offset));
+            }
         }
+        if (tracer.enabled(TraceKind.PCI)) trace(d, bus, slot, function, offset, size, false, v);
         return v;
     }
 
     public synchronized void configWrite(int bus, int slot, int function, int offset, int size, int value) {
         PciDevice d = present(bus, slot, function);
+        if (tracer.enabled(TraceKind.PCI)) trace(d, bus, slot, function, offset, size, true, (int) (value & Bus.allOnes(size)));
         if (d != null) d.configWrite(offset, size, value);
+    }
+
+    private void trace(PciDevice d, int bus, int slot, int function, int offset, int size, boolean write, int value) {
+        tracer.record(new TraceEvent.PciConfig(bus, slot, function, offset, size, write, value, d == null ? "empty" : d.name()));
     }
 
     private PciDevice present(int bus, int slot, int function) {

@@ -7,6 +7,7 @@ import org.jhyve.irq.MsiSink;
 import org.jhyve.irq.IrqLine;
 import org.jhyve.memory.GuestMemory;
 import org.jhyve.pci.PciBus;
+import org.jhyve.trace.Tracer;
 
 /** What a device model may reach of the machine it is plugged into. */
 public interface MachineContext {
@@ -37,6 +38,12 @@ public interface MachineContext {
 
     /** The VM's identity, when it was given one ({@code -U}, {@link VmBuilder#uuid}). */
     default Optional<java.util.UUID> uuid() { return Optional.empty(); }
+
+    /**
+     * The VM's trace, for devices that record what the buses cannot see (virtqueue chains, say). Test
+     * {@link Tracer#enabled(org.jhyve.trace.TraceKind)} before building an event.
+     */
+    default Tracer tracer() { return Tracer.off(); }
 
     /** Number of vCPUs the VM has. */
     int vcpuCount();

@@ -4,6 +4,11 @@ import java.util.HexFormat;
 import org.jhyve.boot.BootState;
 import org.jhyve.hv.Vcpu;
 import org.jhyve.hv.VmExit;
+import org.jhyve.jfr.VmExitEvent;
+import org.jhyve.trace.ExitReasons;
+import org.jhyve.trace.TraceKind;
+import org.jhyve.trace.Tracer;
+import org.jhyve.trace.VcpuTrace;
 import org.jhyve.x86.InstructionFallback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -11,6 +16,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The VM_RUN loop of one vCPU, on its own platform thread: run, hand the exit to its handler, repeat
  * until the VM ends. Pausing parks the thread between runs.
+ *
+ * <p>Each exit is a {@code jhyve.VmExit} JFR event when a recording wants it, and, when tracing is on, an
+ * {@code exit} trace line; the lines of the device accesses it leads to name its RIP too (read from the
+ * hypervisor only for exits that make a line). Both cost a branch each when off.
  */
 final class VcpuLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(VcpuLoop.class);
@@ -21,9 +30,11 @@ final class VcpuLoop implements Runnable {
     private final ExitHandler handler;
     private final HaltDetector haltDetector;
     private final InstructionFallback fallback = new InstructionFallback();
+    private final Tracer tracer;
 
-    VcpuLoop(VirtualMachine vm, Vcpu vcpu, BootState bootState, ExitHandler handler, HaltDetector haltDetector) {
+    VcpuLoop(VirtualMachine vm, Vcpu vcpu, BootState bootState, ExitHandler handler, HaltDetector haltDetector, Tracer tracer) {
         this.vm = vm;
+        this.tracer = tracer;
         this.haltDetector = haltDetector;
         this.vcpu = vcpu;
         this.bootState = bootState;
@@ -39,8 +50,14 @@ final class VcpuLoop implements Runnable {
                 vcpu.setRegisters(bootState.registers());
                 if (!bootState.msrs().isEmpty()) vcpu.setMsrs(bootState.msrs());
             }
+            VcpuTrace position = tracer.attachVcpu(vcpu.index(), () -> vcpu.getRegisters().rip());
             while (vm.awaitRunnable(vcpu)) {
-                handle(vcpu.run());
+                VmExit exit = vcpu.run();
+                if (tracer.enabled()) trace(exit, position);
+                VmExitEvent event = new VmExitEvent();
+                event.begin();
+                handle(exit);
+                event.complete(vcpu.index(), exit);
             }
             // Where each vCPU was when the VM ended: what one needs to see why a guest hung.
             if (log.isInfoEnabled()) log.info("stopped: {}", GuestCode.describe(vcpu, vm.memory()));
@@ -48,6 +65,11 @@ final class VcpuLoop implements Runnable {
             log.error("vCPU {} failed", vcpu.index(), e);
             vm.requestExit(ExitStatus.ERROR, "vCPU " + vcpu.index() + " failed: " + e);
         }
+    }
+
+    private void trace(VmExit exit, VcpuTrace position) {
+        position.newExit();
+        if (tracer.enabled(TraceKind.EXIT)) tracer.record(ExitReasons.event(exit));
     }
 
     private void handle(VmExit exit) {

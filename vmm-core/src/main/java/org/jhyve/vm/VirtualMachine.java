@@ -20,9 +20,13 @@ import org.jhyve.hv.Vcpu;
 import org.jhyve.hv.VmSpec;
 import org.jhyve.irq.IrqLine;
 import org.jhyve.irq.MsiSink;
+import org.jhyve.irq.TracedInterrupts;
 import org.jhyve.memory.GuestMemory;
 import org.jhyve.pci.PciBus;
 import org.jhyve.pci.PciConfigPorts;
+import org.jhyve.trace.TraceConfig;
+import org.jhyve.trace.TraceKind;
+import org.jhyve.trace.Tracer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,9 +42,10 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
     private enum State { CREATED, RUNNING, ENDED, CLOSED }
 
     private final HypervisorVm hvVm;
-    private final Bus ioPorts = new Bus("port-io");
-    private final Bus mmio = new Bus("mmio");
-    private final PciBus pci = new PciBus(ioPorts, mmio);
+    private final Tracer tracer;
+    private final Bus ioPorts;
+    private final Bus mmio;
+    private final PciBus pci;
     private final List<Vcpu> vcpus = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private HaltDetector haltDetector;
@@ -59,10 +64,14 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
     private volatile VmOutcome outcome;
     private volatile PowerButton powerButton;
 
-    private VirtualMachine(HypervisorVm hvVm, int vcpuCount, Optional<UUID> uuid) {
+    private VirtualMachine(HypervisorVm hvVm, int vcpuCount, Optional<UUID> uuid, Tracer tracer) {
         this.hvVm = hvVm;
         this.vcpuCount = vcpuCount;
         this.uuid = uuid;
+        this.tracer = tracer;
+        this.ioPorts = new Bus("port-io", TraceKind.PIO, tracer);
+        this.mmio = new Bus("mmio", TraceKind.MMIO, tracer);
+        this.pci = new PciBus(ioPorts, mmio, tracer);
     }
 
     @Override
@@ -70,9 +79,16 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
 
     static VirtualMachine create(Hypervisor hypervisor, long memoryBytes, int vcpuCount, BootLoader boot,
                                  List<VmBuilder.PciSlot> pciSlots, List<PlatformDevice> platformDevices,
-                                 boolean exitOnUnhandledIo, Optional<UUID> uuid) {
-        HypervisorVm hvVm = hypervisor.createVm(new VmSpec(memoryBytes, vcpuCount));
-        VirtualMachine vm = new VirtualMachine(hvVm, vcpuCount, uuid);
+                                 boolean exitOnUnhandledIo, Optional<UUID> uuid, Optional<TraceConfig> trace) {
+        Tracer tracer = trace.map(VirtualMachine::openTrace).orElse(Tracer.off());
+        HypervisorVm hvVm;
+        try {
+            hvVm = hypervisor.createVm(new VmSpec(memoryBytes, vcpuCount));
+        } catch (RuntimeException e) {
+            tracer.close();
+            throw e;
+        }
+        VirtualMachine vm = new VirtualMachine(hvVm, vcpuCount, uuid, tracer);
         vm.exitOnUnhandledIo = exitOnUnhandledIo;
         try {
             vm.ioPorts.register(PciConfigPorts.BASE, PciConfigPorts.LENGTH, "pci-config",
@@ -93,6 +109,14 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
         }
     }
 
+    private static Tracer openTrace(TraceConfig config) {
+        try {
+            return Tracer.open(config);
+        } catch (java.io.UncheckedIOException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
     // ---- MachineContext, for devices ----
 
     @Override public GuestMemory memory() { return hvVm.memory(); }
@@ -108,10 +132,12 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
     @Override
     public IrqLine irq(int gsi) {
         if (gsi < 0 || gsi > 23) throw new IllegalArgumentException("IOAPIC has pins 0-23: " + gsi);
-        return level -> hvVm.setIrqLine(gsi, level);
+        return TracedInterrupts.line(gsi, level -> hvVm.setIrqLine(gsi, level), tracer);
     }
 
-    @Override public MsiSink msi() { return hvVm::signalMsi; }
+    @Override public MsiSink msi() { return TracedInterrupts.msi(hvVm::signalMsi, tracer); }
+
+    @Override public Tracer tracer() { return tracer; }
 
     @Override public Doorbell newDoorbell() { return hvVm.newDoorbell(); }
 
@@ -169,7 +195,7 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
             for (Vcpu v : vcpus) {
                 BootState initial = v.index() == 0 ? bootState : null;
                 Thread t = Thread.ofPlatform().name("jhyve-vcpu-" + v.index())
-                        .unstarted(new VcpuLoop(this, v, initial, handler, haltDetector));
+                        .unstarted(new VcpuLoop(this, v, initial, handler, haltDetector, tracer));
                 threads.add(t);
             }
             threads.forEach(Thread::start);
@@ -326,5 +352,6 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
         }
         for (Vcpu v : vcpus) v.close();
         hvVm.close();
+        tracer.close(); // last: devices closing above may still trace
     }
 }

@@ -10,6 +10,7 @@ import java.util.UUID;
 import org.jhyve.boot.BootLoader;
 import org.jhyve.hv.Hypervisor;
 import org.jhyve.pci.PciAddress;
+import org.jhyve.trace.TraceConfig;
 
 /**
  * Describes a VM, then builds it on a hypervisor. Validation happens here (or in {@link #build()}) with
@@ -41,6 +42,7 @@ public final class VmBuilder {
     private final List<PlatformDevice> platformDevices = new ArrayList<>();
     private boolean exitOnUnhandledIo;
     private Optional<UUID> uuid = Optional.empty();
+    private Optional<TraceConfig> trace = Optional.empty();
 
     private VmBuilder(Hypervisor hypervisor) {
         this.hypervisor = Objects.requireNonNull(hypervisor, "hypervisor");
@@ -101,6 +103,15 @@ public final class VmBuilder {
         return this;
     }
 
+    /**
+     * Traces exits, device accesses, virtqueue chains and interrupts to a file, one line each (see
+     * docs/debugging.md). The file is created when the VM is built and closed with it. Off by default.
+     */
+    public VmBuilder trace(TraceConfig config) {
+        this.trace = Optional.of(Objects.requireNonNull(config, "trace config"));
+        return this;
+    }
+
     public long memory() { return memoryBytes; }
 
     public int vcpus() { return vcpus; }
@@ -110,11 +121,11 @@ public final class VmBuilder {
     /**
      * Creates the VM: guest RAM, buses, devices, the image in memory and the vCPUs. On failure everything
      * created so far is released and the exception propagates (DeviceConfigException, BootException,
-     * HypervisorException).
+     * HypervisorException; IllegalArgumentException when the trace file cannot be created).
      */
     public VirtualMachine build() {
         if (boot == null) throw new IllegalStateException("no boot loader: say what the guest boots");
         return VirtualMachine.create(hypervisor, memoryBytes, vcpus, boot, List.copyOf(pciSlots.values()),
-                List.copyOf(platformDevices), exitOnUnhandledIo, uuid);
+                List.copyOf(platformDevices), exitOnUnhandledIo, uuid, trace);
     }
 }

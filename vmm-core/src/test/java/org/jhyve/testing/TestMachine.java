@@ -11,9 +11,12 @@ import org.jhyve.hv.Doorbell;
 import org.jhyve.hv.SoftwareDoorbell;
 import org.jhyve.irq.IrqLine;
 import org.jhyve.irq.MsiSink;
+import org.jhyve.irq.TracedInterrupts;
 import org.jhyve.memory.GuestMemory;
 import org.jhyve.memory.SegmentGuestMemory;
 import org.jhyve.pci.PciBus;
+import org.jhyve.trace.TraceKind;
+import org.jhyve.trace.Tracer;
 import org.jhyve.vm.ExitStatus;
 import org.jhyve.vm.MachineContext;
 import org.jhyve.vm.VmOutcome;
@@ -21,12 +24,14 @@ import org.jhyve.vm.VmOutcome;
 /**
  * A machine for device unit tests: real buses and PCI on heap guest memory, with interrupt levels and
  * exit requests recorded so tests can assert on them. Shared with other modules through the test-jar.
+ * Given a {@link Tracer}, its buses, PCI and interrupts trace as a VM's do.
  */
 public final class TestMachine implements MachineContext, AutoCloseable {
     private final GuestMemory memory;
-    private final Bus ioPorts = new Bus("port-io");
-    private final Bus mmio = new Bus("mmio");
-    private final PciBus pci = new PciBus(ioPorts, mmio);
+    private final Tracer tracer;
+    private final Bus ioPorts;
+    private final Bus mmio;
+    private final PciBus pci;
     private final Map<Integer, Boolean> irqLevels = new ConcurrentHashMap<>();
     private final List<String> irqEvents = new CopyOnWriteArrayList<>();
     private final List<VmOutcome> exitRequests = new CopyOnWriteArrayList<>();
@@ -37,7 +42,15 @@ public final class TestMachine implements MachineContext, AutoCloseable {
     public record Msi(long address, int data) {}
 
     public TestMachine(long memoryBytes) {
+        this(memoryBytes, Tracer.off());
+    }
+
+    public TestMachine(long memoryBytes, Tracer tracer) {
         this.memory = SegmentGuestMemory.onHeap(memoryBytes);
+        this.tracer = tracer;
+        this.ioPorts = new Bus("port-io", TraceKind.PIO, tracer);
+        this.mmio = new Bus("mmio", TraceKind.MMIO, tracer);
+        this.pci = new PciBus(ioPorts, mmio, tracer);
     }
 
     public TestMachine() {
@@ -56,11 +69,13 @@ public final class TestMachine implements MachineContext, AutoCloseable {
 
     @Override
     public IrqLine irq(int gsi) {
-        return level -> {
+        return TracedInterrupts.line(gsi, level -> {
             irqLevels.put(gsi, level);
             irqEvents.add(gsi + (level ? "+" : "-"));
-        };
+        }, tracer);
     }
+
+    @Override public Tracer tracer() { return tracer; }
 
     /** The level last driven on {@code gsi} (false if never driven). */
     public boolean irqLevel(int gsi) {
@@ -70,7 +85,7 @@ public final class TestMachine implements MachineContext, AutoCloseable {
     /** Every level change in order, as "4+" / "4-". */
     public List<String> irqEvents() { return List.copyOf(irqEvents); }
 
-    @Override public MsiSink msi() { return (address, data) -> msis.add(new Msi(address, data)); }
+    @Override public MsiSink msi() { return TracedInterrupts.msi((address, data) -> msis.add(new Msi(address, data)), tracer); }
 
     /** Every MSI sent so far, in order. */
     public List<Msi> msis() { return List.copyOf(msis); }

@@ -28,6 +28,7 @@ public final class SplitQueue {
     private final QueueLayout layout;
     private final boolean eventIdx;
     private final boolean indirect;
+    private final QueueTrace trace;
     private int nextAvail;
     private int nextUsed;
     /** The used index when the driver was last considered for an interrupt (for event-index suppression). */
@@ -38,7 +39,13 @@ public final class SplitQueue {
      *         32768, misaligned rings, or rings outside guest RAM
      */
     public SplitQueue(GuestMemory memory, QueueLayout layout, boolean eventIdx, boolean indirect) throws VirtqueueException {
+        this(memory, layout, eventIdx, indirect, QueueTrace.none());
+    }
+
+    /** As above; every chain taken is a {@code virtq} line in {@code trace}'s tracer when it traces those. */
+    public SplitQueue(GuestMemory memory, QueueLayout layout, boolean eventIdx, boolean indirect, QueueTrace trace) throws VirtqueueException {
         this.memory = memory;
+        this.trace = trace;
         this.layout = layout;
         this.eventIdx = eventIdx;
         this.indirect = indirect;
@@ -76,7 +83,9 @@ public final class SplitQueue {
         }
         List<Descriptor> buffers = walk(head);
         nextAvail = (nextAvail + 1) & 0xffff;
-        return DescriptorChain.of(head, buffers, memory);
+        DescriptorChain chain = DescriptorChain.of(head, buffers, memory);
+        trace.popped(chain, buffers.size());
+        return chain;
     }
 
     /** Returns chain {@code head} to the driver with {@code written} bytes written to its writable buffers. */

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jhyve.devices.block.BlockBackend;
+import org.jhyve.jfr.DeviceRequestEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -129,10 +130,13 @@ public final class VirtioBlock implements VirtioDevice {
 
     /** Serves one request; returns the bytes written into the chain's writable buffers. */
     int handle(DescriptorChain chain) {
+        DeviceRequestEvent event = new DeviceRequestEvent(); // a jhyve.DeviceRequest when a JFR recording wants it
+        event.begin();
         GuestBuffers in = chain.readable(), out = chain.writable();
         if (in.length() < HEADER || out.length() < 1) {
             // Without a header or a status byte there is nothing to answer: complete it empty.
             bad("descriptor chain at head %d has %d readable / %d writable bytes, too few for a request", chain.head(), in.length(), out.length());
+            event.complete(name, "bad", 0, "none");
             return 0;
         }
         ByteBuffer header = ByteBuffer.allocate(HEADER).order(ByteOrder.LITTLE_ENDIAN);
@@ -142,6 +146,7 @@ public final class VirtioBlock implements VirtioDevice {
         long statusAt = out.length() - 1;
         int status;
         long written = 1;
+        long moved = 0; // data bytes between guest and disk, for the JFR event
         try {
             switch (type) {
                 case T_IN -> {
@@ -150,12 +155,16 @@ public final class VirtioBlock implements VirtioDevice {
                     if (status == S_OK) {
                         backend.read(sector * SECTOR, out.slices(0, len));
                         written += len;
+                        moved = len;
                     }
                 }
                 case T_OUT -> {
                     long len = in.length() - HEADER;
                     status = backend.readOnly() ? refuseReadOnly("write") : checkRange(sector, len, "write");
-                    if (status == S_OK) backend.write(sector * SECTOR, in.slices(HEADER, len));
+                    if (status == S_OK) {
+                        backend.write(sector * SECTOR, in.slices(HEADER, len));
+                        moved = len;
+                    }
                 }
                 case T_FLUSH -> {
                     backend.flush();
@@ -179,7 +188,20 @@ public final class VirtioBlock implements VirtioDevice {
             status = S_IOERR;
         }
         out.write(statusAt, new byte[] {(byte) status});
+        event.complete(name, requestName(type), moved, status == S_OK ? "ok" : status == S_UNSUPP ? "unsupp" : "ioerr");
         return (int) written;
+    }
+
+    private static String requestName(int type) {
+        return switch (type) {
+            case T_IN -> "read";
+            case T_OUT -> "write";
+            case T_FLUSH -> "flush";
+            case T_GET_ID -> "get-id";
+            case T_DISCARD -> "discard";
+            case T_WRITE_ZEROES -> "write-zeroes";
+            default -> "unsupported";
+        };
     }
 
     /** Checks that {@code len} bytes at {@code sector} are whole sectors inside the disk. */

@@ -302,7 +302,8 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
                 if (q.size > device.maxQueueSize()) throw new VirtqueueException("queue size " + q.size + " exceeds " + device.maxQueueSize());
                 queues[i] = new SplitQueue(memory, q.layout(),
                         (driverFeatures & 1L << VirtioStatus.F_EVENT_IDX) != 0,
-                        (driverFeatures & 1L << VirtioStatus.F_INDIRECT_DESC) != 0);
+                        (driverFeatures & 1L << VirtioStatus.F_INDIRECT_DESC) != 0,
+                        new QueueTrace(machine.tracer(), name(), i));
             } catch (VirtqueueException e) {
                 needsReset("queue " + i + ": " + e.getMessage());
                 return;
