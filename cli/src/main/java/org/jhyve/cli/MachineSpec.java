@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.UUID;
 import org.jhyve.cpu.CpuTemplate;
 import org.jhyve.devices.DeviceCatalog;
+import org.jhyve.trace.TraceConfig;
 import org.jhyve.vm.VmBuilder;
 
 /**
@@ -18,7 +19,7 @@ import org.jhyve.vm.VmBuilder;
  */
 record MachineSpec(long memoryBytes, int vcpus, List<PciSlotSpec> slots, Map<String, String> lpcPorts,
                    FirmwareSpec firmware, Optional<Path> pidFile, Optional<UUID> uuid, boolean exitOnUnhandledIo,
-                   boolean acpi, Optional<CpuTemplate> cpuTemplate) {
+                   boolean acpi, boolean mpTable, Optional<CpuTemplate> cpuTemplate, Optional<TraceConfig> trace) {
 
     static final long DEFAULT_MEMORY = 256L << 20;
 
@@ -101,6 +102,7 @@ record MachineSpec(long memoryBytes, int vcpus, List<PciSlotSpec> slots, Map<Str
                 throw new UsageException("--cpu-template " + c.cpuTemplate, e.getMessage());
             }
         }
-        return new MachineSpec(memory, vcpus, List.copyOf(slots), lpc, firmware, pidFile, uuid, c.exitOnUnhandledIo, c.acpi, template);
+        Optional<TraceConfig> trace = TraceSpec.parse(c.traceFile, c.traceFilter);
+        return new MachineSpec(memory, vcpus, List.copyOf(slots), lpc, firmware, pidFile, uuid, c.exitOnUnhandledIo, c.acpi, !c.noMpTable, template, trace);
     }
 }

@@ -47,8 +47,9 @@ final class VmAssembler {
                 .memory(spec.memoryBytes())
                 .vcpus(spec.vcpus())
                 .exitOnUnhandledIo(spec.exitOnUnhandledIo())
-                .boot(new KexecLoader(spec.firmware().kernel(), spec.firmware().initrd(), spec.firmware().cmdline(), spec.acpi(), template));
+                .boot(new KexecLoader(spec.firmware().kernel(), spec.firmware().initrd(), spec.firmware().cmdline(), spec.acpi(), template, spec.mpTable()));
         spec.uuid().ifPresent(builder::uuid);
+        spec.trace().ifPresent(builder::trace);
         for (PciSlotSpec slot : spec.slots()) {
             PciDeviceFactory factory = catalog.find(slot.emulation())
                     .orElseThrow(() -> new UsageException(slot.flag(), slot.emulation() + " is not supported yet"));

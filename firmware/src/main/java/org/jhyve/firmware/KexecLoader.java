@@ -15,12 +15,17 @@ import org.jhyve.memory.GuestMemory;
  * its PVH entry, and a Linux bzImage through its 64-bit entry. An empty or blank {@code cmdline} means none.
  */
 public record KexecLoader(Path kernel, Optional<Path> initrd, String cmdline, boolean acpi,
-                          CpuTemplate cpuTemplate) implements BootLoader {
+                          CpuTemplate cpuTemplate, boolean mpTable) implements BootLoader {
     public KexecLoader {
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(initrd, "initrd");
         Objects.requireNonNull(cmdline, "cmdline");
         Objects.requireNonNull(cpuTemplate, "cpuTemplate");
+    }
+
+    /** With an MP table, as xhyve (whose {@code -Y} leaves it out). */
+    public KexecLoader(Path kernel, Optional<Path> initrd, String cmdline, boolean acpi, CpuTemplate cpuTemplate) {
+        this(kernel, initrd, cmdline, acpi, cpuTemplate, true);
     }
 
     /** Without ACPI tables (xhyve's default; {@code -A} asks for them) and with the host CPU template. */
@@ -52,12 +57,17 @@ public record KexecLoader(Path kernel, Optional<Path> initrd, String cmdline, bo
                 if (acpi) AcpiTables.install(memory, vcpuCount);
                 yield Elf64ProgramLoader.load(kernel, program.elf(), image, memory);
             }
-            case ImageFormat.LinuxBzImage bzImage -> BzImageLoader.load(kernel, image, memory,
-                    initrd.map(p -> ImageFiles.read(p, memory.totalSize())), linuxCommandLine(),
-                    acpi ? AcpiTables.install(memory, vcpuCount) : 0);
-            case ImageFormat.ElfPvhKernel pvh -> PvhLoader.load(kernel, pvh.elf(), pvh.pvhEntry(), image, memory,
-                    initrd.map(p -> ImageFiles.read(p, memory.totalSize())), linuxCommandLine(),
-                    acpi ? AcpiTables.install(memory, vcpuCount) : 0);
+            case ImageFormat.LinuxBzImage bzImage -> {
+                if (mpTable) MpTable.install(memory, vcpuCount);
+                yield BzImageLoader.load(kernel, image, memory, initrd.map(p -> ImageFiles.read(p, memory.totalSize())),
+                        linuxCommandLine(), acpi ? AcpiTables.install(memory, vcpuCount) : 0);
+            }
+            case ImageFormat.ElfPvhKernel pvh -> {
+                if (mpTable) MpTable.install(memory, vcpuCount);
+                yield PvhLoader.load(kernel, pvh.elf(), pvh.pvhEntry(), image, memory,
+                        initrd.map(p -> ImageFiles.read(p, memory.totalSize())), linuxCommandLine(),
+                        acpi ? AcpiTables.install(memory, vcpuCount) : 0);
+            }
         };
     }
 
