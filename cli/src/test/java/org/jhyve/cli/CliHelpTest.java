@@ -10,7 +10,9 @@ class CliHelpTest {
         CliRun run = CliRun.of("-s", "help");
         assertThat(run.status()).isZero();
         assertThat(run.out()).contains("hostbridge", "lpc", "amd_hostbridge", "virtio-blk")
-                .containsPattern("ahci-hd .*\\(not supported yet\\)")
+                .containsPattern("virtio-rnd .*\\(not supported yet\\)")
+                .doesNotContainPattern("ahci-hd .*\\(not supported yet\\)")
+                .doesNotContainPattern("ahci-cd .*\\(not supported yet\\)")
                 .doesNotContainPattern("virtio-net .*\\(not supported yet\\)")
                 .doesNotContainPattern("virtio-blk .*\\(not supported yet\\)");
         assertThat(run.err()).isEmpty();

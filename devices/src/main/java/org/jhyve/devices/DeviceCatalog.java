@@ -3,6 +3,7 @@ package org.jhyve.devices;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.jhyve.devices.ahci.AhciFactory;
 import org.jhyve.devices.pci.Hostbridge;
 import org.jhyve.devices.pci.LpcBridge;
 import org.jhyve.devices.platform.AcpiPowerManagement;
@@ -58,8 +59,12 @@ public final class DeviceCatalog {
                 new Emulation("virtio-net", "virtio network device: TAPNAME or socket=udp:HOST:PORT|unix:PATH,peer=...[,mac=xx:xx:xx:xx:xx:xx]",
                         true, VirtioNetFactory::create, VirtioNetFactory::check),
                 notYet("virtio-rnd", "virtio entropy device"),
-                notYet("ahci-hd", "AHCI controller with a SATA disk"),
-                notYet("ahci-cd", "AHCI controller with an ATAPI CD-ROM")));
+                new Emulation("ahci-hd", "AHCI controller with a SATA disk on port 0: PATH[,ro][,nocache][,sync][,sectorsize=L[/P]][,serial=ID]",
+                        true, AhciFactory::createDisk, AhciFactory::checkDisk),
+                new Emulation("ahci-cd", "AHCI controller with an ATAPI CD-ROM on port 0 (read-only image): PATH[,nocache][,serial=ID]",
+                        true, AhciFactory::createCdrom, AhciFactory::checkCdrom),
+                new Emulation("ahci", "AHCI controller with one drive per port: hd:PATH[,options],cd:PATH[,options],...",
+                        true, AhciFactory::createMultiPort, AhciFactory::checkMultiPort)));
     }
 
     /** Checks there are no options before creating anything, so a refused device opens nothing. */

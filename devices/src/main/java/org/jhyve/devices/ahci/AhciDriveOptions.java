@@ -1,0 +1,126 @@
+package org.jhyve.devices.ahci;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import org.jhyve.vm.DeviceConfigException;
+
+/**
+ * One AHCI drive's {@code -s} options, bhyve's block options where bhyve has them:
+ * {@code PATH[,ro][,nocache][,sync][,sectorsize=L[/P]][,serial=ID]} ({@code sectorsize} for disks only; a
+ * CD-ROM is always read-only with 2048-byte blocks).
+ */
+public record AhciDriveOptions(DriveKind kind, String path, boolean readOnly, boolean direct, boolean sync,
+                               int logicalSectorSize, int physicalSectorSize, Optional<String> serial) {
+    /** IDENTIFY's serial number field is 20 ASCII characters. */
+    public static final int SERIAL_CHARACTERS = 20;
+    /** bhyve's limit: one port per bit of PI. */
+    public static final int MAX_PORTS = 32;
+
+    public static AhciDriveOptions parse(DriveKind kind, String options) {
+        String name = kind.emulation();
+        String[] parts = options.split(",", -1);
+        if (parts[0].isEmpty()) throw new DeviceConfigException(name + " needs an image path: -s SLOT," + name + ",PATH");
+        boolean ro = kind == DriveKind.CD, direct = false, sync = false;
+        int logical = 512, physical = 512;
+        Optional<String> serial = Optional.empty();
+        for (int i = 1; i < parts.length; i++) {
+            String p = parts[i];
+            int eq = p.indexOf('=');
+            String key = eq < 0 ? p : p.substring(0, eq), value = eq < 0 ? null : p.substring(eq + 1);
+            switch (key) {
+                case "ro" -> ro = true;
+                case "nocache", "direct" -> direct = true;
+                case "sync" -> sync = true;
+                case "sectorsize" -> {
+                    if (kind == DriveKind.CD) throw new DeviceConfigException(name + ": sectorsize= is for disks (a CD-ROM has 2048-byte blocks)");
+                    String[] lp = need(name, key, value).split("/", -1);
+                    logical = sectorSize(name, lp[0]);
+                    physical = lp.length > 1 ? sectorSize(name, lp[1]) : logical;
+                    if (lp.length > 2 || physical < logical) {
+                        throw new DeviceConfigException(name + ": sectorsize=" + value + ": use LOGICAL or LOGICAL/PHYSICAL, physical >= logical");
+                    }
+                }
+                case "serial", "ser" -> {
+                    String s = need(name, key, value);
+                    if (s.length() > SERIAL_CHARACTERS || !s.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+                        throw new DeviceConfigException(name + ": serial=" + s + ": at most 20 printable ASCII characters");
+                    }
+                    serial = Optional.of(s);
+                }
+                default -> throw new DeviceConfigException(name + ": unknown option '" + p + "' (known: ro, nocache, sync, "
+                        + (kind == DriveKind.HD ? "sectorsize=, " : "") + "serial=)");
+            }
+        }
+        return new AhciDriveOptions(kind, parts[0], ro, direct, sync, logical, physical, serial);
+    }
+
+    /**
+     * bhyve's multi-port form, {@code hd:PATH[,opts],cd:PATH[,opts],...}: each {@code hd:} or {@code cd:} starts
+     * the next port (0, 1, ...), and the options after it belong to that port.
+     */
+    public static List<AhciDriveOptions> parsePorts(String options) {
+        if (options.isEmpty()) throw new DeviceConfigException("ahci needs at least one port: -s SLOT,ahci,hd:PATH[,...][,cd:PATH[,...]]");
+        List<AhciDriveOptions> ports = new ArrayList<>();
+        DriveKind kind = null;
+        StringBuilder current = new StringBuilder();
+        for (String token : options.split(",", -1)) {
+            DriveKind starts = token.startsWith(DriveKind.HD.portPrefix()) ? DriveKind.HD
+                    : token.startsWith(DriveKind.CD.portPrefix()) ? DriveKind.CD : null;
+            if (starts != null) {
+                if (kind != null) ports.add(parse(kind, current.toString()));
+                kind = starts;
+                current.setLength(0);
+                current.append(token.substring(3));
+            } else if (kind == null) {
+                throw new DeviceConfigException("ahci: '" + token + "': each port starts with hd:PATH or cd:PATH");
+            } else {
+                current.append(',').append(token);
+            }
+        }
+        ports.add(parse(kind, current.toString()));
+        if (ports.size() > MAX_PORTS) throw new DeviceConfigException("ahci: at most " + MAX_PORTS + " ports, not " + ports.size());
+        return ports;
+    }
+
+    /**
+     * The serial number IDENTIFY reports: {@code serial=} if given, otherwise one derived from the image's
+     * absolute path, so the guest sees the same disk on every run (udev's by-id names stay put).
+     */
+    public String serialNumber() {
+        return serial.orElseGet(() -> {
+            try {
+                byte[] digest = MessageDigest.getInstance("SHA-256")
+                        .digest(Path.of(path).toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8));
+                String hex = HexFormat.of().withUpperCase().formatHex(digest, 0, 6);
+                return "JHYVE-" + hex.substring(0, 4) + "-" + hex.substring(4, 8) + "-" + hex.substring(8, 12);
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("every JDK has SHA-256", e);
+            }
+        });
+    }
+
+    private static String need(String name, String key, String value) {
+        if (value == null || value.isEmpty()) throw new DeviceConfigException(name + ": " + key + "= needs a value");
+        return value;
+    }
+
+    private static int sectorSize(String name, String s) {
+        int v;
+        try {
+            v = Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            v = -1;
+        }
+        // ATA's logical sector size is a count of 16-bit words in IDENTIFY words 117-118; 64 KiB keeps it sane.
+        if (v < 512 || v > 65536 || Integer.bitCount(v) != 1) {
+            throw new DeviceConfigException(name + ": sector size " + s + " is not a power of two from 512 to 65536");
+        }
+        return v;
+    }
+}

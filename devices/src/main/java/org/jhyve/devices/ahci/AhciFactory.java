@@ -1,0 +1,85 @@
+package org.jhyve.devices.ahci;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.jhyve.devices.block.BlockBackend;
+import org.jhyve.devices.block.FileBlockBackend;
+import org.jhyve.pci.PciAddress;
+import org.jhyve.pci.PciDevice;
+import org.jhyve.vm.DeviceConfigException;
+import org.jhyve.vm.MachineContext;
+
+/**
+ * {@code -s SLOT,ahci-hd,PATH[,opts]}, {@code -s SLOT,ahci-cd,PATH[,opts]} (one HBA per slot with the drive on
+ * port 0, as bhyve) and {@code -s SLOT,ahci,hd:PATH[,opts],cd:PATH[,opts],...} (one port per drive).
+ */
+public final class AhciFactory {
+    private AhciFactory() {}
+
+    public static PciDevice createDisk(MachineContext machine, PciAddress address, String options) {
+        return create(machine, address, DriveKind.HD.emulation(), List.of(AhciDriveOptions.parse(DriveKind.HD, options)));
+    }
+
+    public static PciDevice createCdrom(MachineContext machine, PciAddress address, String options) {
+        return create(machine, address, DriveKind.CD.emulation(), List.of(AhciDriveOptions.parse(DriveKind.CD, options)));
+    }
+
+    public static PciDevice createMultiPort(MachineContext machine, PciAddress address, String options) {
+        return create(machine, address, "ahci", AhciDriveOptions.parsePorts(options));
+    }
+
+    public static void checkDisk(String options) {
+        check(AhciDriveOptions.parse(DriveKind.HD, options));
+    }
+
+    public static void checkCdrom(String options) {
+        check(AhciDriveOptions.parse(DriveKind.CD, options));
+    }
+
+    public static void checkMultiPort(String options) {
+        AhciDriveOptions.parsePorts(options).forEach(AhciFactory::check);
+    }
+
+    /** Checks the image is there with the access the drive needs, opening nothing. */
+    private static void check(AhciDriveOptions drive) {
+        String name = drive.kind().emulation();
+        Path path = Path.of(drive.path());
+        if (!Files.exists(path)) throw new DeviceConfigException(name + ": " + drive.path() + ": no such file");
+        if (Files.isDirectory(path)) throw new DeviceConfigException(name + ": " + drive.path() + " is a directory");
+        if (!Files.isReadable(path)) throw new DeviceConfigException(name + ": " + drive.path() + ": not readable");
+        if (!drive.readOnly() && !Files.isWritable(path)) {
+            throw new DeviceConfigException(name + ": " + drive.path() + ": not writable (add ,ro for a read-only disk)");
+        }
+    }
+
+    private static PciDevice create(MachineContext machine, PciAddress address, String emulation, List<AhciDriveOptions> drives) {
+        String name = emulation + "@" + address;
+        List<SataDevice> devices = new ArrayList<>();
+        try {
+            for (AhciDriveOptions drive : drives) {
+                BlockBackend backend = FileBlockBackend.open(drive.path(), drive.readOnly(), drive.direct(), drive.sync());
+                String portName = name + " port " + devices.size();
+                devices.add(drive.kind() == DriveKind.HD ? new AtaDisk(portName, backend, drive) : new AtapiCdrom(portName, backend, drive));
+            }
+        } catch (IOException e) {
+            for (SataDevice opened : devices) {
+                try {
+                    opened.close();
+                } catch (IOException ignored) {
+                    // already failing: the open error is the one to report
+                }
+            }
+            throw new DeviceConfigException(emulation + ": " + e.getMessage(), e);
+        }
+        int gsi = intxGsi(address);
+        return new AhciHba(name, devices, machine, machine.irq(gsi), gsi);
+    }
+
+    /** INTA# of slot S on IOAPIC pin 16 + S mod 8: the same swizzle as the virtio devices', a fallback to MSI. */
+    static int intxGsi(PciAddress address) {
+        return 16 + address.slot() % 8;
+    }
+}

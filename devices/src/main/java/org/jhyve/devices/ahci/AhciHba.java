@@ -1,0 +1,206 @@
+package org.jhyve.devices.ahci;
+
+import static org.jhyve.devices.ahci.AhciRegisters.*;
+
+import java.io.IOException;
+import java.util.List;
+import org.jhyve.bus.BusDevice;
+import org.jhyve.irq.IrqLine;
+import org.jhyve.pci.PciBar;
+import org.jhyve.pci.PciFunction;
+import org.jhyve.vm.MachineContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An AHCI 1.3 host bus adapter as a PCI function, one port per drive, in the style of bhyve's {@code ahci}.
+ * It shows Intel ICH9's IDs (8086:2922, as QEMU's q35) and the SATA/AHCI class code 01 06 01, so every
+ * AHCI driver binds to it; the ABAR is BAR5 (8 KiB, 32-bit memory). Interrupts: one MSI message when the
+ * guest enables the MSI capability, otherwise INTx (pin A, level: asserted while IS has a bit and GHC.IE is
+ * set).
+ *
+ * <p>Commands run synchronously on the vCPU thread that writes PxCI (see {@link AhciPort}), under this
+ * object's lock, which also serialises every register access: simple, and as fast as the backend for a guest
+ * that waits for its I/O anyway. A guest issuing many commands at once on several vCPUs is serialised.
+ */
+public final class AhciHba extends PciFunction implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(AhciHba.class);
+
+    public static final int VENDOR_INTEL = 0x8086, DEVICE_ICH9_AHCI = 0x2922, CLASS_SATA_AHCI = 0x010601, REVISION = 0x02;
+    public static final int ABAR_INDEX = 5, ABAR_SIZE = 0x2000;
+    static final int CAP_ID_MSI = 0x05;
+    /** MSI capability: message control, address (64-bit), data; offsets in the capability. */
+    static final int MSI_CONTROL = 2, MSI_ADDRESS = 4, MSI_ADDRESS_HIGH = 8, MSI_DATA = 12, MSI_LENGTH = 14;
+    private static final int MSI_ENABLE = 0x0001, MSI_64BIT = 0x0080, MSI_MME = 0x0070;
+
+    private final AhciPort[] ports;
+    private final MachineContext machine;
+    private final IrqLine intx;
+    private final int msiCapability;
+    private final int capabilities;
+
+    // GHC.IE and the latched IS register; guarded by this.
+    private boolean interruptsEnabled;
+    private int interruptStatus;
+    private boolean intxAsserted;
+
+    AhciHba(String name, List<SataDevice> devices, MachineContext machine, IrqLine intx, int intxGsi) {
+        super(name, VENDOR_INTEL, DEVICE_ICH9_AHCI, CLASS_SATA_AHCI, REVISION);
+        if (devices.isEmpty() || devices.size() > SLOTS) throw new IllegalArgumentException("an AHCI HBA has 1 to 32 ports, not " + devices.size());
+        this.machine = machine;
+        this.intx = intx;
+        this.ports = new AhciPort[devices.size()];
+        for (int i = 0; i < ports.length; i++) ports[i] = new AhciPort(name + " port " + i, devices.get(i), machine.memory(), this::busMasterEnabled);
+        this.capabilities = CAP_S64A | CAP_SNCQ | CAP_SCLO | CAP_SAM | GEN3 << CAP_ISS_SHIFT | (SLOTS - 1) << CAP_NCS_SHIFT | (ports.length - 1);
+        setConfig8(INTERRUPT_PIN, 1);
+        setConfig8(INTERRUPT_LINE, intxGsi);
+        addBar(new PciBar(ABAR_INDEX, PciBar.Kind.MEMORY32, ABAR_SIZE, false, new Abar()));
+        msiCapability = addCapability(CAP_ID_MSI, MSI_LENGTH);
+        setConfig16(msiCapability + MSI_CONTROL, MSI_64BIT); // one message (MMC 0), 64-bit addresses
+        setWritable(msiCapability + MSI_CONTROL, 2, MSI_ENABLE | MSI_MME);
+        setWritable(msiCapability + MSI_ADDRESS, 4, 0xffff_fffcL);
+        setWritable(msiCapability + MSI_ADDRESS_HIGH, 4, 0xffff_ffffL);
+        setWritable(msiCapability + MSI_DATA, 2, 0xffff);
+    }
+
+    int portCount() { return ports.length; }
+
+    AhciPort port(int index) { return ports[index]; }
+
+    /** The offset of the MSI capability in configuration space. */
+    int msiCapability() { return msiCapability; }
+
+    @Override
+    protected void configWritten(int offset, int size, int value) {
+        // MSI enable and the INTx-disable bit both decide which interrupt carries IS.
+        synchronized (this) {
+            updateInterrupts(false);
+        }
+    }
+
+    // ---- ABAR ----
+
+    private final class Abar implements BusDevice {
+        @Override
+        public long read(long offset, int size) {
+            synchronized (AhciHba.this) {
+                if (size == 8) return readRegister((int) offset) & 0xffff_ffffL | (readRegister((int) offset + 4) & 0xffff_ffffL) << 32;
+                long v = (readRegister((int) offset & ~3) & 0xffff_ffffL) >>> (8 * (offset & 3));
+                return size == 4 ? v : v & ((1L << (8 * size)) - 1);
+            }
+        }
+
+        @Override
+        public void write(long offset, int size, long value) {
+            synchronized (AhciHba.this) {
+                if (size == 8 && (offset & 7) == 0) {
+                    writeRegister((int) offset, (int) value);
+                    writeRegister((int) offset + 4, (int) (value >>> 32));
+                } else if (size == 4 && (offset & 3) == 0) {
+                    writeRegister((int) offset, (int) value);
+                } else {
+                    // AHCI registers are written as dwords; a narrower write to a write-one-to-clear register
+                    // cannot be merged safely, so it is dropped.
+                    log.debug("{}: {}-byte write at ABAR+0x{} ignored", name(), size, Long.toHexString(offset));
+                }
+            }
+        }
+    }
+
+    private int readRegister(int offset) {
+        if (offset >= PORT_BASE) {
+            int port = (offset - PORT_BASE) / PORT_STRIDE;
+            return port < ports.length ? ports[port].read((offset - PORT_BASE) % PORT_STRIDE) : 0;
+        }
+        return switch (offset) {
+            case CAP -> capabilities;
+            case GHC -> GHC_AE | (interruptsEnabled ? GHC_IE : 0);
+            case IS -> interruptStatus;
+            case PI -> (int) ((1L << ports.length) - 1);
+            case VS -> VERSION_1_3;
+            default -> 0; // CCC, enclosure management, CAP2, BOHC: none of those features
+        };
+    }
+
+    private void writeRegister(int offset, int value) {
+        if (offset >= PORT_BASE) {
+            int port = (offset - PORT_BASE) / PORT_STRIDE;
+            if (port < ports.length) {
+                ports[port].write((offset - PORT_BASE) % PORT_STRIDE, value);
+                updateInterrupts(false);
+            }
+            return;
+        }
+        switch (offset) {
+            case GHC -> {
+                if ((value & GHC_HR) != 0) {
+                    reset();
+                    return; // the reset completes at once: HR reads back as 0
+                }
+                boolean was = interruptsEnabled;
+                interruptsEnabled = (value & GHC_IE) != 0; // AE is read-only one: CAP.SAM, AHCI mode only
+                updateInterrupts(interruptsEnabled && !was);
+            }
+            case IS -> {
+                interruptStatus &= ~value;
+                updateInterrupts(false);
+            }
+            default -> { } // CAP, PI, VS, CAP2 are read-only; CCC and EM are not implemented
+        }
+    }
+
+    /** GHC.HR: every port and the global registers back to their reset values; the links come up again. */
+    private void reset() {
+        interruptsEnabled = false;
+        interruptStatus = 0;
+        for (AhciPort p : ports) p.hbaReset();
+        updateInterrupts(false);
+    }
+
+    /**
+     * IS latches each port whose PxIS has an enabled bit; software clears it after clearing PxIS. With MSI a
+     * message goes out when an IS bit newly sets (or GHC.IE turns on with IS pending); with INTx the line
+     * follows "GHC.IE and IS non-zero".
+     */
+    private void updateInterrupts(boolean enabledNow) {
+        int pending = 0;
+        for (int i = 0; i < ports.length; i++) if (ports[i].interruptPending()) pending |= 1 << i;
+        int fresh = pending & ~interruptStatus;
+        interruptStatus |= pending;
+        boolean msi = msiEnabled();
+        setIntx(!msi && interruptsEnabled && interruptStatus != 0 && !intxDisabled());
+        if (msi && interruptsEnabled && (fresh != 0 || (enabledNow && interruptStatus != 0))) sendMsi();
+    }
+
+    private boolean msiEnabled() {
+        return (config16(msiCapability + MSI_CONTROL) & MSI_ENABLE) != 0;
+    }
+
+    private void sendMsi() {
+        long address = (config32(msiCapability + MSI_ADDRESS) & 0xffff_ffffL) | (long) config32(msiCapability + MSI_ADDRESS_HIGH) << 32;
+        machine.msi().signal(address, config16(msiCapability + MSI_DATA));
+    }
+
+    private void setIntx(boolean level) {
+        if (level == intxAsserted) return;
+        intxAsserted = level;
+        intx.set(level);
+    }
+
+    @Override
+    public String toString() {
+        return name() + " (AHCI, " + ports.length + (ports.length == 1 ? " port)" : " ports)");
+    }
+
+    /** Closes every drive's backend (making completed writes durable). */
+    @Override
+    public synchronized void close() {
+        for (AhciPort p : ports) {
+            try {
+                p.device().close();
+            } catch (IOException e) {
+                log.error("{}: closing {} failed: {}", name(), p.device().describe(), e.getMessage());
+            }
+        }
+    }
+}
