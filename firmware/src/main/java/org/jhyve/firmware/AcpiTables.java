@@ -113,12 +113,16 @@ public final class AcpiTables {
                 .putShort((short) 0).putShort((short) min).putShort((short) max).putShort((short) 0).putShort((short) (max - min + 1));
     }
 
-    /** _PRT: Package { Package { slot << 16 | 0xFFFF, pin, 0, GSI }, ... } for 32 slots x 4 pins, in chunks. */
+    /**
+     * _PRT: Package { Package { slot << 16 | 0xFFFF, pin, 0, GSI }, ... } for INTA# of 32 slots. Every jhyve
+     * device interrupts on INTA#; describing INTB#-INTD# too would quadruple what the guest's AML interpreter
+     * builds at boot (measured: 0.8 s instead of 0.2 s where guest kernel code is emulated).
+     */
     static byte[] pciRouting() {
         java.io.ByteArrayOutputStream entries = new java.io.ByteArrayOutputStream();
         int count = 0;
         for (int slot = 0; slot < 32; slot++) {
-            for (int pin = 0; pin < 4; pin++) {
+            for (int pin = 0; pin < 1; pin++) {
                 entries.writeBytes(Aml.packageOf(4, Aml.cat(Aml.integer((long) slot << 16 | 0xffff), Aml.integer(pin),
                         Aml.integer(0), Aml.integer(PCI_INTX_GSI_BASE + (slot + pin) % 8))));
                 count++;
