@@ -33,3 +33,16 @@ jhyve_find_java() {
     export JAVA_HOME=$best
     export PATH="$JAVA_HOME/bin:$PATH"
 }
+
+# Sets JHYVE_JAVA_OPTS, the JVM options jhyve runs with, for the jar $1. Besides native access it asks
+# for a class-data-sharing archive of jhyve's own classes, made at the end of the first run and reused
+# after (the JVM remakes it when the jar changes): it saves about 0.15 s of every start (measured on a
+# 2-core host: 0.47 s -> 0.33 s for a guest that powers off at once). JHYVE_CDS=0 turns it off.
+jhyve_java_opts() {
+    local jar=$1 cache="${JHYVE_CACHE:-$HOME/.cache/jhyve}/cds" key
+    JHYVE_JAVA_OPTS=(--enable-native-access=ALL-UNNAMED)
+    if [ "${JHYVE_CDS:-1}" != 0 ] && mkdir -p "$cache" 2>/dev/null && [ -w "$cache" ]; then
+        key=$(printf '%s' "$(readlink -f "$jar")" | sha256sum | cut -c1-16)
+        JHYVE_JAVA_OPTS+=(-XX:SharedArchiveFile="$cache/jhyve-$key.jsa" -XX:+AutoCreateSharedArchive -Xlog:cds=off -Xlog:cds+dynamic=off)
+    fi
+}
