@@ -44,6 +44,12 @@ final class DiskImages {
         return file;
     }
 
+    /** An ISO 9660 image (Rock Ridge and Joliet) of {@code content}, made with xorriso as a user would. */
+    static Path iso(Path file, Path content) throws IOException, InterruptedException {
+        run("xorriso", "-as", "mkisofs", "-quiet", "-R", "-J", "-V", "JHYVE", "-o", file.toString(), content.toString());
+        return file;
+    }
+
     /** A file's contents inside an ext4 image (debugfs, e2fsprogs), read on the host. */
     static String ext4File(Path image, String path) throws IOException, InterruptedException {
         return run("debugfs", "-R", "cat " + path, image.toString());
@@ -57,7 +63,7 @@ final class DiskImages {
         String out = new String(p.getInputStream().readAllBytes());
         String err = new String(p.getErrorStream().readAllBytes());
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException(String.join(" ", command) + " failed (install e2fsprogs?): " + err);
+            throw new IOException(String.join(" ", command) + " failed (scripts/test installs e2fsprogs and xorriso): " + err);
         }
         return out;
     }
