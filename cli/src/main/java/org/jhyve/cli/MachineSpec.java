@@ -19,7 +19,8 @@ import org.jhyve.vm.VmBuilder;
  */
 record MachineSpec(long memoryBytes, int vcpus, List<PciSlotSpec> slots, Map<String, String> lpcPorts,
                    FirmwareSpec firmware, Optional<Path> pidFile, Optional<UUID> uuid, boolean exitOnUnhandledIo,
-                   boolean acpi, boolean mpTable, Optional<CpuTemplate> cpuTemplate, Optional<TraceConfig> trace) {
+                   boolean acpi, boolean mpTable, Optional<CpuTemplate> cpuTemplate, Optional<TraceConfig> trace,
+                   Optional<Integer> gdbPort) {
 
     static final long DEFAULT_MEMORY = 256L << 20;
 
@@ -30,7 +31,6 @@ record MachineSpec(long memoryBytes, int vcpus, List<PciSlotSpec> slots, Map<Str
     private static void refuseUnsupported(CommandLine c) throws UsageException {
         if (c.bvmConsole) throw notYet("-b", "the bvm console is");
         if (c.coreMemory) throw notYet("-C", "core files are");
-        if (c.gdbPort != null) throw notYet("-g " + c.gdbPort, "the GDB stub is");
         if (c.printMac) throw notYet("-M", "virtio-net (and its MAC address) is");
         if (!c.pins.isEmpty()) throw notYet("-p " + c.pins.getFirst(), "vCPU pinning is");
         if (c.rtcUtc) throw notYet("-u", "the RTC is");
@@ -103,6 +103,19 @@ record MachineSpec(long memoryBytes, int vcpus, List<PciSlotSpec> slots, Map<Str
             }
         }
         Optional<TraceConfig> trace = TraceSpec.parse(c.traceFile, c.traceFilter);
-        return new MachineSpec(memory, vcpus, List.copyOf(slots), lpc, firmware, pidFile, uuid, c.exitOnUnhandledIo, c.acpi, !c.noMpTable, template, trace);
+        Optional<Integer> gdbPort = c.gdbPort == null ? Optional.empty() : Optional.of(parseGdbPort(c.gdbPort));
+        return new MachineSpec(memory, vcpus, List.copyOf(slots), lpc, firmware, pidFile, uuid, c.exitOnUnhandledIo, c.acpi,
+                !c.noMpTable, template, trace, gdbPort);
+    }
+
+    /** xhyve's {@code -g PORT}: a TCP port on 127.0.0.1 for the GDB stub. */
+    private static int parseGdbPort(String text) throws UsageException {
+        try {
+            int port = Integer.parseInt(text);
+            if (port >= 1 && port <= 65535) return port;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException("-g " + text, "not a TCP port (1-65535)");
     }
 }

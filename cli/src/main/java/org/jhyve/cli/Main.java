@@ -94,6 +94,8 @@ public final class Main {
                 running.set(vm);
                 TerminationSignal.install(vm);
                 vm.start();
+                vm.gdbAddress().ifPresent(a -> err.printf("jhyve: waiting for gdb on %s:%d (target remote :%d); the guest starts when gdb continues%n",
+                        a.getAddress().getHostAddress(), a.getPort(), a.getPort()));
                 VmOutcome outcome = vm.await();
                 if (outcome.status() == ExitStatus.ERROR) err.println("jhyve: " + oneLine(outcome.reason()));
                 return outcome.status().code();

@@ -65,7 +65,7 @@ class CliErrorsTest {
             "-l com3,stdio              | -l com3,stdio: unknown LPC device 'com3' (com1 or com2)",
             "-l com1,stdio              | -l com1,stdio: needs an LPC device (-s 31,lpc)",
             "-l com1                    | -l com1: expected com1,BACKEND",
-            "-g 1234                    | -g 1234: the GDB stub is not supported yet",
+            "-g 70000                   | -g 70000: not a TCP port (1-65535)",
             "-p 0:1                     | -p 0:1: vCPU pinning is not supported yet",
             "-x                         | -x: x2APIC mode is not supported yet",
             "--cpu-template skylake     | --cpu-template skylake: unknown CPU template 'skylake' (host, pvm)",

@@ -3,6 +3,7 @@ package org.jhyve.kvm;
 import static org.jhyve.kvm.KvmStructs.KVM_CPUID2;
 import static org.jhyve.kvm.KvmStructs.KVM_ENABLE_CAP;
 import static org.jhyve.kvm.KvmStructs.KVM_FPU;
+import static org.jhyve.kvm.KvmStructs.KVM_GUEST_DEBUG;
 import static org.jhyve.kvm.KvmStructs.KVM_IOEVENTFD;
 import static org.jhyve.kvm.KvmStructs.KVM_IRQFD;
 import static org.jhyve.kvm.KvmStructs.KVM_MSI;
@@ -83,6 +84,7 @@ final class KvmAbi {
     static final Ioctl SET_MP_STATE = Ioctl.iow("KVM_SET_MP_STATE", KVMIO, 0x99, KVM_MP_STATE.byteSize());
     static final Ioctl GET_VCPU_EVENTS = Ioctl.ior("KVM_GET_VCPU_EVENTS", KVMIO, 0x9f, KVM_VCPU_EVENTS.byteSize());
     static final Ioctl SET_VCPU_EVENTS = Ioctl.iow("KVM_SET_VCPU_EVENTS", KVMIO, 0xa0, KVM_VCPU_EVENTS.byteSize());
+    static final Ioctl SET_GUEST_DEBUG = Ioctl.iow("KVM_SET_GUEST_DEBUG", KVMIO, 0x9b, KVM_GUEST_DEBUG.byteSize());
 
     // --- exit reasons (kvm_run.exit_reason) ----------------------------------------------------------
     static final int EXIT_UNKNOWN = 0;
@@ -132,6 +134,14 @@ final class KvmAbi {
     static final int IOEVENTFD_FLAG_PIO = 1 << 1;
     static final int IOEVENTFD_FLAG_DEASSIGN = 1 << 2;
     static final int IRQFD_FLAG_DEASSIGN = 1;
+
+    /** {@code kvm_guest_debug.control}. */
+    static final int GUESTDBG_ENABLE = 0x1;
+    static final int GUESTDBG_SINGLESTEP = 0x2;
+    static final int GUESTDBG_USE_SW_BP = 0x1_0000;
+    static final int GUESTDBG_USE_HW_BP = 0x2_0000;
+    /** No interrupt is delivered while single-stepping (Linux 5.16+): a step stays in the code being debugged. */
+    static final int GUESTDBG_BLOCKIRQ = 0x20_0000;
 
     /** {@code kvm_mp_state.mp_state} values. */
     static final int MP_STATE_RUNNABLE = 0;

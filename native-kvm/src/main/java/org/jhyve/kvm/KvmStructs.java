@@ -226,6 +226,12 @@ final class KvmStructs {
     static final long EVENTS_EXCEPTION_ERROR_CODE = offset(KVM_VCPU_EVENTS, "exception_error_code");
     static final long EVENTS_FLAGS = offset(KVM_VCPU_EVENTS, "flags");
 
+    /** kvm_guest_debug: control flags, then kvm_guest_debug_arch, DR0-DR7 (DR4/DR5 unused). */
+    static final StructLayout KVM_GUEST_DEBUG = struct("kvm_guest_debug",
+            u32("control"), u32("pad"), struct("arch", array("debugreg", 8, ValueLayout.JAVA_LONG)));
+    static final long GUEST_DEBUG_CONTROL = offset(KVM_GUEST_DEBUG, "control");
+    static final long GUEST_DEBUG_REGS = offset(KVM_GUEST_DEBUG, "arch", "debugreg");
+
     static final StructLayout KVM_ENABLE_CAP = struct("kvm_enable_cap",
             u32("cap"), u32("flags"), array("args", 4, ValueLayout.JAVA_LONG), bytes("pad", 64));
     static final long ENABLE_CAP_CAP = offset(KVM_ENABLE_CAP, "cap");

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jhyve.hv.CpuidEntry;
 import org.jhyve.hv.FpuState;
+import org.jhyve.hv.GuestDebug;
 import org.jhyve.hv.HypervisorException;
 import org.jhyve.hv.MsrEntry;
 import org.jhyve.hv.Registers;
@@ -56,6 +57,8 @@ public final class KvmVcpu implements Vcpu {
 
     /** Kernel thread id of the thread inside {@link #run()}, 0 when none is. */
     private volatile int runningTid;
+    /** Whether KVM takes KVM_GUESTDBG_BLOCKIRQ (5.16+); cleared on the first EINVAL. Used only by the vCPU thread. */
+    private boolean blockIrqWhileStepping = true;
     /** The last thread that called run(), and its tid; touched only by that thread. */
     private Thread runThread;
     private int runThreadTid;
@@ -317,6 +320,42 @@ public final class KvmVcpu implements Vcpu {
             s.set(JAVA_INT, KvmStructs.EVENTS_EXCEPTION_ERROR_CODE, Math.max(errorCode, 0));
             s.set(JAVA_INT, KvmStructs.EVENTS_FLAGS, 0);
             Libc.ioctl(fd, KvmAbi.SET_VCPU_EVENTS, s);
+        }
+    }
+
+    /**
+     * KVM_SET_GUEST_DEBUG. A single step also asks KVM to hold interrupts back (BLOCKIRQ), so that a step
+     * lands on the next instruction of the code being debugged rather than in an interrupt handler; a kernel
+     * without that flag (before 5.16) refuses it with EINVAL, and is asked again without it.
+     */
+    @Override
+    public void setGuestDebug(GuestDebug debug) {
+        int control = 0;
+        if (debug.enabled()) {
+            control = KvmAbi.GUESTDBG_ENABLE;
+            if (debug.singleStep()) control |= KvmAbi.GUESTDBG_SINGLESTEP;
+            if (debug.softwareBreakpoints()) control |= KvmAbi.GUESTDBG_USE_SW_BP;
+            if (!debug.hardware().isEmpty()) control |= KvmAbi.GUESTDBG_USE_HW_BP;
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(KvmStructs.KVM_GUEST_DEBUG);
+            for (int i = 0; i < debug.hardware().size(); i++) {
+                s.set(JAVA_LONG, KvmStructs.GUEST_DEBUG_REGS + i * 8L, debug.hardware().get(i).address());
+            }
+            if (!debug.hardware().isEmpty()) s.set(JAVA_LONG, KvmStructs.GUEST_DEBUG_REGS + 7 * 8L, debug.debugControl());
+            if (debug.singleStep() && blockIrqWhileStepping) {
+                s.set(JAVA_INT, KvmStructs.GUEST_DEBUG_CONTROL, control | KvmAbi.GUESTDBG_BLOCKIRQ);
+                try {
+                    Libc.ioctl(fd, KvmAbi.SET_GUEST_DEBUG, s);
+                    return;
+                } catch (HypervisorException e) {
+                    if (e.errno() != Libc.EINVAL) throw e;
+                    log.debug("vCPU {}: KVM does not take KVM_GUESTDBG_BLOCKIRQ; single steps may enter interrupt handlers", index);
+                    blockIrqWhileStepping = false;
+                }
+            }
+            s.set(JAVA_INT, KvmStructs.GUEST_DEBUG_CONTROL, control);
+            Libc.ioctl(fd, KvmAbi.SET_GUEST_DEBUG, s);
         }
     }
 

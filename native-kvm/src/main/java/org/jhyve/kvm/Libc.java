@@ -56,6 +56,7 @@ final class Libc {
     static final int EBADF = 9;
     static final int EAGAIN = 11;
     static final int EACCES = 13;
+    static final int EINVAL = 22;
 
     static final int SIGUSR1 = 10;
     static final int SIG_UNBLOCK = 1;

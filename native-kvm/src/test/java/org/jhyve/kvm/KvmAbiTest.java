@@ -53,6 +53,7 @@ class KvmAbiTest {
         assertThat(KvmAbi.SET_MP_STATE.number()).isEqualTo(0x4004ae99L);
         assertThat(KvmAbi.GET_VCPU_EVENTS.number()).isEqualTo(0x8040ae9fL);
         assertThat(KvmAbi.SET_VCPU_EVENTS.number()).isEqualTo(0x4040aea0L);
+        assertThat(KvmAbi.SET_GUEST_DEBUG.number()).isEqualTo(0x4048ae9bL);
     }
 
     @Test

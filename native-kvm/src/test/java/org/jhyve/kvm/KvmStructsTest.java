@@ -145,6 +145,9 @@ class KvmStructsTest {
         assertThat(KvmStructs.KVM_VCPU_EVENTS.byteSize()).isEqualTo(64);
         assertThat(KvmStructs.EVENTS_EXCEPTION_ERROR_CODE).isEqualTo(4);
         assertThat(KvmStructs.EVENTS_FLAGS).isEqualTo(20);
+        // gcc: sizeof(struct kvm_guest_debug) 72, arch.debugreg at 8
+        assertThat(KvmStructs.KVM_GUEST_DEBUG.byteSize()).isEqualTo(72);
+        assertThat(KvmStructs.GUEST_DEBUG_REGS).isEqualTo(8);
         assertThat(KVM_ENABLE_CAP.byteSize()).isEqualTo(104);
         assertThat(ENABLE_CAP_ARGS).isEqualTo(8);
     }

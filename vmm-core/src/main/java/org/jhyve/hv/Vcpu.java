@@ -53,6 +53,15 @@ public interface Vcpu extends AutoCloseable {
     }
 
     /**
+     * Sets what the hypervisor intercepts for a debugger from the next run on: single step, {@code int3}
+     * (reported as a {@link VmExit.Debug} with exception 3 instead of a #BP in the guest) and debug-register
+     * breakpoints. {@link GuestDebug#OFF} ends it. Called on the vCPU's own thread between runs.
+     */
+    default void setGuestDebug(GuestDebug debug) {
+        throw new UnsupportedOperationException("this hypervisor has no guest debugging");
+    }
+
+    /**
      * True when the vCPU cannot run until something wakes it: halted (HLT) or waiting for a startup IPI.
      * Called on the vCPU's own thread between runs. Hypervisors that report halts as exits return false.
      */

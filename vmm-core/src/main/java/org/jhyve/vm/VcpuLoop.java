@@ -31,9 +31,12 @@ final class VcpuLoop implements Runnable {
     private final HaltDetector haltDetector;
     private final InstructionFallback fallback = new InstructionFallback();
     private final Tracer tracer;
+    private final VcpuDebugHooks debug;
 
-    VcpuLoop(VirtualMachine vm, Vcpu vcpu, BootState bootState, ExitHandler handler, HaltDetector haltDetector, Tracer tracer) {
+    VcpuLoop(VirtualMachine vm, Vcpu vcpu, BootState bootState, ExitHandler handler, HaltDetector haltDetector, Tracer tracer,
+             VcpuDebugHooks debug) {
         this.vm = vm;
+        this.debug = debug;
         this.tracer = tracer;
         this.haltDetector = haltDetector;
         this.vcpu = vcpu;
@@ -51,7 +54,7 @@ final class VcpuLoop implements Runnable {
                 if (!bootState.msrs().isEmpty()) vcpu.setMsrs(bootState.msrs());
             }
             VcpuTrace position = tracer.attachVcpu(vcpu.index(), () -> vcpu.getRegisters().rip());
-            while (vm.awaitRunnable(vcpu)) {
+            while (vm.awaitRunnable(vcpu) && debug.awaitRun(vcpu)) {
                 VmExit exit = vcpu.run();
                 if (tracer.enabled()) trace(exit, position);
                 VmExitEvent event = new VmExitEvent();
@@ -64,6 +67,8 @@ final class VcpuLoop implements Runnable {
         } catch (RuntimeException | Error e) {
             log.error("vCPU {} failed", vcpu.index(), e);
             vm.requestExit(ExitStatus.ERROR, "vCPU " + vcpu.index() + " failed: " + e);
+        } finally {
+            debug.vcpuExited(vcpu);
         }
     }
 
@@ -85,10 +90,15 @@ final class VcpuLoop implements Runnable {
                 case RESET -> ExitStatus.RESET;
                 case CRASH, OTHER -> ExitStatus.ERROR;
             }, "system event " + e.kind());
-            case VmExit.InternalError e when e.isEmulationFailure() -> completeInstruction(e);
+            case VmExit.InternalError e when e.isEmulationFailure() -> {
+                if (!debug.breakpointInstruction(vcpu)) completeInstruction(e.instructionBytes());
+            }
             case VmExit.InternalError e -> vm.requestExit(ExitStatus.ERROR, describeInternalError(e));
             case VmExit.FailEntry f -> vm.requestExit(ExitStatus.ERROR, String.format(
                     "VM entry failed (hardware reason 0x%x): %s", f.reason(), GuestCode.describe(vcpu, vm.memory())));
+            case VmExit.Debug d when debug.debugExit(vcpu, d) -> { }
+            // An int3 of the guest's own while a debugger intercepts them: the guest gets its #BP.
+            case VmExit.Debug d when d.exception() == 3 -> completeInstruction(new byte[0]);
             case VmExit.Debug d -> vm.requestExit(ExitStatus.ERROR, String.format(
                     "unexpected debug exit (exception %d) at RIP 0x%x", d.exception(), d.rip()));
             case VmExit.Unknown u -> vm.requestExit(ExitStatus.ERROR, String.format(
@@ -100,14 +110,15 @@ final class VcpuLoop implements Runnable {
      * The hypervisor's emulator gave up on an instruction (on hosts without VMX/SVM it emulates all guest
      * kernel code, and rejects a few instructions every Linux boot runs): complete it in Java and go on.
      */
-    private void completeInstruction(VmExit.InternalError e) {
-        switch (fallback.complete(vcpu, vm.memory(), e.instructionBytes())) {
+    private void completeInstruction(byte[] reportedBytes) {
+        switch (fallback.complete(vcpu, vm.memory(), reportedBytes)) {
             case InstructionFallback.Result.Completed c -> {
                 if (log.isDebugEnabled()) {
                     // RIP is already past the instruction; the bytes are what the hypervisor reported.
                     log.debug("vCPU {}: completed {} for the hypervisor ({}), RIP now 0x{}", vcpu.index(), c.mnemonic(),
-                            HexFormat.ofDelimiter(" ").formatHex(e.instructionBytes()), Long.toHexString(vcpu.getRegisters().rip()));
+                            HexFormat.ofDelimiter(" ").formatHex(reportedBytes), Long.toHexString(vcpu.getRegisters().rip()));
                 }
+                debug.instructionCompleted(vcpu);
             }
             case InstructionFallback.Result.Unsupported u -> vm.requestExit(ExitStatus.ERROR,
                     "the hypervisor could not emulate an instruction and neither can jhyve: vCPU " + vcpu.index() + ": " + u.description());

@@ -1,5 +1,8 @@
 package org.jhyve.vm;
 
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -13,6 +16,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.jhyve.boot.BootLoader;
 import org.jhyve.boot.BootState;
 import org.jhyve.bus.Bus;
+import org.jhyve.gdb.GdbServer;
 import org.jhyve.hv.Doorbell;
 import org.jhyve.hv.Hypervisor;
 import org.jhyve.hv.HypervisorVm;
@@ -63,6 +67,9 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
     private int parked;
     private volatile VmOutcome outcome;
     private volatile PowerButton powerButton;
+    /** Present with {@link VmBuilder#gdb}: the VM starts held until gdb lets it run. */
+    private VmDebugger debugger;
+    private GdbServer gdbServer;
 
     private VirtualMachine(HypervisorVm hvVm, int vcpuCount, Optional<UUID> uuid, Tracer tracer) {
         this.hvVm = hvVm;
@@ -79,7 +86,8 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
 
     static VirtualMachine create(Hypervisor hypervisor, long memoryBytes, int vcpuCount, BootLoader boot,
                                  List<VmBuilder.PciSlot> pciSlots, List<PlatformDevice> platformDevices,
-                                 boolean exitOnUnhandledIo, Optional<UUID> uuid, Optional<TraceConfig> trace) {
+                                 boolean exitOnUnhandledIo, Optional<UUID> uuid, Optional<TraceConfig> trace,
+                                 Optional<Integer> gdbPort) {
         Tracer tracer = trace.map(VirtualMachine::openTrace).orElse(Tracer.off());
         HypervisorVm hvVm;
         try {
@@ -101,12 +109,30 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
             for (PlatformDevice device : platformDevices) device.install(vm);
             vm.bootState = boot.load(vm.memory(), vcpuCount);
             for (int i = 0; i < vcpuCount; i++) vm.vcpus.add(hvVm.createVcpu(i));
+            if (gdbPort.isPresent()) vm.listenForGdb(gdbPort.get());
             log.info("VM built: {} MiB, {} vCPU(s), {}", memoryBytes >> 20, vcpuCount, vm.bootState.description());
             return vm;
         } catch (RuntimeException e) {
             vm.close();
             throw e;
         }
+    }
+
+    /** Binds the stub's port now, so a port in use fails the build with one line rather than a running VM. */
+    private void listenForGdb(int port) {
+        debugger = new VmDebugger(vcpus, memory(), () -> requestExit(ExitStatus.POWER_OFF, "killed by gdb"));
+        try {
+            // Loopback only: the stub reads and writes all of guest memory and has no authentication.
+            gdbServer = GdbServer.listen(InetAddress.getLoopbackAddress(), port);
+        } catch (UncheckedIOException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        closeOnExit(gdbServer);
+    }
+
+    /** Where the GDB stub listens, when the VM was built with {@link VmBuilder#gdb}. */
+    public Optional<InetSocketAddress> gdbAddress() {
+        return Optional.ofNullable(gdbServer).map(GdbServer::address);
     }
 
     private static Tracer openTrace(TraceConfig config) {
@@ -176,6 +202,7 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
         } finally {
             lock.unlock();
         }
+        if (debugger != null) debugger.vmEnded(status);
         if (status == ExitStatus.ERROR) log.error("VM stopping: {}", reason);
         else log.info("VM stopping: {} ({})", status, reason);
         for (Vcpu v : vcpus) v.kick();
@@ -183,7 +210,10 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
 
     // ---- lifecycle ----
 
-    /** Starts every vCPU on its own platform thread. */
+    /**
+     * Starts every vCPU on its own platform thread. With a GDB stub ({@link VmBuilder#gdb}) they are held
+     * before their first instruction until gdb continues them.
+     */
     public void start() {
         lock.lock();
         try {
@@ -195,10 +225,12 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
             for (Vcpu v : vcpus) {
                 BootState initial = v.index() == 0 ? bootState : null;
                 Thread t = Thread.ofPlatform().name("jhyve-vcpu-" + v.index())
-                        .unstarted(new VcpuLoop(this, v, initial, handler, haltDetector, tracer));
+                        .unstarted(new VcpuLoop(this, v, initial, handler, haltDetector, tracer,
+                                debugger == null ? VcpuDebugHooks.NONE : debugger));
                 threads.add(t);
             }
             threads.forEach(Thread::start);
+            if (gdbServer != null) gdbServer.serve(debugger);
             haltDetectorThread = Thread.ofPlatform().daemon().name("jhyve-halt-detector").start(haltDetector);
         } finally {
             lock.unlock();

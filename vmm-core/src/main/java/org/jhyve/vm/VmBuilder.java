@@ -43,6 +43,7 @@ public final class VmBuilder {
     private boolean exitOnUnhandledIo;
     private Optional<UUID> uuid = Optional.empty();
     private Optional<TraceConfig> trace = Optional.empty();
+    private Optional<Integer> gdbPort = Optional.empty();
 
     private VmBuilder(Hypervisor hypervisor) {
         this.hypervisor = Objects.requireNonNull(hypervisor, "hypervisor");
@@ -112,6 +113,18 @@ public final class VmBuilder {
         return this;
     }
 
+    /**
+     * A GDB remote stub on 127.0.0.1:{@code port} (xhyve's {@code -g}; 0 picks a free port, see
+     * {@link VirtualMachine#gdbAddress()}). The vCPUs then start held before their first instruction until gdb
+     * connects and continues them, as QEMU's {@code -s -S}. While gdb holds the vCPUs stopped,
+     * {@link VirtualMachine#pause()} waits for gdb to let them run. See docs/debugging.md, "GDB".
+     */
+    public VmBuilder gdb(int port) {
+        if (port < 0 || port > 65535) throw new IllegalArgumentException("gdb port must be 0-65535: " + port);
+        this.gdbPort = Optional.of(port);
+        return this;
+    }
+
     public long memory() { return memoryBytes; }
 
     public int vcpus() { return vcpus; }
@@ -121,11 +134,12 @@ public final class VmBuilder {
     /**
      * Creates the VM: guest RAM, buses, devices, the image in memory and the vCPUs. On failure everything
      * created so far is released and the exception propagates (DeviceConfigException, BootException,
-     * HypervisorException; IllegalArgumentException when the trace file cannot be created).
+     * HypervisorException; IllegalArgumentException when the trace file cannot be created or the gdb port
+     * cannot be listened on).
      */
     public VirtualMachine build() {
         if (boot == null) throw new IllegalStateException("no boot loader: say what the guest boots");
         return VirtualMachine.create(hypervisor, memoryBytes, vcpus, boot, List.copyOf(pciSlots.values()),
-                List.copyOf(platformDevices), exitOnUnhandledIo, uuid, trace);
+                List.copyOf(platformDevices), exitOnUnhandledIo, uuid, trace, gdbPort);
     }
 }
