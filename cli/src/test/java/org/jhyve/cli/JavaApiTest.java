@@ -5,8 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import org.jhyve.devices.DeviceCatalog;
 import org.jhyve.firmware.KexecLoader;
 import org.jhyve.kvm.KvmHypervisor;
@@ -133,6 +138,119 @@ class JavaApiTest {
                     .isInstanceOf(org.jhyve.boot.BootException.class);
         }
         assertThat(openFds()).isEqualTo(fdsBefore);
+    }
+
+    /** Threads that live on after the VMs closed and were not there before: see the leak test. */
+    private static final int THREAD_SLACK = 2;
+    private static final int LEAK_RUNS = 5;
+
+    /**
+     * Everything a VM takes from the process comes back on close(): file descriptors (/dev/kvm, the VM and
+     * vCPU fds, the doorbells' eventfds, the disk image, COM1's file), threads (vCPUs, the halt detector,
+     * virtio queue workers) and mappings (guest RAM, each vCPU's kvm_run). Several VMs in a row, each with a
+     * virtio-blk disk its guest drives through an ioeventfd doorbell and a queue worker, so that a leak of
+     * one thing per VM shows as {@value #LEAK_RUNS}. The same image serves every run: an fd of it left open
+     * would keep its flock, and the next VM could not open it.
+     */
+    @Test
+    void closedVmsLeaveNoFdsThreadsOrMappingsBehind() throws Exception {
+        Path program = GuestImages.extract(dir, "virtio-blk.elf");
+        Path disk = Files.write(dir.resolve("leak.img"), new byte[1 << 20]);
+        // One run before the baseline: the JVM opens the jars of the classes a VM needs as it first loads
+        // them, and keeps them open; slf4j and the kick signal handler set themselves up once too.
+        runDiskGuest(program, disk, 0);
+        Map<String, String> fdsBefore = openFdTargets();
+        Set<Thread> threadsBefore = Thread.getAllStackTraces().keySet();
+        long vcpuMappingsBefore = mappings().stream().filter(m -> m.contains("kvm-vcpu")).count();
+
+        for (int run = 1; run <= LEAK_RUNS; run++) runDiskGuest(program, disk, run);
+
+        Map<String, String> fdsAfter = openFdTargets();
+        Map<String, String> newFds = new TreeMap<>(fdsAfter);
+        newFds.entrySet().removeIf(e -> e.getValue().equals(fdsBefore.get(e.getKey())));
+        // No slack: nothing else in the JVM opens files while this test runs.
+        assertThat(fdsAfter).as("open fds after %d closed VMs; new or reused: %s", LEAK_RUNS, newFds).hasSameSizeAs(fdsBefore);
+
+        // close() joins the threads it started, so they are gone already; the wait is for a slow machine only.
+        // The slack is for threads the JVM itself may start lazily meanwhile (a ForkJoinPool common-pool
+        // worker, say): fewer than the number of runs, so a thread leaked per VM still fails the test.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        List<String> newThreads;
+        while (true) {
+            newThreads = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.isAlive() && !threadsBefore.contains(t)).map(Thread::getName).sorted().toList();
+            if (newThreads.size() <= THREAD_SLACK || System.nanoTime() > deadline) break;
+            Thread.sleep(50);
+        }
+        assertThat(newThreads).as("threads started since the baseline and still alive")
+                .hasSizeLessThanOrEqualTo(THREAD_SLACK)
+                .noneMatch(name -> name.startsWith("jhyve-") || name.startsWith("virtio-"));
+
+        // Mappings are checked by what a VM maps itself (each run also checks its guest RAM is unmapped): the
+        // total number of mappings is no measure, as glibc caches the stacks of ended threads and keeps the
+        // malloc arenas they made.
+        assertThat(mappings().stream().filter(m -> m.contains("kvm-vcpu")).count()).as("kvm_run mappings")
+                .isEqualTo(vcpuMappingsBefore);
+    }
+
+    /** Builds, runs, awaits and closes one VM whose guest drives a virtio-blk disk; checks its RAM is unmapped. */
+    private static void runDiskGuest(Path program, Path disk, int run) throws Exception {
+        Path console = dir.resolve("leak-console-" + run + ".log");
+        List<long[]> ram = new ArrayList<>(); // [start, end) of each guest RAM mapping
+        try (KvmHypervisor kvm = KvmHypervisor.open();
+             VirtualMachine vm = machine(kvm, program, Map.of("com1", console.toString()))
+                     .pci(new PciAddress(0, 4, 0), "virtio-blk", DeviceCatalog.standard(Map.of()).find("virtio-blk").orElseThrow(),
+                             disk.toString())
+                     .build()) {
+            if (vm.memory() instanceof org.jhyve.memory.SegmentGuestMemory m) {
+                m.regions().forEach(r -> ram.add(new long[] {r.host().address(), r.host().address() + r.size()}));
+            }
+            assertThat(ram).as("guest RAM mappings").isNotEmpty()
+                    .allMatch(r -> mapped(r[0], r[1]), "mapped while the VM exists");
+            vm.start();
+            assertThat(vm.await().status()).isEqualTo(ExitStatus.POWER_OFF);
+        }
+        assertThat(Files.readString(console)).as("run %d's console", run).contains("write status=0\r\n").endsWith("done\r\n");
+        // The kernel merges neighbouring mappings of the same kind into one line of /proc/self/maps, and may
+        // hand out the freed range again: so "unmapped" is "no longer mapped from end to end".
+        assertThat(ram).as("run %d: guest RAM unmapped by close()", run).noneMatch(r -> mapped(r[0], r[1]));
+    }
+
+    /** Whether /proc/self/maps covers every byte of [start, end). */
+    private static boolean mapped(long start, long end) {
+        long covered = start;
+        for (String line : mappings()) {
+            int dash = line.indexOf('-'), space = line.indexOf(' ');
+            long from = Long.parseUnsignedLong(line, 0, dash, 16), to = Long.parseUnsignedLong(line, dash + 1, space, 16);
+            if (from <= covered && covered < to) covered = to; // the lines are in address order
+            if (covered >= end) return true;
+        }
+        return false;
+    }
+
+    /** fd number to what it is open on (a path, anon_inode:kvm-vm, anon_inode:[eventfd], socket:[...]...). */
+    private static Map<String, String> openFdTargets() throws Exception {
+        Map<String, String> fds = new TreeMap<>();
+        try (var s = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : s.toList()) {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(fd).toString();
+                } catch (java.nio.file.NoSuchFileException closedMeanwhile) { // the listing's own directory fd
+                    target = "(closed)";
+                }
+                fds.put(fd.getFileName().toString(), target);
+            }
+        }
+        return fds;
+    }
+
+    private static List<String> mappings() {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/maps"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static long openFds() throws Exception {
