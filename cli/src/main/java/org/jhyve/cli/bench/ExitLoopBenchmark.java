@@ -9,6 +9,7 @@ import org.jhyve.firmware.KexecLoader;
 import org.jhyve.firmware.LowMemoryMap;
 import org.jhyve.hv.Hypervisor;
 import org.jhyve.kvm.KvmHypervisor;
+import org.jhyve.trace.TraceConfig;
 import org.jhyve.vm.ExitStatus;
 import org.jhyve.vm.VirtualMachine;
 import org.jhyve.vm.VmBuilder;
@@ -20,7 +21,9 @@ import org.jhyve.vm.VmOutcome;
  * loop on KVM, {@link KexecLoader}, the devices module's ACPI power management — and times each VM from
  * {@code start()} to {@code await()}.
  *
- * <pre>usage: ExitLoopBenchmark [--image FILE] [--repeat R] [--warmup N] COUNT...</pre>
+ * <pre>usage: ExitLoopBenchmark [--image FILE] [--trace FILE] [--repeat R] [--warmup N] COUNT...</pre>
+ * With {@code --trace FILE} every VM traces everything (each exit and port access a line) to FILE: what
+ * tracing costs when it is on.
  * One VM is run first with the warm-up count (so the JIT has compiled the exit path), then every COUNT
  * R times. Prints one line per timed run on stdout, "result impl=jhyve exits=COUNT nanos=T", which the
  * script parses. Exits with 77 (the automake "skipped" code) when KVM cannot be used here.
@@ -30,7 +33,7 @@ public final class ExitLoopBenchmark {
     static final long MEMORY = 16L << 20;
     static final int SKIPPED = 77;
 
-    record Options(Optional<Path> image, int repeat, int warmup, List<Integer> counts) {}
+    record Options(Optional<Path> image, Optional<Path> trace, int repeat, int warmup, List<Integer> counts) {}
 
     private ExitLoopBenchmark() {}
 
@@ -40,7 +43,7 @@ public final class ExitLoopBenchmark {
             options = parse(args);
         } catch (IllegalArgumentException e) {
             System.err.println("ExitLoopBenchmark: " + e.getMessage());
-            System.err.println("usage: ExitLoopBenchmark [--image FILE] [--repeat R] [--warmup N] COUNT...");
+            System.err.println("usage: ExitLoopBenchmark [--image FILE] [--trace FILE] [--repeat R] [--warmup N] COUNT...");
             System.exit(2);
             return;
         }
@@ -50,21 +53,22 @@ public final class ExitLoopBenchmark {
             System.exit(SKIPPED);
         }
         try (ExitLoopImage image = ExitLoopImage.locate(options.image()); Hypervisor kvm = KvmHypervisor.open()) {
-            if (options.warmup() > 0) runOnce(kvm, image.path(), options.warmup());
+            if (options.warmup() > 0) runOnce(kvm, image.path(), options.trace(), options.warmup());
             for (int r = 0; r < options.repeat(); r++) {
                 for (int count : options.counts()) {
-                    System.out.printf("result impl=jhyve exits=%d nanos=%d%n", count, runOnce(kvm, image.path(), count));
+                    System.out.printf("result impl=jhyve exits=%d nanos=%d%n", count, runOnce(kvm, image.path(), options.trace(), count));
                 }
             }
         }
     }
 
     /** Builds a VM for one run, puts the count where exit-loop.bin reads it, and times the guest's life. */
-    static long runOnce(Hypervisor hypervisor, Path image, int exits) throws InterruptedException {
-        try (VirtualMachine vm = VmBuilder.on(hypervisor).memory(MEMORY).vcpus(1)
+    static long runOnce(Hypervisor hypervisor, Path image, Optional<Path> trace, int exits) throws InterruptedException {
+        VmBuilder builder = VmBuilder.on(hypervisor).memory(MEMORY).vcpus(1)
                 .boot(KexecLoader.of(image))
-                .platform(new AcpiPowerManagement())
-                .build()) {
+                .platform(new AcpiPowerManagement());
+        trace.ifPresent(file -> builder.trace(TraceConfig.everything(file)));
+        try (VirtualMachine vm = builder.build()) {
             vm.memory().writeInt(LowMemoryMap.PARAMETERS, exits);
             long start = System.nanoTime();
             vm.start();
@@ -78,20 +82,21 @@ public final class ExitLoopBenchmark {
     }
 
     static Options parse(String[] args) {
-        Optional<Path> image = Optional.empty();
+        Optional<Path> image = Optional.empty(), trace = Optional.empty();
         int repeat = 5;
         int warmup = 20_000;
         List<Integer> counts = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--image" -> image = Optional.of(Path.of(value(args, ++i, "--image")));
+                case "--trace" -> trace = Optional.of(Path.of(value(args, ++i, "--trace")));
                 case "--repeat" -> repeat = number(value(args, ++i, "--repeat"), 1);
                 case "--warmup" -> warmup = number(value(args, ++i, "--warmup"), 0);
                 default -> counts.add(number(args[i], 0));
             }
         }
         if (counts.isEmpty()) throw new IllegalArgumentException("give at least one exit count");
-        return new Options(image, repeat, warmup, List.copyOf(counts));
+        return new Options(image, trace, repeat, warmup, List.copyOf(counts));
     }
 
     private static String value(String[] args, int at, String option) {
