@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import org.jhyve.devices.block.BlockOptionValues;
 import org.jhyve.vm.DeviceConfigException;
 
 /**
@@ -17,8 +18,6 @@ import org.jhyve.vm.DeviceConfigException;
  */
 public record AhciDriveOptions(DriveKind kind, String path, boolean readOnly, boolean direct, boolean sync,
                                int logicalSectorSize, int physicalSectorSize, Optional<String> serial) {
-    /** IDENTIFY's serial number field is 20 ASCII characters. */
-    public static final int SERIAL_CHARACTERS = 20;
     /** bhyve's limit: one port per bit of PI. */
     public static final int MAX_PORTS = 32;
 
@@ -27,7 +26,7 @@ public record AhciDriveOptions(DriveKind kind, String path, boolean readOnly, bo
         String[] parts = options.split(",", -1);
         if (parts[0].isEmpty()) throw new DeviceConfigException(name + " needs an image path: -s SLOT," + name + ",PATH");
         boolean ro = kind == DriveKind.CD, direct = false, sync = false;
-        int logical = 512, physical = 512;
+        BlockOptionValues.SectorSizes sizes = BlockOptionValues.SectorSizes.DEFAULT;
         Optional<String> serial = Optional.empty();
         for (int i = 1; i < parts.length; i++) {
             String p = parts[i];
@@ -39,25 +38,14 @@ public record AhciDriveOptions(DriveKind kind, String path, boolean readOnly, bo
                 case "sync" -> sync = true;
                 case "sectorsize" -> {
                     if (kind == DriveKind.CD) throw new DeviceConfigException(name + ": sectorsize= is for disks (a CD-ROM has 2048-byte blocks)");
-                    String[] lp = need(name, key, value).split("/", -1);
-                    logical = sectorSize(name, lp[0]);
-                    physical = lp.length > 1 ? sectorSize(name, lp[1]) : logical;
-                    if (lp.length > 2 || physical < logical) {
-                        throw new DeviceConfigException(name + ": sectorsize=" + value + ": use LOGICAL or LOGICAL/PHYSICAL, physical >= logical");
-                    }
+                    sizes = BlockOptionValues.sectorSizes(name, key, value);
                 }
-                case "serial", "ser" -> {
-                    String s = need(name, key, value);
-                    if (s.length() > SERIAL_CHARACTERS || !s.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
-                        throw new DeviceConfigException(name + ": serial=" + s + ": at most 20 printable ASCII characters");
-                    }
-                    serial = Optional.of(s);
-                }
+                case "serial", "ser" -> serial = Optional.of(BlockOptionValues.serial(name, key, value));
                 default -> throw new DeviceConfigException(name + ": unknown option '" + p + "' (known: ro, nocache, sync, "
                         + (kind == DriveKind.HD ? "sectorsize=, " : "") + "serial=)");
             }
         }
-        return new AhciDriveOptions(kind, parts[0], ro, direct, sync, logical, physical, serial);
+        return new AhciDriveOptions(kind, parts[0], ro, direct, sync, sizes.logical(), sizes.physical(), serial);
     }
 
     /**
@@ -103,24 +91,5 @@ public record AhciDriveOptions(DriveKind kind, String path, boolean readOnly, bo
                 throw new IllegalStateException("every JDK has SHA-256", e);
             }
         });
-    }
-
-    private static String need(String name, String key, String value) {
-        if (value == null || value.isEmpty()) throw new DeviceConfigException(name + ": " + key + "= needs a value");
-        return value;
-    }
-
-    private static int sectorSize(String name, String s) {
-        int v;
-        try {
-            v = Integer.parseInt(s);
-        } catch (NumberFormatException e) {
-            v = -1;
-        }
-        // ATA's logical sector size is a count of 16-bit words in IDENTIFY words 117-118; 64 KiB keeps it sane.
-        if (v < 512 || v > 65536 || Integer.bitCount(v) != 1) {
-            throw new DeviceConfigException(name + ": sector size " + s + " is not a power of two from 512 to 65536");
-        }
-        return v;
     }
 }
