@@ -161,18 +161,6 @@ static int is_pattern(const u8 *d, u64 n) {
     return 1;
 }
 
-#define FNV_PRIME 0x01000193u
-static u32 fnv1a(const void *buf, u64 n) {
-    u32 h = 0x811c9dc5u;
-    const u64 *p = buf;
-    u64 i = 0;
-    for (; i + 8 <= n; i += 8) {
-        u64 w = *p++;
-        for (int k = 0; k < 8; k++, w >>= 8) h = (h ^ (u8)w) * FNV_PRIME;
-    }
-    for (const u8 *b = (const u8 *)buf; i < n; i++) h = (h ^ b[i]) * FNV_PRIME;
-    return h;
-}
 
 static u32 be32(const u8 *b) { return (u32)b[0] << 24 | (u32)b[1] << 16 | (u32)b[2] << 8 | b[3]; }
 static u32 le32(const u8 *b) { return (u32)b[0] | (u32)b[1] << 8 | (u32)b[2] << 16 | (u32)b[3] << 24; }

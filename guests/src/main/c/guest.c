@@ -192,3 +192,17 @@ u64 virtio_setup_queue(struct virtio_pci *v, u16 index, u16 size, u64 desc, u64 
 void virtio_driver_ok(struct virtio_pci *v) {
     mmio_write8(v->common + DEVICE_STATUS, S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 }
+
+#define FNV_PRIME 0x01000193u
+/* Eight bytes per load: kernel-mode guest code is emulated instruction by instruction on PVM hosts. */
+u32 fnv1a(const void *buf, u64 n) {
+    u32 h = 0x811c9dc5u;
+    const u64 *p = buf;
+    u64 i = 0;
+    for (; i + 8 <= n; i += 8) {
+        u64 w = *p++;
+        for (int k = 0; k < 8; k++, w >>= 8) h = (h ^ (u8)w) * FNV_PRIME;
+    }
+    for (const u8 *b = (const u8 *)buf; i < n; i++) h = (h ^ b[i]) * FNV_PRIME;
+    return h;
+}

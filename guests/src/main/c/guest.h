@@ -47,6 +47,8 @@ void pci_write16(int bus, int dev, int fn, int off, u16 v);
 
 void *memset(void *d, int c, u64 n);
 void *memcpy(void *d, const void *s, u64 n);
+/* FNV-1a (32-bit) of n bytes, the checksum the tests compute on the host too. */
+u32 fnv1a(const void *buf, u64 n);
 
 /* Prints why (and CR LF) on COM1 and powers off. */
 __attribute__((noreturn)) void fail(const char *why);

@@ -88,15 +88,6 @@ static int request(u32 type, u64 sector, u32 len) {
     return status;
 }
 
-static u32 fnv1a(const u8 *p, u32 n) {
-    u32 h = 0x811c9dc5u;
-    for (u32 i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x01000193u;
-    }
-    return h;
-}
-
 static void print_status(const char *what, int s) {
     puts(what);
     puts(" status=");

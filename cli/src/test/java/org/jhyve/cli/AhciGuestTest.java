@@ -48,15 +48,6 @@ class AhciGuestTest {
         iso = DiskImages.iso(dir.resolve("x.iso"), content);
     }
 
-    static String fnv1a(byte[] b, int from, int len) {
-        int h = 0x811c9dc5;
-        for (int i = from; i < from + len; i++) {
-            h ^= b[i] & 0xff;
-            h *= 0x01000193;
-        }
-        return String.format("%08x", h);
-    }
-
     static byte[] pattern() {
         byte[] p = new byte[WRITE_BYTES];
         for (int i = 0; i < p.length; i++) p[i] = (byte) (i * 7 + 3);
@@ -80,7 +71,7 @@ class AhciGuestTest {
     String diskLines(String write) {
         return String.join("\r\n",
                 "disk model=jhyve HARDDISK sectors=" + DISK_BYTES / SECTOR + " ncq-depth=32",
-                "disk read-sum=" + fnv1a(original, READ_LBA * SECTOR, READ_BYTES),
+                "disk read-sum=" + GuestImages.fnv1a(original, READ_LBA * SECTOR, READ_BYTES),
                 "disk ncq ok",
                 write,
                 "disk hostile prdt: error reported (HBFS)",
@@ -93,7 +84,7 @@ class AhciGuestTest {
                 "cd vendor=jhyve product=CD-ROM",
                 "cd blocks=" + isoBlocks() + " blocksize=2048",
                 "cd volume=JHYVE",
-                "cd file=DATA.BIN;1 size=" + FILE_BYTES + " sum=" + fnv1a(file, 0, FILE_BYTES),
+                "cd file=DATA.BIN;1 size=" + FILE_BYTES + " sum=" + GuestImages.fnv1a(file, 0, FILE_BYTES),
                 "cd bad opcode: error reported key=5",
                 "cd sense key=05 asc=20 ascq=00",
                 "cd hostile prdt: error reported (HBFS)",
@@ -121,7 +112,7 @@ class AhciGuestTest {
                 "ahci at 00:05.0 abar=* version=00010300 pi=00000001 slots=32",
                 "port 0: sig=00000101 ssts=133",
                 diskLines(String.join("\r\n", "disk-write-flushed",
-                        "disk readback-sum=" + fnv1a(pattern(), 0, WRITE_BYTES), "disk readback ok")),
+                        "disk readback-sum=" + GuestImages.fnv1a(pattern(), 0, WRITE_BYTES), "disk readback ok")),
                 "ahci at 00:06.0 abar=* version=00010300 pi=00000001 slots=32",
                 "port 0: sig=eb140101 ssts=133",
                 cdLines(),
@@ -140,10 +131,10 @@ class AhciGuestTest {
         String out = masked(run);
         assertThat(out).startsWith("ahci at 00:05.0 abar=* version=00010300 pi=00000003 slots=32\r\nport 0: sig=00000101 ssts=133\r\n");
         assertThat(out).contains(
-                "disk read-sum=" + fnv1a(original, READ_LBA * SECTOR, READ_BYTES) + "\r\n",
+                "disk read-sum=" + GuestImages.fnv1a(original, READ_LBA * SECTOR, READ_BYTES) + "\r\n",
                 "disk-write-flushed\r\n", "disk readback ok\r\n", "disk recovered: read ok\r\n",
                 "port 1: sig=eb140101 ssts=133\r\n",
-                "cd file=DATA.BIN;1 size=" + FILE_BYTES + " sum=" + fnv1a(file, 0, FILE_BYTES) + "\r\n",
+                "cd file=DATA.BIN;1 size=" + FILE_BYTES + " sum=" + GuestImages.fnv1a(file, 0, FILE_BYTES) + "\r\n",
                 "cd sense key=05 asc=20 ascq=00\r\n", "cd recovered: read ok\r\n");
         assertThat(out).endsWith("ahci done\r\n").doesNotContain("ahci at 00:06");
         assertThat(run.status()).isEqualTo(1);
@@ -159,7 +150,7 @@ class AhciGuestTest {
                 "port 0: sig=00000101 ssts=133",
                 // ABRT in the error register; the sectors read back as they were
                 diskLines(String.join("\r\n", "disk write refused error=04",
-                        "disk readback-sum=" + fnv1a(original, WRITE_LBA * SECTOR, WRITE_BYTES))),
+                        "disk readback-sum=" + GuestImages.fnv1a(original, WRITE_LBA * SECTOR, WRITE_BYTES))),
                 "ahci done", ""));
         assertThat(run.status()).isEqualTo(1);
         assertThat(Files.readAllBytes(disk)).isEqualTo(original);

@@ -42,4 +42,14 @@ final class GuestImages {
             throw new UncheckedIOException(e);
         }
     }
+
+    /** FNV-1a (32-bit) of {@code len} bytes from {@code from}, as jhyve's guest programs print it (guest.c). */
+    static String fnv1a(byte[] b, int from, int len) {
+        int h = 0x811c9dc5;
+        for (int i = from; i < from + len; i++) {
+            h ^= b[i] & 0xff;
+            h *= 0x01000193;
+        }
+        return String.format("%08x", h);
+    }
 }

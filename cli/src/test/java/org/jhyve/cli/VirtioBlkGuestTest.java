@@ -40,15 +40,6 @@ class VirtioBlkGuestTest {
         return Files.write(dir.resolve("disk.img"), original);
     }
 
-    static String fnv1a(byte[] b, int from, int len) {
-        int h = 0x811c9dc5;
-        for (int i = from; i < from + len; i++) {
-            h ^= b[i] & 0xff;
-            h *= 0x01000193;
-        }
-        return String.format("%08x", h);
-    }
-
     static byte[] pattern() {
         byte[] p = new byte[4096];
         for (int i = 0; i < p.length; i++) p[i] = (byte) (i * 7 + 3);
@@ -66,9 +57,9 @@ class VirtioBlkGuestTest {
         JhyveProcess run = JhyveProcess.run(args(img, ",serial=jhyve-test"));
         assertThat(run.out()).isEqualTo(String.join("\r\n",
                 "virtio-blk at 00:04.0", "capacity=0000000000000800", "ro=0",
-                "read status=0 sum=" + fnv1a(original, 0, 4096),
+                "read status=0 sum=" + GuestImages.fnv1a(original, 0, 4096),
                 "id=jhyve-test", "id status=0", "write status=0", "flush status=0", "flushed",
-                "readback status=0 sum=" + fnv1a(pattern(), 0, 4096), "done", ""));
+                "readback status=0 sum=" + GuestImages.fnv1a(pattern(), 0, 4096), "done", ""));
         assertThat(run.err()).isEmpty();
         assertThat(run.status()).as("powered off").isEqualTo(1);
         byte[] after = Files.readAllBytes(img);
@@ -81,8 +72,8 @@ class VirtioBlkGuestTest {
     void aReadOnlyDiskSaysSoAndRefusesTheWrite() throws Exception {
         Path img = image();
         JhyveProcess run = JhyveProcess.run(args(img, ",ro"));
-        assertThat(run.out()).contains("ro=1\r\n", "read status=0 sum=" + fnv1a(original, 0, 4096), "id=\r\n",
-                "write status=1\r\n", "readback status=0 sum=" + fnv1a(original, 4096, 4096));
+        assertThat(run.out()).contains("ro=1\r\n", "read status=0 sum=" + GuestImages.fnv1a(original, 0, 4096), "id=\r\n",
+                "write status=1\r\n", "readback status=0 sum=" + GuestImages.fnv1a(original, 4096, 4096));
         assertThat(run.status()).isEqualTo(1);
         assertThat(Files.readAllBytes(img)).isEqualTo(original);
     }
