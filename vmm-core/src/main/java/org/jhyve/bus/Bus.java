@@ -125,14 +125,14 @@ public final class Bus {
         } else {
             value = r.device().read(address - r.base(), size) & allOnes(size);
         }
-        if (tracer.enabled(traceKind)) trace(r, address, size, false, value);
+        if (tracer.enabled(traceKind)) trace(r, address, size, false, value);  // observability hook
         return value;
     }
 
     /** Writes {@code size} bytes at {@code address}; dropped where no device answers. */
     public void write(long address, int size, long value) {
         BusRange r = lookup(address);
-        if (tracer.enabled(traceKind)) trace(r, address, size, true, value & allOnes(size));
+        if (tracer.enabled(traceKind)) trace(r, address, size, true, value & allOnes(size));  // observability hook
         if (r == null) {
             if (log.isDebugEnabled()) {
                 log.debug("{}: unclaimed write of {} bytes at 0x{} value 0x{}", name, size,

@@ -99,13 +99,13 @@ public final class PciBus {
                 v |= 0x80 << (8 * (PciFunction.HEADER_TYPE - offset));
             }
         }
-        if (tracer.enabled(TraceKind.PCI)) trace(d, bus, slot, function, offset, size, false, v);
+        if (tracer.enabled(TraceKind.PCI)) trace(d, bus, slot, function, offset, size, false, v);  // observability hook
         return v;
     }
 
     public synchronized void configWrite(int bus, int slot, int function, int offset, int size, int value) {
         PciDevice d = present(bus, slot, function);
-        if (tracer.enabled(TraceKind.PCI)) trace(d, bus, slot, function, offset, size, true, (int) (value & Bus.allOnes(size)));
+        if (tracer.enabled(TraceKind.PCI)) trace(d, bus, slot, function, offset, size, true, (int) (value & Bus.allOnes(size)));  // observability hook
         if (d != null) d.configWrite(offset, size, value);
     }
 

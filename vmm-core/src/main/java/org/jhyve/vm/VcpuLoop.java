@@ -20,6 +20,10 @@ import org.slf4j.LoggerFactory;
  * <p>Each exit is a {@code jhyve.VmExit} JFR event when a recording wants it, and, when tracing is on, an
  * {@code exit} trace line; the lines of the device accesses it leads to name its RIP too (read from the
  * hypervisor only for exits that make a line). Both cost a branch each when off.
+ *
+ * <p>Lines ending in {@code // observability hook} (here, in Bus and in PciBus) are each one whole
+ * statement: {@code scripts/bench-exits} deletes them to build the hook-less variant it measures the
+ * hooks against, so keep every such statement on one line and free of anything else the code needs.
  */
 final class VcpuLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(VcpuLoop.class);
@@ -53,14 +57,14 @@ final class VcpuLoop implements Runnable {
                 vcpu.setRegisters(bootState.registers());
                 if (!bootState.msrs().isEmpty()) vcpu.setMsrs(bootState.msrs());
             }
-            VcpuTrace position = tracer.attachVcpu(vcpu.index(), () -> vcpu.getRegisters().rip());
+            VcpuTrace position = tracer.attachVcpu(vcpu.index(), () -> vcpu.getRegisters().rip());  // observability hook
             while (vm.awaitRunnable(vcpu) && debug.awaitRun(vcpu)) {
                 VmExit exit = vcpu.run();
-                if (tracer.enabled()) trace(exit, position);
-                VmExitEvent event = new VmExitEvent();
-                event.begin();
+                if (tracer.enabled()) trace(exit, position);  // observability hook
+                VmExitEvent event = new VmExitEvent();  // observability hook
+                event.begin();  // observability hook
                 handle(exit);
-                event.complete(vcpu.index(), exit);
+                event.complete(vcpu.index(), exit);  // observability hook
             }
             // Where each vCPU was when the VM ended: what one needs to see why a guest hung.
             if (log.isInfoEnabled()) log.info("stopped: {}", GuestCode.describe(vcpu, vm.memory()));
