@@ -1,0 +1,20 @@
+/**
+ * jhyve's device models. Exported: the catalog of standard devices, the serial console backends, the
+ * PCI and platform devices every machine has, and the virtio transport and split virtqueue for writing
+ * virtio devices of one's own. The block, network and AHCI back ends are implementation.
+ */
+module org.jhyve.devices {
+    requires transitive org.jhyve.core;
+    requires org.slf4j;
+    requires io.netty.buffer;
+    requires io.netty.common;
+    requires io.netty.transport;
+    requires io.netty.transport.classes.epoll;
+    requires io.netty.transport.unix.common;
+
+    exports org.jhyve.devices;
+    exports org.jhyve.devices.pci;
+    exports org.jhyve.devices.platform;
+    exports org.jhyve.devices.uart;
+    exports org.jhyve.devices.virtio;
+}

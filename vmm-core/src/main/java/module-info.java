@@ -1,0 +1,21 @@
+/**
+ * jhyve's core: the VM API and the hypervisor SPI. Exported are the packages an embedder or a device
+ * author programs against; the x86 instruction decoder and the GDB stub are how the VM works inside, and
+ * stay free to change. JFR event types are exported only to the devices that emit them.
+ */
+module org.jhyve.core {
+    requires org.slf4j;
+    requires transitive jdk.jfr;
+
+    exports org.jhyve.boot;
+    exports org.jhyve.bus;
+    exports org.jhyve.cpu;
+    exports org.jhyve.hv;
+    exports org.jhyve.irq;
+    exports org.jhyve.memory;
+    exports org.jhyve.pci;
+    exports org.jhyve.trace;
+    exports org.jhyve.vm;
+
+    exports org.jhyve.jfr to org.jhyve.devices;
+}
