@@ -2,8 +2,11 @@ package org.jhyve.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -11,6 +14,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import org.jhyve.devices.DeviceCatalog;
+import org.jhyve.devices.uart.SerialConsole;
 import org.jhyve.firmware.KexecLoader;
 import org.jhyve.kvm.KvmHypervisor;
 import org.jhyve.pci.PciAddress;
@@ -26,8 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Booting a guest from a JUnit test through jhyve's Java API: the same machine as
- * {@code jhyve -m 64M -s 0:0,hostbridge -s 31,lpc -l com1,PATH -f kexec,hello-long.elf}, built in code.
- * See docs/embedding.md.
+ * {@code jhyve -m 64M -s 0:0,hostbridge -s 31,lpc -l com1,stdio -f kexec,hello-long.elf}, built in code,
+ * with COM1 on Java streams rather than on stdio. See docs/embedding.md.
  */
 @Timeout(60)
 class EmbeddingExampleTest {
@@ -44,10 +48,12 @@ class EmbeddingExampleTest {
     @Test
     void bootsAGuestProgramAndReadsItsConsole() throws Exception {
         Path program = guestProgram("hello-long.elf");
-        Path console = dir.resolve("com1.log");
 
-        // The standard devices; "com1" -> a path makes COM1 append the guest's output to that file.
-        DeviceCatalog catalog = DeviceCatalog.standard(Map.of("com1", console.toString()));
+        // COM1 as a pair of streams: output() is what the guest prints, input() what it receives.
+        SerialConsole com1 = new SerialConsole();
+        BufferedReader console = new BufferedReader(new InputStreamReader(com1.output(), StandardCharsets.US_ASCII));
+        // The standard devices, with COM1 on those streams (DeviceCatalog.standard takes -l strings instead).
+        DeviceCatalog catalog = DeviceCatalog.withConsoles(Map.of("com1", com1.spec()));
 
         try (KvmHypervisor kvm = KvmHypervisor.open()) {                  // opens /dev/kvm
             VmBuilder machine = VmBuilder.on(kvm)
@@ -61,6 +67,8 @@ class EmbeddingExampleTest {
 
             try (VirtualMachine vm = machine.build()) {                   // RAM, devices, the program loaded, vCPUs
                 vm.start();                                               // one thread per vCPU
+                // Live, while the guest runs: readLine() waits for its next line.
+                assertThat(console.readLine()).isEqualTo("Hello from 64-bit long mode");
                 VmOutcome outcome = vm.await(Duration.ofSeconds(30));     // null if it still runs by then
                 assertThat(outcome).isNotNull();
                 assertThat(outcome.status()).isEqualTo(ExitStatus.POWER_OFF);
@@ -68,9 +76,8 @@ class EmbeddingExampleTest {
             } // close() stops the VM if it still runs, then releases its threads, devices, fds and guest RAM
         }
 
-        // Closing the VM closed COM1's file, so everything the guest printed is in it.
-        assertThat(Files.readString(console)).startsWith("Hello from 64-bit long mode\r\n")
-                .contains("hostbridge vendor=1275 device=1275\r\n");
+        // Closing the VM closed COM1's streams: the rest of the output is there, then the end of the stream.
+        assertThat(console.lines()).contains("hostbridge vendor=1275 device=1275");
     }
 
     /** Copies a program of the guests module (a test dependency: resources /guests/NAME) to a file. */

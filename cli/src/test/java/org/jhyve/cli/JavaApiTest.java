@@ -13,6 +13,9 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.jhyve.devices.DeviceCatalog;
+import org.jhyve.devices.uart.SerialBackendSpec;
+import org.jhyve.devices.uart.SerialConsole;
+import org.jhyve.devices.uart.SerialInput;
 import org.jhyve.firmware.KexecLoader;
 import org.jhyve.kvm.KvmHypervisor;
 import org.jhyve.pci.PciAddress;
@@ -37,7 +40,10 @@ class JavaApiTest {
     }
 
     private static VmBuilder machine(KvmHypervisor kvm, Path program, Map<String, String> lpc) {
-        DeviceCatalog catalog = DeviceCatalog.standard(lpc);
+        return machine(kvm, program, DeviceCatalog.standard(lpc));
+    }
+
+    private static VmBuilder machine(KvmHypervisor kvm, Path program, DeviceCatalog catalog) {
         VmBuilder b = VmBuilder.on(kvm).memory(64L << 20).vcpus(1)
                 .boot(new KexecLoader(program, Optional.empty(), ""))
                 .pci(new PciAddress(0, 0, 0), "hostbridge", catalog.find("hostbridge").orElseThrow(), "")
@@ -147,7 +153,7 @@ class JavaApiTest {
     /**
      * Everything a VM takes from the process comes back on close(): file descriptors (/dev/kvm, the VM and
      * vCPU fds, the doorbells' eventfds, the disk image, COM1's file), threads (vCPUs, the halt detector,
-     * virtio queue workers) and mappings (guest RAM, each vCPU's kvm_run). Several VMs in a row, each with a
+     * virtio queue workers, the reader of COM2's Java streams) and mappings (guest RAM, each vCPU's kvm_run). Several VMs in a row, each with a
      * virtio-blk disk its guest drives through an ioeventfd doorbell and a queue worker, so that a leak of
      * one thing per VM shows as {@value #LEAK_RUNS}. The same image serves every run: an fd of it left open
      * would keep its flock, and the next VM could not open it.
@@ -193,12 +199,19 @@ class JavaApiTest {
                 .isEqualTo(vcpuMappingsBefore);
     }
 
-    /** Builds, runs, awaits and closes one VM whose guest drives a virtio-blk disk; checks its RAM is unmapped. */
+    /**
+     * Builds, runs, awaits and closes one VM whose guest drives a virtio-blk disk; checks its RAM is unmapped.
+     * COM2 is on Java streams with more input queued than the port holds, which the guest never reads, so its
+     * reader thread is still waiting for room when the VM closes.
+     */
     private static void runDiskGuest(Path program, Path disk, int run) throws Exception {
         Path console = dir.resolve("leak-console-" + run + ".log");
+        SerialConsole com2 = new SerialConsole();
+        com2.input().write(new byte[2 * SerialInput.CAPACITY]);
+        DeviceCatalog catalog = DeviceCatalog.withConsoles(Map.of("com1", new SerialBackendSpec.File(console), "com2", com2.spec()));
         List<long[]> ram = new ArrayList<>(); // [start, end) of each guest RAM mapping
         try (KvmHypervisor kvm = KvmHypervisor.open();
-             VirtualMachine vm = machine(kvm, program, Map.of("com1", console.toString()))
+             VirtualMachine vm = machine(kvm, program, catalog)
                      .pci(new PciAddress(0, 4, 0), "virtio-blk", DeviceCatalog.standard(Map.of()).find("virtio-blk").orElseThrow(),
                              disk.toString())
                      .build()) {
@@ -211,6 +224,7 @@ class JavaApiTest {
             assertThat(vm.await().status()).isEqualTo(ExitStatus.POWER_OFF);
         }
         assertThat(Files.readString(console)).as("run %d's console", run).contains("write status=0\r\n").endsWith("done\r\n");
+        assertThat(com2.output().readAllBytes()).as("run %d's COM2: nothing, then the end of the stream", run).isEmpty();
         // The kernel merges neighbouring mappings of the same kind into one line of /proc/self/maps, and may
         // hand out the freed range again: so "unmapped" is "no longer mapped from end to end".
         assertThat(ram).as("run %d: guest RAM unmapped by close()", run).noneMatch(r -> mapped(r[0], r[1]));

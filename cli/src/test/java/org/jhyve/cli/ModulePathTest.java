@@ -112,7 +112,10 @@ class ModulePathTest {
     /** Compiles every source under {@code src} as one module; returns javac's diagnostics (empty when clean). */
     private String compile(Path src) throws IOException {
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-        List<String> args = new ArrayList<>(List.of("-d", dir.resolve("out").toString(), "--module-path", joined(modulePath())));
+        List<String> args = new ArrayList<>(List.of("-d", dir.resolve("out").toString(), "--module-path", joined(modulePath()),
+                // In-process javac would otherwise take this JVM's class path, where vmm-core's test classes
+                // put org.jhyve.x86 in the unnamed module too: only the module path is what an embedder has.
+                "--class-path", Files.createDirectories(dir.resolve("empty")).toString()));
         try (var files = Files.walk(src)) {
             files.filter(f -> f.toString().endsWith(".java")).forEach(f -> args.add(f.toString()));
         }

@@ -3,14 +3,17 @@ package org.jhyve.devices;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import org.jhyve.devices.ahci.AhciFactory;
 import org.jhyve.devices.pci.Hostbridge;
 import org.jhyve.devices.pci.LpcBridge;
 import org.jhyve.devices.platform.AcpiPowerManagement;
 import org.jhyve.devices.platform.KeyboardControllerReset;
+import org.jhyve.devices.uart.SerialBackendSpec;
 import org.jhyve.devices.virtio.VirtioBlockFactory;
 import org.jhyve.devices.virtio.VirtioNetFactory;
 import org.jhyve.vm.DeviceConfigException;
+import org.jhyve.vm.MachineContext;
 import org.jhyve.vm.PciDeviceFactory;
 import org.jhyve.vm.PlatformDevice;
 
@@ -46,14 +49,29 @@ public final class DeviceCatalog {
 
     /**
      * The standard set. {@code lpcPorts} maps "com1"/"com2" to a serial backend spec (the {@code -l} flag);
-     * they are served by the {@code lpc} device.
+     * they are served by the {@code lpc} device, which parses them when it is created (a bad one fails the
+     * build with a {@link DeviceConfigException}).
      */
     public static DeviceCatalog standard(Map<String, String> lpcPorts) {
         Map<String, String> ports = Map.copyOf(lpcPorts);
+        return withLpc(machine -> LpcBridge.create(machine, ports));
+    }
+
+    /**
+     * The standard set, with COM1/COM2 on backends given as specs rather than {@code -l} strings: the way
+     * to a {@link SerialBackendSpec.Streams} (a {@link org.jhyve.devices.uart.SerialConsole}'s, say).
+     * Streams belong to the VM whose {@code lpc} device opens them, and it closes them: build one VM with them.
+     */
+    public static DeviceCatalog withConsoles(Map<String, SerialBackendSpec> ports) {
+        Map<String, SerialBackendSpec> copy = Map.copyOf(ports);
+        return withLpc(machine -> LpcBridge.withConsoles(machine, copy));
+    }
+
+    private static DeviceCatalog withLpc(Function<MachineContext, LpcBridge> lpc) {
         return new DeviceCatalog(List.of(
                 new Emulation("hostbridge", "PCI host bridge (bhyve's IDs 1275:1275)", true, (m, a, o) -> noOptions("hostbridge", o, Hostbridge::new)),
                 new Emulation("amd_hostbridge", "PCI host bridge with AMD IDs (1022:7432)", true, (m, a, o) -> noOptions("amd_hostbridge", o, Hostbridge::amd)),
-                new Emulation("lpc", "LPC (ISA) bridge with the COM1/COM2 16550 UARTs given by -l", true, (m, a, o) -> noOptions("lpc", o, () -> LpcBridge.create(m, ports))),
+                new Emulation("lpc", "LPC (ISA) bridge with the COM1/COM2 16550 UARTs given by -l", true, (m, a, o) -> noOptions("lpc", o, () -> lpc.apply(m))),
                 new Emulation("virtio-blk", "virtio block device over a raw image or block device: PATH[,ro][,nocache][,sync][,sectorsize=L[/P]][,serial=ID][,num-queues=N]",
                         true, VirtioBlockFactory::create, VirtioBlockFactory::check),
                 new Emulation("virtio-net", "virtio network device: TAPNAME or socket=udp:HOST:PORT|unix:PATH,peer=...[,mac=xx:xx:xx:xx:xx:xx]",

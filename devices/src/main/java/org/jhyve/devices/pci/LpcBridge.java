@@ -1,6 +1,7 @@
 package org.jhyve.devices.pci;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jhyve.devices.uart.PtyBackend;
@@ -36,27 +37,37 @@ public final class LpcBridge extends PciFunction implements AutoCloseable {
     }
 
     /**
-     * The bridge with the serial ports {@code config} names ("com1"/"com2" → backend spec), registered on
-     * the machine's port bus.
+     * The bridge with the serial ports {@code config} names ("com1"/"com2" → a {@code -l} backend spec),
+     * registered on the machine's port bus. Every spec is parsed before any port is opened.
      */
     public static LpcBridge create(MachineContext machine, Map<String, String> config) {
-        for (String name : config.keySet()) {
-            if (COM_PORTS.stream().noneMatch(p -> p.name().equals(name))) {
-                throw new DeviceConfigException("lpc: unknown device " + name + " (com1 or com2)");
+        checkNames(config);
+        Map<String, SerialBackendSpec> parsed = new LinkedHashMap<>();
+        for (ComPort com : COM_PORTS) {
+            String spec = config.get(com.name());
+            if (spec == null) continue;
+            try {
+                parsed.put(com.name(), SerialBackends.parse(spec));
+            } catch (IllegalArgumentException e) {
+                throw new DeviceConfigException(com.name() + ": " + e.getMessage());
             }
         }
+        return withConsoles(machine, parsed);
+    }
+
+    /**
+     * The bridge with the serial ports {@code ports} names ("com1"/"com2" → backend), on the machine's port
+     * bus. The backends opened are the bridge's: {@link #close} closes them, streams of a
+     * {@link SerialBackendSpec.Streams} included.
+     */
+    public static LpcBridge withConsoles(MachineContext machine, Map<String, SerialBackendSpec> ports) {
+        checkNames(ports);
         LpcBridge lpc = new LpcBridge();
         try {
             for (ComPort com : COM_PORTS) {
-                String spec = config.get(com.name());
+                SerialBackendSpec spec = ports.get(com.name());
                 if (spec == null) continue;
-                SerialBackendSpec parsed;
-                try {
-                    parsed = SerialBackends.parse(spec);
-                } catch (IllegalArgumentException e) {
-                    throw new DeviceConfigException(com.name() + ": " + e.getMessage());
-                }
-                SerialBackend backend = SerialBackends.open(parsed);
+                SerialBackend backend = SerialBackends.open(spec);
                 SerialPort port = new SerialPort(com.name(), machine.irq(com.irq()), backend);
                 lpc.ports.add(port);
                 machine.ioPorts().register(com.base(), Uart16550.REGISTER_COUNT, com.name(), port.uart());
@@ -69,6 +80,14 @@ public final class LpcBridge extends PciFunction implements AutoCloseable {
         } catch (RuntimeException e) {
             lpc.close();
             throw e;
+        }
+    }
+
+    private static void checkNames(Map<String, ?> config) {
+        for (String name : config.keySet()) {
+            if (COM_PORTS.stream().noneMatch(p -> p.name().equals(name))) {
+                throw new DeviceConfigException("lpc: unknown device " + name + " (com1 or com2)");
+            }
         }
     }
 

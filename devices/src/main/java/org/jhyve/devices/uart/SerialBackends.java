@@ -55,6 +55,7 @@ public final class SerialBackends {
                 case SerialBackendSpec.AutoPty p -> new PtyBackend();
                 case SerialBackendSpec.Tcp t -> new TcpBackend(t.address());
                 case SerialBackendSpec.File f -> new FileBackend(f.path());
+                case SerialBackendSpec.Streams s -> new StreamBackend(s.toGuest(), s.fromGuest());
             };
         } catch (IOException e) {
             throw new DeviceConfigException(e.getMessage(), e);

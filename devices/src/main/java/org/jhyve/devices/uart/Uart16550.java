@@ -76,7 +76,7 @@ public final class Uart16550 implements BusDevice {
 
     /** True when {@link #receive} would accept a byte now. */
     public synchronized boolean canReceive() {
-        return (mcr & MCR_LOOPBACK) == 0 && rxFifo.size() < capacity();
+        return room() > 0;
     }
 
     private int capacity() {
@@ -154,15 +154,23 @@ public final class Uart16550 implements BusDevice {
 
     @Override
     public void write(long offset, int size, long value) {
-        byte toSend;
+        Byte toSend;
+        boolean madeRoom;
         synchronized (this) {
-            int v = (int) value & 0xff;
-            Byte out = writeRegister((int) offset, v);
+            int roomBefore = room();
+            toSend = writeRegister((int) offset, (int) value & 0xff);
             updateInterrupt();
-            if (out == null) return;
-            toSend = out;
+            // Enabling or clearing the FIFOs and leaving loopback make room too; input queued meanwhile
+            // would otherwise wait for the next byte from the host.
+            madeRoom = room() > roomBefore;
         }
-        transmitter.transmit(toSend); // outside the lock: a backend may block briefly
+        if (madeRoom) spaceAvailable.run();
+        if (toSend != null) transmitter.transmit(toSend); // outside the lock: a backend may block briefly
+    }
+
+    /** How many bytes {@link #receive} would take now. */
+    private int room() {
+        return (mcr & MCR_LOOPBACK) != 0 ? 0 : capacity() - rxFifo.size();
     }
 
     /** Applies a register write; returns the byte to transmit, if any. */

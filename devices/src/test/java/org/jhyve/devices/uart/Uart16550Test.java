@@ -166,6 +166,24 @@ class Uart16550Test {
     }
 
     @Test
+    void enablingClearingFifosAndLeavingLoopbackTellTheBackendThereIsRoom() {
+        List<Integer> spaceCallbacks = new ArrayList<>();
+        uart.onSpaceAvailable(() -> spaceCallbacks.add(1));
+        uart.receive((byte) 1);
+        out(2, 0x01); // FIFOs on: 16 bytes of room instead of 0 (and the held byte is cleared)
+        assertThat(spaceCallbacks).hasSize(1);
+        uart.receive((byte) 2);
+        out(2, 0x01 | 0x02); // clear the receive FIFO
+        assertThat(spaceCallbacks).hasSize(2);
+        out(4, 0x10); // loopback: the receiver stops listening to the outside
+        out(4, 0x00);
+        assertThat(spaceCallbacks).hasSize(3);
+        out(7, 0x55); // nothing about the receiver
+        for (char c : "tx".toCharArray()) out(0, c);
+        assertThat(spaceCallbacks).hasSize(3);
+    }
+
+    @Test
     void triggerLevelsRaiseDataAvailableExactlyAtTheLevel() {
         int[][] levels = {{0x00, 1}, {0x40, 4}, {0x80, 8}, {0xc0, 14}};
         for (int[] level : levels) {
