@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code jhyve -g PORT} driven by real gdb in batch mode, as a user would: the guest waits for gdb, then
  * breakpoints, single steps, registers, memory, Ctrl-C and detach, on the guests module's {@code countdown.elf}
- * (its code layout is fixed: see countdown.s). Skipped without /dev/kvm, and the gdb ones without gdb (Debian's
- * package "gdb", which scripts/test installs where it can).
+ * and, for the SSE registers, {@code sse.elf} (their code layouts are fixed: see countdown.s and sse.s). Skipped
+ * without /dev/kvm, and the gdb ones without gdb (Debian's package "gdb", which scripts/test installs where it can).
  */
 @Timeout(180)
 class GdbStubTest {
@@ -32,6 +32,9 @@ class GdbStubTest {
     private static final long LOOP = 0x100005;
     private static final long AFTER_DEC = 0x100007;
     private static final long JNZ = 0x10000d;
+    /** sse.s: at SSE_LOADED %xmm1 and MXCSR hold the program's values; by SSE_STORED it has stored both. */
+    private static final long SSE_LOADED = 0x10001b;
+    private static final long SSE_STORED = 0x10002a;
 
     @TempDir
     Path dir;
@@ -87,6 +90,48 @@ class GdbStubTest {
             assertThat(jhyve.waitFor(30, TimeUnit.SECONDS)).as("jhyve ended after the guest powered off").isTrue();
             assertThat(jhyve.exitValue()).as(Files.readString(err)).isEqualTo(1);
             assertThat(new String(jhyve.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("countdown done\r\n");
+        } finally {
+            jhyve.destroyForcibly();
+        }
+    }
+
+    @Test
+    void gdbReadsAndWritesXmmRegistersAndMxcsr() throws Exception {
+        assumeGdb();
+        Path program = GuestImages.extract(dir, "sse.elf");
+        int port = freePort();
+        Path err = dir.resolve("sse.err");
+        Process jhyve = JhyveProcess.start(err, "-s", "31,lpc", "-l", "com1,stdio", "-g", Integer.toString(port),
+                "-f", "kexec," + program);
+        try {
+            awaitWaitingLine(jhyve, err, port);
+            String out = runGdb(port, null,
+                    String.format("break *0x%x", SSE_LOADED),
+                    "continue",
+                    "echo LOADED\\n",
+                    "p/x $xmm1.v4_int32",
+                    "printf \"MXCSR=%x\\n\", $mxcsr",
+                    "info registers xmm1 mxcsr",
+                    "set $xmm1.v4_int32[0] = 0xcafef00d",
+                    "set $mxcsr = 0x9f80",
+                    "delete",
+                    String.format("break *0x%x", SSE_STORED),
+                    "continue",
+                    "echo STORED\\n", // read again from the vCPU: gdb forgets its register values when the target runs
+                    "p/x $xmm1.v4_int32",
+                    "printf \"MXCSR=%x\\n\", $mxcsr",
+                    "delete",
+                    "continue");
+            assertThat(out).as(out)
+                    .contains(String.format("Breakpoint 1, 0x%016x in ?? ()", SSE_LOADED))
+                    .containsSubsequence("LOADED", "= {0x11223344, 0x55667788, 0x99aabbcc, 0xddeeff00}", "MXCSR=7f80",
+                            "uint128 = 0xddeeff0099aabbcc5566778811223344", "[ IM DM ZM OM UM PM ]",
+                            "STORED", "= {0xcafef00d, 0x55667788, 0x99aabbcc, 0xddeeff00}", "MXCSR=9f80")
+                    .containsPattern("\\[Inferior 1 \\(.*\\) exited with code 01\\]");
+            assertThat(jhyve.waitFor(30, TimeUnit.SECONDS)).as("jhyve ended after the guest powered off").isTrue();
+            assertThat(new String(jhyve.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                    .as("what the guest stored after gdb's writes")
+                    .isEqualTo("xmm1=cafef00d 55667788 99aabbcc ddeeff00 mxcsr=00009f80\r\n");
         } finally {
             jhyve.destroyForcibly();
         }

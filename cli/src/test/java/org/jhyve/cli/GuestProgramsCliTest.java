@@ -173,6 +173,15 @@ class GuestProgramsCliTest {
     }
 
     @Test
+    void sseProgramPrintsTheXmm1AndMxcsrValuesItLoaded() throws Exception {
+        // movdqu runs in KVM's emulator (or natively); ldmxcsr/stmxcsr are completed by jhyve where KVM cannot.
+        Path program = GuestImages.extract(dir, "sse.elf");
+        JhyveProcess run = JhyveProcess.run("-s", "31,lpc", "-l", "com1,stdio", "-f", "kexec," + program);
+        assertThat(run.out()).isEqualTo("xmm1=11223344 55667788 99aabbcc ddeeff00 mxcsr=00007f80\r\n");
+        assertThat(run.status()).as(run.err()).isEqualTo(1);
+    }
+
+    @Test
     void haltingWithInterruptsDisabledEndsWithStatusTwo() throws Exception {
         Path halt = GuestImages.bootSector(dir, "halt.bin", 0xfa, 0xf4, 0xeb, 0xfd); // cli; 1: hlt; jmp 1b
         JhyveProcess run = JhyveProcess.run("-c", "2", "-f", "kexec," + halt);

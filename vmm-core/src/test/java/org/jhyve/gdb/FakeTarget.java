@@ -35,7 +35,10 @@ final class FakeTarget implements GdbTarget {
         for (int i = 0; i < ram.length; i++) ram[i] = (byte) i;
     }
 
-    /** Thread t: rax = t, rbx = 0x1111..., rsp 0x8ff0, rbp 0x9000, rip 0x100000 + t; 64-bit flat segments. */
+    /**
+     * Thread t: rax = t, rbx = 0x1111..., rsp 0x8ff0, rbp 0x9000, rip 0x100000 + t; 64-bit flat segments; st0 in use;
+     * XMM byte i of the 256 is i; MXCSR 0x1f80.
+     */
     static CpuState state(int t) {
         Registers regs = new Registers(t, 0x1111_2222_3333_4444L, 3, 4, 5, 6, 0x8ff0, 0x9000, 8, 9, 10, 11, 12, 13, 14, 15,
                 0x100000 + t, 0x246);
@@ -47,7 +50,9 @@ final class FakeTarget implements GdbTarget {
         byte[] fpr = new byte[128];
         fpr[0] = 0x12; // st0's low byte
         fpr[9] = 0x3f; // st0's high byte (sign and exponent)
-        return new CpuState(regs, sregs, new FpuState(fpr, 0x37f, 0, 0x01, 0, 0, 0, new byte[256], 0x1f80));
+        byte[] xmm = new byte[256];
+        for (int i = 0; i < xmm.length; i++) xmm[i] = (byte) i; // xmm5 is 50 51 ... 5f, least significant first
+        return new CpuState(regs, sregs, new FpuState(fpr, 0x37f, 0, 0x01, 0, 0, 0, xmm, 0x1f80));
     }
 
     @Override public int threadCount() { return 2; }

@@ -53,17 +53,18 @@ class GdbCommandsTest {
             offset += piece.length() - 1;
         } while (piece.startsWith("m"));
         assertThat(xml.toString()).isEqualTo(TargetDescription.XML)
-                .contains("<architecture>i386:x86-64</architecture>", "org.gnu.gdb.i386.core", "org.gnu.gdb.i386.segments",
+                .contains("<architecture>i386:x86-64</architecture>", "org.gnu.gdb.i386.core", "org.gnu.gdb.i386.sse", "org.gnu.gdb.i386.segments",
                         "<reg name=\"rip\" bitsize=\"64\" type=\"code_ptr\" regnum=\"16\"/>",
-                        "<reg name=\"gs_base\" bitsize=\"64\" type=\"int\" regnum=\"41\"/>");
+                        "<reg name=\"xmm0\" bitsize=\"128\" type=\"vec128\" regnum=\"40\"/>",
+                        "<reg name=\"gs_base\" bitsize=\"64\" type=\"int\" regnum=\"58\"/>");
         assertThat(reply("qXfer:features:read:target.xml:ffff,100")).isEqualTo("l");
         assertThat(reply("qXfer:features:read:other.xml:0,100")).isEqualTo("E00");
     }
 
     @Test
-    void gSendsTheCoreRegistersInGdbsOrder() {
+    void gSendsTheRegistersInGdbsOrder() {
         String g = reply("g");
-        assertThat(g).hasSize(X86Registers.TOTAL_BYTES * 2).hasSize(292 * 2);
+        assertThat(g).hasSize(X86Registers.TOTAL_BYTES * 2).hasSize(552 * 2);
         assertThat(g.substring(0, 16)).isEqualTo("0100000000000000");                  // rax
         assertThat(g.substring(16, 32)).isEqualTo("4444333322221111");                 // rbx, little-endian
         assertThat(g.substring(6 * 16, 7 * 16)).isEqualTo("0090000000000000");         // rbp before
@@ -74,7 +75,9 @@ class GdbCommandsTest {
         assertThat(g.substring(328, 348)).isEqualTo("1200000000000000003f");           // st0, 10 bytes
         assertThat(g.substring(488, 496)).isEqualTo("7f030000");                      // fctrl
         assertThat(g.substring(504, 512)).isEqualTo("fcff0000");                      // ftag: st0 valid, the rest empty
-        assertThat(g.substring(552, 568)).isEqualTo("0000007000000000");               // fs_base
+        assertThat(g.substring(552, 584)).isEqualTo("000102030405060708090a0b0c0d0e0f"); // xmm0 (SseRegistersTest: the rest)
+        assertThat(g.substring(1064, 1072)).isEqualTo("801f0000");                    // mxcsr
+        assertThat(g.substring(1072, 1088)).isEqualTo("0000007000000000");             // fs_base
     }
 
     @Test
@@ -82,16 +85,17 @@ class GdbCommandsTest {
         assertThat(reply("p10")).isEqualTo("0100100000000000");
         assertThat(reply("Hg2")).isEqualTo("OK");
         assertThat(reply("p10")).isEqualTo("0200100000000000");
-        assertThat(reply("p28")).isEqualTo("0000007000000000");
-        assertThat(reply("p2a")).isEqualTo(GdbCommands.ERROR);
+        assertThat(reply("p39")).isEqualTo("0000007000000000");
+        assertThat(reply("p3a")).isEqualTo("0000000000000000");
+        assertThat(reply("p3b")).isEqualTo(GdbCommands.ERROR);
         assertThat(reply("Hg3")).isEqualTo(GdbCommands.ERROR);
     }
 
     @Test
     void GWritesTheWritableRegistersAndKeepsTheRest() {
         String g = reply("g");
-        String changed = "efbeadde00000000" + g.substring(16, 256) + "0000200000000000" + "02010000" + g.substring(280, 552)
-                + "0000008000000000" + g.substring(568);
+        String changed = "efbeadde00000000" + g.substring(16, 256) + "0000200000000000" + "02010000" + g.substring(280, 1072)
+                + "0000008000000000" + g.substring(1088);
         assertThat(reply("G" + changed)).isEqualTo("OK");
         CpuState s = target.registers.get(1);
         assertThat(s.regs().rax()).isEqualTo(0xdeadbeefL);

@@ -14,14 +14,16 @@ import org.jhyve.hv.Vcpu;
 import org.jhyve.hv.VmExit;
 
 /**
- * A vCPU for debugger tests: 64-bit flat segments, identity paging, registers kept in a field; it counts
- * kicks and remembers its guest-debug setting. {@link #run()} is never what the tests drive.
+ * A vCPU for debugger tests: 64-bit flat segments, identity paging, registers and FPU state kept in fields; it
+ * counts kicks and FPU writes and remembers its guest-debug setting. {@link #run()} is never what the tests drive.
  */
 final class FakeVcpu implements Vcpu {
     final int index;
     final AtomicInteger kicks = new AtomicInteger();
     volatile GuestDebug debug = GuestDebug.OFF;
     volatile Registers registers;
+    volatile FpuState fpu = FpuState.initial();
+    final AtomicInteger fpuWrites = new AtomicInteger();
 
     FakeVcpu(int index) {
         this.index = index;
@@ -43,8 +45,14 @@ final class FakeVcpu implements Vcpu {
     }
 
     @Override public void setSpecialRegisters(SpecialRegisters sregs) { }
-    @Override public FpuState getFpu() { return FpuState.initial(); }
-    @Override public void setFpu(FpuState fpu) { }
+    @Override public FpuState getFpu() { return fpu; }
+
+    @Override
+    public void setFpu(FpuState newFpu) {
+        fpu = newFpu;
+        fpuWrites.incrementAndGet();
+    }
+
     @Override public List<MsrEntry> getMsrs(List<Integer> indexes) { return List.of(); }
     @Override public void setMsrs(List<MsrEntry> msrs) { }
     @Override public void setCpuid(List<CpuidEntry> entries) { }

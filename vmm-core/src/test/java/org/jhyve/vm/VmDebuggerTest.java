@@ -8,8 +8,10 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.jhyve.gdb.Breakpoint;
+import org.jhyve.gdb.CpuState;
 import org.jhyve.gdb.ResumeAction;
 import org.jhyve.gdb.Stop;
+import org.jhyve.hv.FpuState;
 import org.jhyve.hv.GuestDebug;
 import org.jhyve.hv.VmExit;
 import org.jhyve.memory.GuestMemory;
@@ -19,7 +21,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** Breakpoints, memory and debug exits of the VM glue, on heap memory and a vCPU thread that only parks. */
+/** Breakpoints, memory, register writes and debug exits of the VM glue, on heap memory and a vCPU thread that only parks. */
 @Timeout(20)
 class VmDebuggerTest {
     private static final long CODE = 0x8000;
@@ -126,6 +128,22 @@ class VmDebuggerTest {
         debugger.detach();
         awaitDebug(GuestDebug.OFF);
         assertThat(memory.readByte(CODE + 5)).isEqualTo((byte) 0xff);
+    }
+
+    @Test
+    void registerWritesReachTheFpuOnlyWhenItChanged() {
+        CpuState read = debugger.readRegisters(1);
+        debugger.writeRegisters(1, new CpuState(read.regs().withRbx(7), read.sregs(), read.fpu()));
+        assertThat(vcpu.registers.rbx()).isEqualTo(7);
+        assertThat(vcpu.fpuWrites).as("an equal copy of what was read is not written").hasValue(0);
+
+        byte[] xmm = read.fpu().xmm();
+        xmm[16] = 0x42; // xmm1's low byte
+        FpuState changed = read.fpu().withXmm(xmm).withMxcsr(0x1fa0);
+        debugger.writeRegisters(1, new CpuState(read.regs(), read.sregs(), changed));
+        assertThat(vcpu.fpuWrites).hasValue(1);
+        assertThat(vcpu.fpu).isEqualTo(changed);
+        assertThat(debugger.readRegisters(1).fpu().xmm()[16]).isEqualTo((byte) 0x42);
     }
 
     @Test
