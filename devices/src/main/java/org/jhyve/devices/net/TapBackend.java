@@ -51,8 +51,25 @@ public final class TapBackend implements NetBackend {
         return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), fd, options);
     }
 
+    /** The most buffers one readv/writev takes (Linux's IOV_MAX); a longer chain is cut. */
+    private static final int MAX_IOV = 1024;
+
+    /**
+     * Native memory for one direction's calls, allocated once: the receive thread (poll, readv) and the
+     * transmit worker (writev) each use their own, so the per-frame path allocates nothing. GC-managed
+     * rather than closed with the tap, since a thread may still be inside readv when another closes it.
+     */
+    private record Scratch(MemorySegment state, MemorySegment iov, MemorySegment pollfd) {
+        static Scratch allocate() {
+            Arena auto = Arena.ofAuto();
+            return new Scratch(auto.allocate(CALL_STATE), auto.allocate(16L * MAX_IOV, 8), auto.allocate(8, 4));
+        }
+    }
+
     private final String name;
     private final int fd;
+    private final Scratch receiving = Scratch.allocate();
+    private final Scratch sending = Scratch.allocate();
     private volatile boolean closed;
 
     private TapBackend(String name, int fd) {
@@ -166,39 +183,45 @@ public final class TapBackend implements NetBackend {
 
     @Override
     public boolean awaitReadable(int timeoutMillis) throws IOException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment state = a.allocate(CALL_STATE);
-            MemorySegment pollfd = a.allocate(8, 4);
+        // The receive thread's scratch: the lock is uncontended unless a caller breaks the one-reader rule.
+        synchronized (receiving) {
+            MemorySegment state = receiving.state(), pollfd = receiving.pollfd();
             pollfd.set(JAVA_INT, 0, fd);
             pollfd.set(JAVA_SHORT, 4, POLLIN);
-            int r = (int) POLL.invokeExact(state, pollfd, 1L, timeoutMillis);
-            if (r < 0) {
-                if (errno(state) == EINTR) return false;
-                throw error("poll on tap " + name, errno(state));
+            pollfd.set(JAVA_SHORT, 6, (short) 0);
+            try {
+                int r = (int) POLL.invokeExact(state, pollfd, 1L, timeoutMillis);
+                if (r < 0) {
+                    if (errno(state) == EINTR) return false;
+                    throw error("poll on tap " + name, errno(state));
+                }
+                return r > 0 && (pollfd.get(JAVA_SHORT, 6) & POLLIN) != 0;
+            } catch (IOException e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
             }
-            return r > 0 && (pollfd.get(JAVA_SHORT, 6) & POLLIN) != 0;
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
         }
     }
 
     @Override
     public int receive(List<MemorySegment> buffers) throws IOException {
-        return (int) vectored(true, buffers);
+        synchronized (receiving) {
+            return (int) vectored(true, buffers, receiving);
+        }
     }
 
     @Override
     public void send(List<MemorySegment> buffers) throws IOException {
-        vectored(false, buffers);
+        synchronized (sending) {
+            vectored(false, buffers, sending);
+        }
     }
 
-    private long vectored(boolean read, List<MemorySegment> buffers) throws IOException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment state = a.allocate(CALL_STATE);
-            int count = Math.min(buffers.size(), 1024);
-            MemorySegment iov = a.allocate(16L * Math.max(1, count), 8);
+    private long vectored(boolean read, List<MemorySegment> buffers, Scratch scratch) throws IOException {
+        try {
+            MemorySegment state = scratch.state(), iov = scratch.iov();
+            int count = Math.min(buffers.size(), MAX_IOV);
             for (int i = 0; i < count; i++) {
                 iov.set(ADDRESS, 16L * i, buffers.get(i));
                 iov.set(JAVA_LONG, 16L * i + 8, buffers.get(i).byteSize());
