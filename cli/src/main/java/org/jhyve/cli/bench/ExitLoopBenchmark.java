@@ -21,9 +21,10 @@ import org.jhyve.vm.VmOutcome;
  * loop on KVM, {@link KexecLoader}, the devices module's ACPI power management — and times each VM from
  * {@code start()} to {@code await()}.
  *
- * <pre>usage: ExitLoopBenchmark [--image FILE] [--trace FILE] [--repeat R] [--warmup N] COUNT...</pre>
+ * <pre>usage: ExitLoopBenchmark [--image FILE] [--trace FILE] [--instant] [--repeat R] [--warmup N] COUNT...</pre>
  * With {@code --trace FILE} every VM traces everything (each exit and port access a line) to FILE: what
- * tracing costs when it is on.
+ * tracing costs when it is on. With {@code --instant} the VMs run on {@link InstantExitHypervisor}, whose
+ * exits cost nothing: what is timed is jhyve's own work per exit (and no /dev/kvm is needed).
  * One VM is run first with the warm-up count (so the JIT has compiled the exit path), then every COUNT
  * R times. Prints one line per timed run on stdout, "result impl=jhyve exits=COUNT nanos=T", which the
  * script parses. Exits with 77 (the automake "skipped" code) when KVM cannot be used here.
@@ -33,7 +34,7 @@ public final class ExitLoopBenchmark {
     static final long MEMORY = 16L << 20;
     static final int SKIPPED = 77;
 
-    record Options(Optional<Path> image, Optional<Path> trace, int repeat, int warmup, List<Integer> counts) {}
+    record Options(Optional<Path> image, Optional<Path> trace, boolean instant, int repeat, int warmup, List<Integer> counts) {}
 
     private ExitLoopBenchmark() {}
 
@@ -43,16 +44,17 @@ public final class ExitLoopBenchmark {
             options = parse(args);
         } catch (IllegalArgumentException e) {
             System.err.println("ExitLoopBenchmark: " + e.getMessage());
-            System.err.println("usage: ExitLoopBenchmark [--image FILE] [--trace FILE] [--repeat R] [--warmup N] COUNT...");
+            System.err.println("usage: ExitLoopBenchmark [--image FILE] [--trace FILE] [--instant] [--repeat R] [--warmup N] COUNT...");
             System.exit(2);
             return;
         }
-        Optional<String> unavailable = KvmHypervisor.unavailableReason();
+        Optional<String> unavailable = options.instant() ? Optional.empty() : KvmHypervisor.unavailableReason();
         if (unavailable.isPresent()) {
             System.err.println("ExitLoopBenchmark: skipped: " + unavailable.get());
             System.exit(SKIPPED);
         }
-        try (ExitLoopImage image = ExitLoopImage.locate(options.image()); Hypervisor kvm = KvmHypervisor.open()) {
+        try (ExitLoopImage image = ExitLoopImage.locate(options.image());
+             Hypervisor kvm = options.instant() ? new InstantExitHypervisor() : KvmHypervisor.open()) {
             if (options.warmup() > 0) runOnce(kvm, image.path(), options.trace(), options.warmup());
             for (int r = 0; r < options.repeat(); r++) {
                 for (int count : options.counts()) {
@@ -83,6 +85,7 @@ public final class ExitLoopBenchmark {
 
     static Options parse(String[] args) {
         Optional<Path> image = Optional.empty(), trace = Optional.empty();
+        boolean instant = false;
         int repeat = 5;
         int warmup = 20_000;
         List<Integer> counts = new ArrayList<>();
@@ -90,13 +93,14 @@ public final class ExitLoopBenchmark {
             switch (args[i]) {
                 case "--image" -> image = Optional.of(Path.of(value(args, ++i, "--image")));
                 case "--trace" -> trace = Optional.of(Path.of(value(args, ++i, "--trace")));
+                case "--instant" -> instant = true;
                 case "--repeat" -> repeat = number(value(args, ++i, "--repeat"), 1);
                 case "--warmup" -> warmup = number(value(args, ++i, "--warmup"), 0);
                 default -> counts.add(number(args[i], 0));
             }
         }
         if (counts.isEmpty()) throw new IllegalArgumentException("give at least one exit count");
-        return new Options(image, trace, repeat, warmup, List.copyOf(counts));
+        return new Options(image, trace, instant, repeat, warmup, List.copyOf(counts));
     }
 
     private static String value(String[] args, int at, String option) {
