@@ -25,8 +25,14 @@ public interface NetBackend extends AutoCloseable {
      */
     default void setQueueEnabled(boolean enabled) throws IOException {}
 
-    /** Waits up to {@code timeoutMillis} for a frame to read; false on timeout. */
+    /** Waits up to {@code timeoutMillis} for a frame to read; false on timeout or after {@link #wakeReceiver}. */
     boolean awaitReadable(int timeoutMillis) throws IOException;
+
+    /**
+     * Makes an {@link #awaitReadable} in progress (or the next one, if none is) return at once, so that a
+     * device stopping its receive thread need not wait out the timeout: a device reset, or the VM's end.
+     */
+    void wakeReceiver();
 
     /**
      * Reads one frame into {@code buffers}, header first when {@link #vnetHeader()}; returns its length, 0 when

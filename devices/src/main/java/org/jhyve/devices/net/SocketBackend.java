@@ -47,6 +47,8 @@ public final class SocketBackend implements NetBackend {
     private final BlockingQueue<ByteBuf> received = new ArrayBlockingQueue<>(QUEUE);
     private final AtomicLong oversized = new AtomicLong();
     private volatile boolean closed;
+    /** Set by {@link #wakeReceiver} for the next (or the current) {@link #awaitReadable}; guarded by {@code received}. */
+    private boolean woken;
 
     private SocketBackend(String local, EventLoopGroup group, Channel channel, SocketAddress peer) {
         this.local = local;
@@ -132,6 +134,10 @@ public final class SocketBackend implements NetBackend {
             long left = deadline - System.nanoTime();
             if (left <= 0) return false;
             synchronized (received) {
+                if (woken) {
+                    woken = false;
+                    return !received.isEmpty();
+                }
                 try {
                     received.wait(Math.max(1, Math.min(20, TimeUnit.NANOSECONDS.toMillis(left))));
                 } catch (InterruptedException e) {
@@ -141,6 +147,14 @@ public final class SocketBackend implements NetBackend {
             }
         }
         return !received.isEmpty();
+    }
+
+    @Override
+    public void wakeReceiver() {
+        synchronized (received) {
+            woken = true;
+            received.notifyAll();
+        }
     }
 
     @Override

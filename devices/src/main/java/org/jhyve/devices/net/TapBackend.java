@@ -43,6 +43,10 @@ public final class TapBackend implements NetBackend {
     private static final MethodHandle READV = call("readv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle WRITEV = call("writev", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle POLL = call("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle EVENTFD = call("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle READ = call("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle WRITE = call("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final int EFD_NONBLOCK = 0x800, EFD_CLOEXEC = 0x80000;
 
     private static MethodHandle call(String name, FunctionDescriptor fd) {
         Linker.Option[] options = name.equals("ioctl")
@@ -59,22 +63,26 @@ public final class TapBackend implements NetBackend {
      * transmit worker (writev) each use their own, so the per-frame path allocates nothing. GC-managed
      * rather than closed with the tap, since a thread may still be inside readv when another closes it.
      */
-    private record Scratch(MemorySegment state, MemorySegment iov, MemorySegment pollfd) {
+    private record Scratch(MemorySegment state, MemorySegment iov, MemorySegment pollfds, MemorySegment counter) {
         static Scratch allocate() {
             Arena auto = Arena.ofAuto();
-            return new Scratch(auto.allocate(CALL_STATE), auto.allocate(16L * MAX_IOV, 8), auto.allocate(8, 4));
+            return new Scratch(auto.allocate(CALL_STATE), auto.allocate(16L * MAX_IOV, 8), auto.allocate(16, 4), auto.allocate(8, 8));
         }
     }
 
     private final String name;
     private final int fd;
+    /** An eventfd polled with the tap: {@link #wakeReceiver} writes it to end a poll before its timeout. */
+    private final int wakeFd;
     private final Scratch receiving = Scratch.allocate();
     private final Scratch sending = Scratch.allocate();
+    private final Scratch waking = Scratch.allocate();
     private volatile boolean closed;
 
-    private TapBackend(String name, int fd) {
+    private TapBackend(String name, int fd, int wakeFd) {
         this.name = name;
         this.fd = fd;
+        this.wakeFd = wakeFd;
     }
 
     /** Attaches to tap interface {@code name}, creating it if it does not exist. */
@@ -119,7 +127,9 @@ public final class TapBackend implements NetBackend {
                 MemorySegment size = a.allocate(JAVA_INT);
                 size.set(JAVA_INT, 0, VNET_HEADER);
                 if ((int) IOCTL_PTR.invokeExact(state, fd, TUNSETVNETHDRSZ, size) < 0) throw error("TUNSETVNETHDRSZ on " + name, errno(state));
-                return new TapBackend(name, fd);
+                int wakeFd = (int) EVENTFD.invokeExact(state, 0, EFD_NONBLOCK | EFD_CLOEXEC);
+                if (wakeFd < 0) throw error("eventfd for tap " + name, errno(state));
+                return new TapBackend(name, fd, wakeFd);
             } catch (IOException | RuntimeException e) {
                 int ignored = (int) CLOSE.invokeExact(state, fd);
                 throw e;
@@ -185,19 +195,40 @@ public final class TapBackend implements NetBackend {
     public boolean awaitReadable(int timeoutMillis) throws IOException {
         // The receive thread's scratch: the lock is uncontended unless a caller breaks the one-reader rule.
         synchronized (receiving) {
-            MemorySegment state = receiving.state(), pollfd = receiving.pollfd();
-            pollfd.set(JAVA_INT, 0, fd);
-            pollfd.set(JAVA_SHORT, 4, POLLIN);
-            pollfd.set(JAVA_SHORT, 6, (short) 0);
+            MemorySegment state = receiving.state(), pollfds = receiving.pollfds();
+            pollfds.set(JAVA_INT, 0, fd);
+            pollfds.set(JAVA_SHORT, 4, POLLIN);
+            pollfds.set(JAVA_SHORT, 6, (short) 0);
+            pollfds.set(JAVA_INT, 8, wakeFd);
+            pollfds.set(JAVA_SHORT, 12, POLLIN);
+            pollfds.set(JAVA_SHORT, 14, (short) 0);
             try {
-                int r = (int) POLL.invokeExact(state, pollfd, 1L, timeoutMillis);
+                int r = (int) POLL.invokeExact(state, pollfds, 2L, timeoutMillis);
                 if (r < 0) {
                     if (errno(state) == EINTR) return false;
                     throw error("poll on tap " + name, errno(state));
                 }
-                return r > 0 && (pollfd.get(JAVA_SHORT, 6) & POLLIN) != 0;
+                if ((pollfds.get(JAVA_SHORT, 14) & POLLIN) != 0) {
+                    // Woken: consume the count (a non-blocking read of the eventfd resets it) and let the caller look.
+                    long ignored = (long) READ.invokeExact(state, wakeFd, receiving.counter(), 8L);
+                    return false;
+                }
+                return r > 0 && (pollfds.get(JAVA_SHORT, 6) & POLLIN) != 0;
             } catch (IOException e) {
                 throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+    }
+
+    @Override
+    public void wakeReceiver() {
+        synchronized (waking) {
+            if (closed) return;
+            waking.counter().set(JAVA_LONG, 0, 1L);
+            try {
+                long ignored = (long) WRITE.invokeExact(waking.state(), wakeFd, waking.counter(), 8L);
             } catch (Throwable t) {
                 throw new IllegalStateException(t);
             }
@@ -254,7 +285,11 @@ public final class TapBackend implements NetBackend {
         if (closed) return;
         closed = true;
         try (Arena a = Arena.ofConfined()) {
-            int ignored = (int) CLOSE.invokeExact(a.allocate(CALL_STATE), fd);
+            MemorySegment state = a.allocate(CALL_STATE);
+            int ignored = (int) CLOSE.invokeExact(state, fd);
+            synchronized (waking) {
+                ignored = (int) CLOSE.invokeExact(state, wakeFd);
+            }
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }

@@ -157,6 +157,8 @@ public final class VirtioNet implements VirtioDevice {
             rxThreads.clear();
         }
         for (QueueWorker w : stoppingWorkers) w.close();
+        // A receive thread may be waiting for a frame: wake it rather than wait out its poll.
+        if (!stoppingThreads.isEmpty()) for (NetBackend b : backends) b.wakeReceiver();
         for (Thread t : stoppingThreads) {
             try {
                 t.join();

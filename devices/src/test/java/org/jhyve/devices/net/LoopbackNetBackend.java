@@ -61,12 +61,34 @@ public final class LoopbackNetBackend implements NetBackend {
     /** What the device last said of this queue (multi-queue): null if it never did. */
     public Boolean queueEnabled() { return queueEnabled; }
 
+    private boolean woken;
+    private int wokenWaits;
+    private int waits;
+
+    /** How many times a receive thread has waited in awaitReadable with nothing to read. */
+    public synchronized int waits() { return waits; }
+
+    /** How many awaitReadable calls {@link #wakeReceiver} ended before their timeout. */
+    public synchronized int wokenWaits() { return wokenWaits; }
+
+    @Override
+    public synchronized void wakeReceiver() {
+        woken = true;
+        notifyAll();
+    }
+
     @Override
     public synchronized boolean awaitReadable(int timeoutMillis) throws java.io.IOException {
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
         while (inbound.isEmpty() && !closed) {
+            if (woken) {
+                woken = false;
+                wokenWaits++;
+                return false;
+            }
             long left = deadline - System.nanoTime();
             if (left <= 0) return false;
+            waits++;
             try {
                 wait(Math.max(1, left / 1_000_000L));
             } catch (InterruptedException e) {

@@ -560,6 +560,18 @@ class VirtioNetTest {
         return machine.memory().readByte(ack);
     }
 
+    @Test
+    void aResetWakesTheReceiveThreadInsteadOfWaitingOutItsPoll() throws Exception {
+        plug(false);
+        start(VERSION_1);
+        await(() -> backend.waits() > 0, "the receive thread waiting for a frame");
+        long started = System.nanoTime();
+        write(0x14, 1, 0); // the driver resets the device: its threads stop before the write returns
+        long millis = (System.nanoTime() - started) / 1_000_000;
+        assertThat(backend.wokenWaits()).as("the wait the reset ended").isEqualTo(1);
+        assertThat(millis).as("reset took %d ms; the receive poll is 200 ms", millis).isLessThan(200);
+    }
+
     // ---- a hostile driver ----
 
     @Test
