@@ -93,9 +93,9 @@ public final class VirtioNet implements VirtioDevice {
         return v;
     }
 
-    /** Frames received and sent, frames cut on receive and dropped on transmit: for tests, tracing and the log at close. */
-    public long[] counters() {
-        return new long[] {rxFrames.get(), txFrames.get(), rxTruncated.get(), txDropped.get()};
+    /** Frames received and sent, cut on receive and dropped on transmit: for tests and the log at close. */
+    public VirtioNetCounters counters() {
+        return new VirtioNetCounters(rxFrames.get(), txFrames.get(), rxTruncated.get(), txDropped.get());
     }
 
     @Override
@@ -175,8 +175,7 @@ public final class VirtioNet implements VirtioDevice {
     @Override
     public void close() {
         reset();
-        long[] c = counters();
-        log.info("{}: {} frames received, {} sent; {} cut on receive, {} dropped on transmit", name, c[0], c[1], c[2], c[3]);
+        log.info("{}: {}", name, counters());
         for (NetBackend b : backends) b.close();
     }
 
