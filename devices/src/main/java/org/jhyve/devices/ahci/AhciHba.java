@@ -3,7 +3,9 @@ package org.jhyve.devices.ahci;
 import static org.jhyve.devices.ahci.AhciRegisters.*;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
 import org.jhyve.bus.BusDevice;
 import org.jhyve.irq.IrqLine;
 import org.jhyve.pci.PciBar;
@@ -19,9 +21,15 @@ import org.slf4j.LoggerFactory;
  * guest enables the MSI capability, otherwise INTx (pin A, level: asserted while IS has a bit and GHC.IE is
  * set).
  *
- * <p>Commands run synchronously on the vCPU thread that writes PxCI (see {@link AhciPort}), under this
- * object's lock, which also serialises every register access: simple, and as fast as the backend for a guest
- * that waits for its I/O anyway. A guest issuing many commands at once on several vCPUs is serialised.
+ * <p>Each port runs its commands on its own worker thread ({@link PortWorker}, named
+ * {@code jhyve-ahci-<name>-p<port>}), started when the guest first starts the port's engine and ended by
+ * {@link #close}: a vCPU writing PxCI records the bits and returns. One lock guards every register of the HBA
+ * and its ports; workers hold it to fetch a command and to complete it, never while the device executes, so
+ * a slow read or fdatasync holds up neither the vCPU that issued it nor register reads on other vCPUs.
+ *
+ * <p>GHC.HR resets the registers at once and drops the commands in flight (their completions are discarded,
+ * see {@link AhciPort}); HR reads back as 1 until those commands have returned from the backend, so a driver
+ * that waits for HR to clear (Linux waits up to a second) knows no DMA of theirs can still reach its memory.
  */
 public final class AhciHba extends PciFunction implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AhciHba.class);
@@ -33,13 +41,17 @@ public final class AhciHba extends PciFunction implements AutoCloseable {
     static final int MSI_CONTROL = 2, MSI_ADDRESS = 4, MSI_ADDRESS_HIGH = 8, MSI_DATA = 12, MSI_LENGTH = 14;
     private static final int MSI_ENABLE = 0x0001, MSI_64BIT = 0x0080, MSI_MME = 0x0070;
 
+    /** How long {@link #close} waits for the workers to finish the commands in hand. */
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
+
     private final AhciPort[] ports;
+    private final ReentrantLock lock = new ReentrantLock();
     private final MachineContext machine;
     private final IrqLine intx;
     private final int msiCapability;
     private final int capabilities;
 
-    // GHC.IE and the latched IS register; guarded by this.
+    // GHC.IE and the latched IS register; guarded by lock.
     private boolean interruptsEnabled;
     private int interruptStatus;
     private boolean intxAsserted;
@@ -50,7 +62,8 @@ public final class AhciHba extends PciFunction implements AutoCloseable {
         this.machine = machine;
         this.intx = intx;
         this.ports = new AhciPort[devices.size()];
-        for (int i = 0; i < ports.length; i++) ports[i] = new AhciPort(name + " port " + i, devices.get(i), machine.memory(), this::busMasterEnabled);
+        PortHost host = new PortHost(name, machine.memory(), this::busMasterEnabled, lock, () -> updateInterrupts(false));
+        for (int i = 0; i < ports.length; i++) ports[i] = new AhciPort(name + " port " + i, i, devices.get(i), host);
         this.capabilities = CAP_S64A | CAP_SNCQ | CAP_SCLO | CAP_SAM | GEN3 << CAP_ISS_SHIFT | (SLOTS - 1) << CAP_NCS_SHIFT | (ports.length - 1);
         setConfig8(INTERRUPT_PIN, 1);
         setConfig8(INTERRUPT_LINE, intxGsi);
@@ -67,14 +80,27 @@ public final class AhciHba extends PciFunction implements AutoCloseable {
 
     AhciPort port(int index) { return ports[index]; }
 
+    /** For tests: whether port {@code index}'s worker has seen every PxCI write and has nothing to run. */
+    boolean quiescent(int index) {
+        lock.lock();
+        try {
+            return ports[index].quiescent();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The offset of the MSI capability in configuration space. */
     int msiCapability() { return msiCapability; }
 
     @Override
     protected void configWritten(int offset, int size, int value) {
         // MSI enable and the INTx-disable bit both decide which interrupt carries IS.
-        synchronized (this) {
+        lock.lock();
+        try {
             updateInterrupts(false);
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -83,16 +109,20 @@ public final class AhciHba extends PciFunction implements AutoCloseable {
     private final class Abar implements BusDevice {
         @Override
         public long read(long offset, int size) {
-            synchronized (AhciHba.this) {
+            lock.lock();
+            try {
                 if (size == 8) return readRegister((int) offset) & 0xffff_ffffL | (readRegister((int) offset + 4) & 0xffff_ffffL) << 32;
                 long v = (readRegister((int) offset & ~3) & 0xffff_ffffL) >>> (8 * (offset & 3));
                 return size == 4 ? v : v & ((1L << (8 * size)) - 1);
+            } finally {
+                lock.unlock();
             }
         }
 
         @Override
         public void write(long offset, int size, long value) {
-            synchronized (AhciHba.this) {
+            lock.lock();
+            try {
                 if (size == 8 && (offset & 7) == 0) {
                     writeRegister((int) offset, (int) value);
                     writeRegister((int) offset + 4, (int) (value >>> 32));
@@ -103,6 +133,8 @@ public final class AhciHba extends PciFunction implements AutoCloseable {
                     // cannot be merged safely, so it is dropped.
                     log.debug("{}: {}-byte write at ABAR+0x{} ignored", name(), size, Long.toHexString(offset));
                 }
+            } finally {
+                lock.unlock();
             }
         }
     }
@@ -114,7 +146,7 @@ public final class AhciHba extends PciFunction implements AutoCloseable {
         }
         return switch (offset) {
             case CAP -> capabilities;
-            case GHC -> GHC_AE | (interruptsEnabled ? GHC_IE : 0);
+            case GHC -> GHC_AE | (interruptsEnabled ? GHC_IE : 0) | (resetDraining() ? GHC_HR : 0);
             case IS -> interruptStatus;
             case PI -> (int) ((1L << ports.length) - 1);
             case VS -> VERSION_1_3;
@@ -135,7 +167,7 @@ public final class AhciHba extends PciFunction implements AutoCloseable {
             case GHC -> {
                 if ((value & GHC_HR) != 0) {
                     reset();
-                    return; // the reset completes at once: HR reads back as 0
+                    return; // HR reads back as 0 once no dropped command is executing any more
                 }
                 boolean was = interruptsEnabled;
                 interruptsEnabled = (value & GHC_IE) != 0; // AE is read-only one: CAP.SAM, AHCI mode only
@@ -147,6 +179,11 @@ public final class AhciHba extends PciFunction implements AutoCloseable {
             }
             default -> { } // CAP, PI, VS, CAP2 are read-only; CCC and EM are not implemented
         }
+    }
+
+    private boolean resetDraining() {
+        for (AhciPort p : ports) if (p.hbaResetDraining()) return true;
+        return false;
     }
 
     /** GHC.HR: every port and the global registers back to their reset values; the links come up again. */
@@ -192,10 +229,31 @@ public final class AhciHba extends PciFunction implements AutoCloseable {
         return name() + " (AHCI, " + ports.length + (ports.length == 1 ? " port)" : " ports)");
     }
 
-    /** Closes every drive's backend (making completed writes durable). */
+    /**
+     * Ends the port workers (each finishes the command in hand first; the wait is bounded), then closes every
+     * drive's backend, making completed writes durable. A backend whose worker is still stuck in it stays open:
+     * closing its descriptor under a running read or write could send that I/O to whatever file reuses it.
+     */
     @Override
-    public synchronized void close() {
+    public void close() {
+        lock.lock();
+        try {
+            for (AhciPort p : ports) p.stopWorker();
+        } finally {
+            lock.unlock();
+        }
+        long deadline = System.nanoTime() + CLOSE_WAIT.toNanos();
         for (AhciPort p : ports) {
+            try {
+                if (!p.awaitWorkerEnd(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
+                    log.error("{}: a command on {} is still executing after {} s; its backend is left open", name(), p.device().describe(), CLOSE_WAIT.toSeconds());
+                    continue;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                log.error("{}: interrupted while waiting for the port workers; {} is left open", name(), p.device().describe());
+                continue;
+            }
             try {
                 p.device().close();
             } catch (IOException e) {

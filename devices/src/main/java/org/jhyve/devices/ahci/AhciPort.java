@@ -2,7 +2,7 @@ package org.jhyve.devices.ahci;
 
 import static org.jhyve.devices.ahci.AhciRegisters.*;
 
-import java.util.function.BooleanSupplier;
+import java.time.Duration;
 import org.jhyve.memory.GuestMemory;
 import org.jhyve.memory.GuestMemoryException;
 import org.slf4j.Logger;
@@ -10,10 +10,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One AHCI port with its device (AHCI 1.3, 3.3 and 5): the port registers, the link (COMRESET through PxSCTL),
- * and the command engine. Commands run synchronously on the thread that sets their PxCI bit (a vCPU writing
- * the register), in slot order: the header is read from the command list, the command FIS and PRD table from
- * the command table, the device executes, and the ending FIS goes to the received-FIS area (when FRE is set),
- * setting PxTFD and the PxIS bits. Not thread-safe: the HBA serialises access.
+ * and the command engine. A PxCI write only records the bits and wakes the port's {@link PortWorker}, which
+ * runs the commands one at a time, lowest issued slot first: {@link #nextCommand} reads the header from the
+ * command list and the command FIS from the command table, the device executes without the HBA's lock, and
+ * {@link #complete} posts the ending FIS to the received-FIS area (when FRE is set), setting PxTFD, PxCI and
+ * the PxIS bits. Every method but {@link #device} is called with the HBA's lock held.
+ *
+ * <p>Resets do not wait for the command in hand: clearing PxCMD.ST, a COMRESET and GHC.HR each bump the port's
+ * generation, and a completion from an older generation is dropped (no FIS, no PxIS bit, no interrupt).
+ * PxCMD.CR stays set until that command's execution has returned, and a device reset (with its signature FIS)
+ * waits for it too, so nothing the old command does can land after the reset has visibly ended.
  *
  * <p>Errors follow the specification's two kinds. A command the device fails (ERR in its ending status) sets
  * PxIS.TFES and leaves its PxCI bit set. A guest address outside RAM (command list, command table, PRD table,
@@ -28,8 +34,11 @@ final class AhciPort {
     private final String name;
     private final SataDevice device;
     private final GuestMemory memory;
-    private final BooleanSupplier busMasterEnabled;
+    private final PortHost host;
+    private final String threadName;
     private final GuestErrorLog errors;
+    private PortWorker worker;
+    private boolean closed;
 
     private long commandList, fisBase;
     private int is, ie, cmd, tfd, sig, ssts, sctl, serr, sact, ci, currentSlot;
@@ -40,16 +49,26 @@ final class AhciPort {
     private boolean softResetAsserted;
     /** Queued commands finished in this run of the command list, completed together by one Set Device Bits FIS. */
     private int completedTags;
+    /** The command the worker is executing, or null. */
+    private IssuedCommand inFlight;
+    /** Bumped by every reset that drops commands: completions of older generations are discarded. */
+    private int generation;
+    /** A reset came while a command was in flight: the device resets, and sends its signature, after it. */
+    private boolean deviceResetDeferred, signatureDeferred;
+    /** GHC.HR came while a command was in flight: the HBA reports the reset done once that command has returned. */
+    private boolean hbaResetDraining;
 
-    AhciPort(String name, SataDevice device, GuestMemory memory, BooleanSupplier busMasterEnabled) {
+    AhciPort(String name, int index, SataDevice device, PortHost host) {
         this.name = name;
         this.device = device;
-        this.memory = memory;
-        this.busMasterEnabled = busMasterEnabled;
+        this.memory = host.memory();
+        this.host = host;
+        this.threadName = "jhyve-ahci-" + host.hbaName() + "-p" + index;
         this.errors = new GuestErrorLog(log, name);
         hbaReset();
     }
 
+    /** The device; its {@code execute} runs on the worker without the lock. */
     SataDevice device() { return device; }
 
     /** GHC.HR (and power-on): registers to their reset values, then the link comes up with the device's signature. */
@@ -57,8 +76,15 @@ final class AhciPort {
         is = ie = cmd = sctl = serr = sact = ci = currentSlot = 0;
         halted = softResetAsserted = false;
         completedTags = 0;
-        device.reset();
+        generation++;
+        hbaResetDraining = inFlight != null;
+        resetDevice();
         linkEstablished();
+    }
+
+    /** Whether a command started before GHC.HR is still executing (GHC.HR then still reads 1). */
+    boolean hbaResetDraining() {
+        return hbaResetDraining;
     }
 
     /** Whether this port asks for an interrupt: a PxIS bit that PxIE enables. */
@@ -104,7 +130,7 @@ final class AhciPort {
             case P_CI -> {
                 if (started()) {
                     ci |= value;
-                    runCommandList();
+                    wakeWorker();
                 }
             }
             default -> { } // TFD, SIG, SSTS are read-only; the rest is not implemented
@@ -115,10 +141,13 @@ final class AhciPort {
         return (cmd & CMD_ST) != 0;
     }
 
-    /** SUD and POD read as one (no staggered spin-up, no cold presence detection); CR and FR follow ST and FRE. */
+    /**
+     * SUD and POD read as one (no staggered spin-up, no cold presence detection); FR follows FRE; CR is set while
+     * ST is, and after ST is cleared until the command in flight has returned (AHCI 1.3, 10.3.2).
+     */
     private int commandRegister() {
         int v = cmd | CMD_SUD | CMD_POD | currentSlot << CMD_CCS_SHIFT;
-        if ((cmd & CMD_ST) != 0) v |= CMD_CR;
+        if ((cmd & CMD_ST) != 0 || inFlight != null) v |= CMD_CR;
         if ((cmd & CMD_FRE) != 0) v |= CMD_FR;
         return v;
     }
@@ -133,14 +162,16 @@ final class AhciPort {
             // Stopping the engine drops every command (AHCI 1.3, 3.3.14) and ends the error state.
             ci = sact = currentSlot = completedTags = 0;
             halted = false;
+            generation++;
         } else if (!wasStarted && started()) {
-            runCommandList();
+            wakeWorker();
         }
     }
 
     /**
      * PxSCTL.DET = 1 holds the link in COMRESET; writing 0 after it lets the link come up again, and the device
-     * then sends its signature. DET = 4 (phy offline) keeps the link down too.
+     * then sends its signature. DET = 4 (phy offline) keeps the link down too. Software may only do this with ST
+     * clear; if it does not, the issued commands die with the link.
      */
     private void writeSataControl(int value) {
         int before = sctl & DET_MASK;
@@ -151,40 +182,83 @@ final class AhciPort {
             ssts = 0;
             sig = SIGNATURE_NONE;
             tfd = TaskFile.BSY;
-            device.reset();
+            ci = sact = completedTags = 0;
+            generation++;
+            signatureDeferred = false;
+            resetDevice();
         } else if (before != 0) {
             linkEstablished();
         }
     }
 
-    /** The phy is up at the speed PxSCTL.SPD allows (Gen3 when it does not limit), and the device's reset FIS arrives. */
+    /**
+     * The phy is up at the speed PxSCTL.SPD allows (Gen3 when it does not limit), and the device's reset FIS
+     * arrives; while a command is still in flight the device stays busy (PxTFD.BSY) and signals later.
+     */
     private void linkEstablished() {
         int limit = (sctl >>> SPD_SHIFT) & 0xf;
         int speed = limit >= 1 && limit <= GEN3 ? limit : GEN3;
         linkUp = true;
         ssts = DET_PRESENT_PHY_UP | speed << SPD_SHIFT | IPM_ACTIVE;
+        if (inFlight != null) {
+            tfd = TaskFile.BSY;
+            sig = SIGNATURE_NONE;
+            signatureDeferred = true;
+            return;
+        }
+        sendSignature();
+    }
+
+    private void sendSignature() {
         TaskFile signature = device.resetTaskFile();
         tfd = signature.tfd();
         sig = signature.signature();
         post(RFIS_D2H, ReceivedFis.registerD2h(signature, false));
     }
 
-    /** Runs every issued command, lowest slot first, until the list is done or the port enters an error state. */
-    private void runCommandList() {
-        if (!started() || halted || !linkUp || ci == 0) return;
-        if (!busMasterEnabled.getAsBoolean()) {
-            fatal(IS_HBFS, "command list at guest address 0x%x: bus mastering is disabled in the PCI command register", commandList);
-            return;
-        }
-        for (int slot = 0; slot < SLOTS && !halted; slot++) {
-            if ((ci & 1 << slot) == 0) continue;
-            currentSlot = slot;
-            runSlot(slot);
-        }
-        completeQueued();
+    /** A device reset; while a command executes, the device's state is its worker's, so the reset waits for it. */
+    private void resetDevice() {
+        if (inFlight != null) deviceResetDeferred = true;
+        else device.reset();
     }
 
-    private void runSlot(int slot) {
+    /** Starts the worker at the first start of the engine; wakes it for every PxCI write. */
+    private void wakeWorker() {
+        if (closed) return;
+        if (worker == null) {
+            worker = new PortWorker(threadName, this, host);
+            worker.start();
+        }
+        worker.signal();
+    }
+
+    /**
+     * The next command for the worker to execute, lowest issued slot first, or null when there is none (engine
+     * stopped, port halted, link down, PxCI empty). Commands that need no device (control FISes, malformed
+     * ones, bad addresses) are handled here; queued commands finished so far complete when nothing is left.
+     */
+    IssuedCommand nextCommand() {
+        if (inFlight != null) return null;
+        while (runnable()) {
+            if (!host.busMasterEnabled().getAsBoolean()) {
+                fatal(IS_HBFS, "command list at guest address 0x%x: bus mastering is disabled in the PCI command register", commandList);
+                break;
+            }
+            int slot = Integer.numberOfTrailingZeros(ci);
+            currentSlot = slot;
+            inFlight = fetch(slot);
+            if (inFlight != null) return inFlight;
+        }
+        completeQueued();
+        return null;
+    }
+
+    private boolean runnable() {
+        return started() && !halted && linkUp && ci != 0;
+    }
+
+    /** Reads slot {@code slot}'s header and command FIS; null when the command was dealt with already. */
+    private IssuedCommand fetch(int slot) {
         long headerAddress = commandList + (long) COMMAND_HEADER_SIZE * slot;
         try {
             CommandHeader header = CommandHeader.parse(readGuest("command header " + slot, headerAddress, COMMAND_HEADER_SIZE));
@@ -194,31 +268,77 @@ final class AhciPort {
                 errors.report("slot %d: command table at guest address 0x%x holds FIS type 0x%02x of %d dwords, not a register H2D FIS",
                         slot, table, fis.type(), header.cfisDwords());
                 finish(slot, false, Completion.nonData(TaskFile.aborted()));
-                return;
+                return null;
             }
             if (!fis.command()) {
                 deviceControl(slot, fis);
-                return;
+                return null;
             }
             boolean queued = device.isQueued(fis);
             if (queued && (fis.queuedTag() != slot || (sact & 1 << slot) == 0)) {
                 errors.report("slot %d: queued command with tag %d, PxSACT 0x%08x: the tag must be the slot and active", slot, fis.queuedTag(), sact);
                 finish(slot, false, Completion.nonData(TaskFile.aborted()));
-                return;
+                return null;
             }
             if (!queued) completeQueued();
             byte[] packet = fis.opcode() == AtaOpcodes.PACKET ? readGuest("ATAPI command of slot " + slot, table + TABLE_ACMD, ACMD_BYTES) : new byte[ACMD_BYTES];
             PrdTable data = new PrdTable(memory, table + TABLE_PRDT, header.prdtLength());
-            Completion done = device.execute(new AtaCommand(fis, packet, data));
-            if (!queued) writeGuestInt(headerAddress + CommandHeader.PRDBC_OFFSET, (int) done.transferred());
-            finish(slot, queued, done);
+            return new IssuedCommand(slot, queued, headerAddress, new AtaCommand(fis, packet, data), generation);
         } catch (DmaFault f) {
-            fatal(f.kind() == DmaFault.Kind.OUTSIDE_GUEST_RAM ? IS_HBFS : IS_OFS | IS_IFS, "slot %d: %s", slot, f.getMessage());
+            dmaFault(slot, f);
         } catch (RuntimeException e) {
-            // A bug in the device model must not reach the vCPU: fail the port as a real HBA would on an internal error.
-            log.error("{}: slot {}: internal error", name, slot, e);
-            fatal(IS_IFS, "slot %d: internal error: %s", slot, e);
+            internalError(slot, e);
         }
+        return null;
+    }
+
+    /**
+     * The worker's command has returned from the device. Unless a reset came meanwhile (then it is dropped, and
+     * the resets that waited for it happen now), its ending FIS, PxTFD, PxCI and PxIS bits are set as the
+     * command's protocol asks.
+     */
+    void complete(IssuedCommand command, CommandOutcome outcome) {
+        inFlight = null;
+        hbaResetDraining = false;
+        if (deviceResetDeferred) {
+            deviceResetDeferred = false;
+            device.reset();
+        }
+        if (signatureDeferred) {
+            signatureDeferred = false;
+            sendSignature();
+        }
+        int slot = command.slot();
+        if (command.generation() != generation) {
+            log.debug("{}: slot {} returned after a reset: its completion is dropped", name, slot);
+            return;
+        }
+        try {
+            switch (outcome) {
+                case CommandOutcome.Done(Completion done) -> {
+                    if (!command.queued()) writeGuestInt(command.headerAddress() + CommandHeader.PRDBC_OFFSET, (int) done.transferred());
+                    finish(slot, command.queued(), done);
+                }
+                case CommandOutcome.Faulted(DmaFault f) -> dmaFault(slot, f);
+                case CommandOutcome.Crashed(Throwable e) -> internalError(slot, e);
+            }
+        } catch (DmaFault f) {
+            dmaFault(slot, f);
+        } catch (RuntimeException e) {
+            internalError(slot, e);
+        }
+        // The last queued command of a run completes with the rest in the same step: PxCI and PxSACT clear together.
+        if (!runnable()) completeQueued();
+    }
+
+    private void dmaFault(int slot, DmaFault f) {
+        fatal(f.kind() == DmaFault.Kind.OUTSIDE_GUEST_RAM ? IS_HBFS : IS_OFS | IS_IFS, "slot %d: %s", slot, f.getMessage());
+    }
+
+    /** A bug in the device model must not reach the vCPU or the worker: fail the port as a real HBA would on an internal error. */
+    private void internalError(int slot, Throwable e) {
+        log.error("{}: slot {}: internal error", name, slot, e);
+        fatal(IS_IFS, "slot %d: internal error: %s", slot, e);
     }
 
     /** Posts the ending FIS of a command and updates PxTFD, PxCI, PxSACT and PxIS. */
@@ -300,10 +420,7 @@ final class AhciPort {
         } else if (softResetAsserted) {
             softResetAsserted = false;
             device.reset();
-            TaskFile signature = device.resetTaskFile();
-            tfd = signature.tfd();
-            sig = signature.signature();
-            post(RFIS_D2H, ReceivedFis.registerD2h(signature, false));
+            sendSignature();
         }
         ci &= ~(1 << slot);
     }
@@ -338,6 +455,29 @@ final class AhciPort {
         } catch (GuestMemoryException e) {
             throw DmaFault.outsideRam("command header", address, 4);
         }
+    }
+
+    /** Stops the worker (once its command in hand is done); no new one starts. */
+    void stopWorker() {
+        closed = true;
+        if (worker != null) worker.stop();
+    }
+
+    /** Waits for the worker to end; whether it has (or never started). Called without the lock. */
+    boolean awaitWorkerEnd(Duration timeout) throws InterruptedException {
+        PortWorker w;
+        host.lock().lock();
+        try {
+            w = worker;
+        } finally {
+            host.lock().unlock();
+        }
+        return w == null || w.join(timeout);
+    }
+
+    /** For tests: the worker has seen every PxCI write and has nothing to run. */
+    boolean quiescent() {
+        return worker == null || worker.idle();
     }
 
     /** Guest mistakes this port has logged since start. */

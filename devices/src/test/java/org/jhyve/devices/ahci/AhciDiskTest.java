@@ -204,7 +204,7 @@ class AhciDiskTest {
         driver.prepare(0, 2, commandFis(READ_FPDMA, 2, 100, 2 << 3, LBA), null, false, List.of(new Prd(0x32_0000, 512), new Prd(0x33_0000, 512)));
         driver.port(0, P_SACT, 0b111);
         assertThat(driver.port(0, P_SACT)).isEqualTo(0b111);
-        driver.port(0, P_CI, 0b111);
+        driver.issueAndWait(0, 0b111);
         assertThat(driver.port(0, P_CI)).isZero();
         assertThat(driver.port(0, P_SACT)).isZero();
         assertThat(driver.port(0, P_TFD)).isEqualTo(0x50);
@@ -226,7 +226,7 @@ class AhciDiskTest {
         driver.prepare(0, 3, commandFis(READ_FPDMA, 2, SECTORS - 1, 3 << 3, LBA), null, false, List.of(new Prd(0x30_0000, 1024)));
         driver.prepare(0, 4, commandFis(READ_FPDMA, 1, 0, 4 << 3, LBA), null, false, List.of(new Prd(0x31_0000, 512)));
         driver.port(0, P_SACT, 0b11000);
-        driver.port(0, P_CI, 0b11000);
+        driver.issueAndWait(0, 0b11000);
         // Slot 3 was accepted (its CI bit cleared) and failed: its SACT bit stays; slot 4 was never started.
         assertThat(driver.port(0, P_CI)).isEqualTo(0b10000);
         assertThat(driver.port(0, P_SACT)).isEqualTo(0b11000);
@@ -339,6 +339,7 @@ class AhciDiskTest {
         // The port is halted until the engine restarts.
         driver.prepare(0, 1, commandFis(READ_DMA_EXT, 0, 0, 1, LBA), null, false, List.of(new Prd(DATA, 512)));
         driver.port(0, P_CI, 2);
+        driver.settle(0);
         assertThat(driver.port(0, P_CI)).isEqualTo(3);
         driver.restartEngine(0);
         assertThat(driver.port(0, P_CI)).isZero();

@@ -189,6 +189,7 @@ class AhciHbaTest {
         driver.prepare(0, 0, AhciTestDriver.commandFis(0xec, 0, 0, 0, 0), null, false, List.of(new AhciTestDriver.Prd(AhciTestDriver.DATA, 512)));
         driver.port(0, P_SACT, 1);
         driver.port(0, P_CI, 1);
+        driver.settle(0);
         assertThat(driver.port(0, P_CI)).isZero();
         assertThat(driver.port(0, P_SACT)).isZero();
         assertThat(driver.prdbc(0, 0)).isEqualTo(0x7777_7777);

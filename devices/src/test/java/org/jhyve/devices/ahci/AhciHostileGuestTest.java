@@ -57,7 +57,7 @@ class AhciHostileGuestTest {
         driver.port(0, P_CMD, CMD_FRE);
         driver.port(0, P_CLB, (int) OUTSIDE);
         driver.port(0, P_CMD, CMD_FRE | CMD_ST);
-        assertThatCode(() -> driver.port(0, P_CI, 1 << 31)).doesNotThrowAnyException();
+        assertThatCode(() -> driver.issueAndWait(0, 1 << 31)).doesNotThrowAnyException();
         assertThat(driver.port(0, P_IS)).isEqualTo(IS_HBFS);
         assertThat(driver.port(0, P_CI)).isEqualTo(1 << 31);
         assertThat((driver.port(0, P_CMD) >>> CMD_CCS_SHIFT) & 0x1f).as("CCS names the slot").isEqualTo(31);
@@ -65,13 +65,14 @@ class AhciHostileGuestTest {
         assertThat(guestErrors()).isEqualTo(1);
         // Halted: another slot is not even looked at.
         driver.port(0, P_CI, 1);
+        driver.settle(0);
         assertThat(guestErrors()).isEqualTo(1);
         // CLBU puts the list above 4 GiB, also outside.
         driver.restartEngine(0);
         driver.port(0, P_CMD, CMD_FRE);
         driver.port(0, P_CLBU, 1);
         driver.port(0, P_CMD, CMD_FRE | CMD_ST);
-        driver.port(0, P_CI, 1);
+        driver.issueAndWait(0, 1);
         assertThat(driver.port(0, P_IS) & IS_HBFS).isNotZero();
         driver.port(0, P_CLBU, 0);
         assertPortWorksAgain();

@@ -6,6 +6,7 @@ import static org.jhyve.devices.ahci.AhciRegisters.*;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import org.jhyve.memory.GuestMemory;
 import org.jhyve.pci.PciAddress;
 import org.jhyve.pci.PciFunction;
@@ -16,11 +17,17 @@ import org.jhyve.testing.TestMachine;
  * registers through the PCI bus and MMIO bus of a {@link TestMachine}, command lists, tables and PRDs built in
  * its heap guest memory. Guest memory map, per port p: command list at 0x10000 + 0x1000p, received FIS at
  * 0x30000 + 0x100p, command tables at 0x40000 + 0x20000p + 0x1000 * slot; data from 0x200000 up.
+ *
+ * <p>Commands run on the ports' worker threads, so after issuing, the driver polls as a real one does: until
+ * the issued PxCI and PxSACT bits clear or PxIS shows an error, failing the test after {@link #TIMEOUT_MS}.
  */
 final class AhciTestDriver implements AutoCloseable {
     static final PciAddress ADDRESS = new PciAddress(0, 5, 0);
     static final int GSI = 21;
     static final long DATA = 0x20_0000;
+    static final long TIMEOUT_MS = 5000;
+    /** The PxIS bits that end a command in error: the port halts. */
+    static final int IS_ERRORS = IS_TFES | IS_HBFS | IS_HBDS | IS_IFS | IS_INFS | IS_OFS;
 
     /** One PRD entry as the guest writes it: buffer address and byte count (DBC is count - 1). */
     record Prd(long address, int length) {}
@@ -58,7 +65,7 @@ final class AhciTestDriver implements AutoCloseable {
     /** Linux's ahci_reset_controller and ahci_init_controller, then each port started as ahci_port_start does. */
     void resetAndStart(boolean interrupts) {
         write(GHC, GHC_AE | GHC_HR);
-        assertThat(read(GHC) & GHC_HR).as("HR self-clears").isZero();
+        awaitTrue("HR self-clears", () -> (read(GHC) & GHC_HR) == 0);
         write(GHC, GHC_AE);
         for (int p = 0; p < hba.portCount(); p++) startPort(p, interrupts);
         if (interrupts) write(GHC, GHC_AE | GHC_IE);
@@ -123,10 +130,32 @@ final class AhciTestDriver implements AutoCloseable {
         memory.writeLong(h + 8, table);
     }
 
-    /** Issues the slot and returns PxTFD afterwards (commands complete before the CI write returns). */
+    /** Issues the slot, waits for it to end, and returns PxTFD afterwards. */
     int issue(int p, int slot) {
-        port(p, P_CI, 1 << slot);
+        issueAndWait(p, 1 << slot);
         return port(p, P_TFD);
+    }
+
+    /** Writes {@code slots} to PxCI and polls until their PxCI and PxSACT bits clear or PxIS has an error bit. */
+    void issueAndWait(int p, int slots) {
+        port(p, P_CI, slots);
+        awaitTrue("slots 0x" + Integer.toHexString(slots) + " of port " + p + " end",
+                () -> (port(p, P_IS) & IS_ERRORS) != 0 || ((port(p, P_CI) | port(p, P_SACT)) & slots) == 0);
+    }
+
+    /** Waits until the port's worker has seen every PxCI write and has nothing to run (a test-only view). */
+    void settle(int p) {
+        awaitTrue("port " + p + " idle", () -> hba.quiescent(p));
+    }
+
+    /** Polls {@code condition} until it holds, failing after {@link #TIMEOUT_MS}. */
+    static void awaitTrue(String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + TIMEOUT_MS * 1_000_000;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting: " + what);
+            Thread.onSpinWait();
+            Thread.yield();
+        }
     }
 
     /** A whole non-queued command with one data buffer at {@link #DATA}: prepare and issue. */
