@@ -3,7 +3,6 @@ package org.jhyve.gdb;
 import java.util.List;
 import org.jhyve.hv.FpuState;
 import org.jhyve.hv.Registers;
-import org.jhyve.hv.Segment;
 import org.jhyve.hv.SpecialRegisters;
 
 /**
@@ -157,16 +156,8 @@ final class X86Registers {
             return new CpuState(registers(values), state.sregs(), state.fpu());
         }
         SpecialRegisters s = state.sregs();
-        SpecialRegisters changed = n == FS_BASE
-                ? new SpecialRegisters(s.cs(), s.ds(), s.es(), withBase(s.fs(), v), s.gs(), s.ss(), s.tr(), s.ldt(), s.gdt(), s.idt(),
-                        s.cr0(), s.cr2(), s.cr3(), s.cr4(), s.cr8(), s.efer(), s.apicBase())
-                : new SpecialRegisters(s.cs(), s.ds(), s.es(), s.fs(), withBase(s.gs(), v), s.ss(), s.tr(), s.ldt(), s.gdt(), s.idt(),
-                        s.cr0(), s.cr2(), s.cr3(), s.cr4(), s.cr8(), s.efer(), s.apicBase());
+        SpecialRegisters changed = n == FS_BASE ? s.withFs(s.fs().withBase(v)) : s.withGs(s.gs().withBase(v));
         return new CpuState(state.regs(), changed, state.fpu());
-    }
-
-    private static Segment withBase(Segment g, long base) {
-        return new Segment(base, g.limit(), g.selector(), g.type(), g.present(), g.dpl(), g.db(), g.s(), g.l(), g.g(), g.avl(), g.unusable());
     }
 
     /** The GPRs in gdb's order, then rip and rflags. */

@@ -19,6 +19,11 @@ public record Segment(long base, int limit, int selector, int type, boolean pres
         return new Segment(0, 0xffffffff, selector, 0x3, true, 0, true, true, false, true, false, false);
     }
 
+    /** The same segment at {@code newBase} (what writing FS.base or GS.base through an MSR does). */
+    public Segment withBase(long newBase) {
+        return new Segment(newBase, limit, selector, type, present, dpl, db, s, l, g, avl, unusable);
+    }
+
     /** A real-mode segment: base = selector * 16, 64 KiB limit. */
     public static Segment realMode(int selector, int type) {
         return new Segment((long) selector << 4, 0xffff, selector, type, true, 0, false, true, false, false, false, false);

@@ -21,4 +21,14 @@ public record SpecialRegisters(Segment cs, Segment ds, Segment es, Segment fs, S
 
     /** True in protected mode (or long mode), false in real mode. */
     public boolean protectedMode() { return (cr0 & CR0_PE) != 0; }
+
+    /** The same registers with FS replaced. */
+    public SpecialRegisters withFs(Segment newFs) {
+        return new SpecialRegisters(cs, ds, es, newFs, gs, ss, tr, ldt, gdt, idt, cr0, cr2, cr3, cr4, cr8, efer, apicBase);
+    }
+
+    /** The same registers with GS replaced. */
+    public SpecialRegisters withGs(Segment newGs) {
+        return new SpecialRegisters(cs, ds, es, fs, newGs, ss, tr, ldt, gdt, idt, cr0, cr2, cr3, cr4, cr8, efer, apicBase);
+    }
 }
