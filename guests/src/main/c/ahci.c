@@ -275,6 +275,11 @@ static int issue(u32 slots, int queued) {
             return -1;
         }
         if (!(preg(PX_CI) & slots) && !(preg(PX_SACT) & slots)) {
+            /*
+             * Read PxIS again: the HBA completes asynchronously, and the snapshot above may predate the
+             * completion (the Set Device Bits FIS sets SDBS as PxSACT clears).
+             */
+            is = preg(PX_IS);
             last_is = is;
             last_tfd = preg(PX_TFD);
             preg_write(PX_IS, is);
