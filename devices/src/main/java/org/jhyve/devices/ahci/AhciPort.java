@@ -3,6 +3,7 @@ package org.jhyve.devices.ahci;
 import static org.jhyve.devices.ahci.AhciRegisters.*;
 
 import java.time.Duration;
+import org.jhyve.devices.log.GuestErrorLog;
 import org.jhyve.memory.GuestMemory;
 import org.jhyve.memory.GuestMemoryException;
 import org.slf4j.Logger;

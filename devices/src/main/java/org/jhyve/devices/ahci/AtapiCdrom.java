@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Optional;
 import org.jhyve.devices.block.BlockBackend;
+import org.jhyve.devices.log.GuestErrorLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
