@@ -48,8 +48,16 @@ public sealed interface ImageFormat {
         return ImageDetector.detect(path, image);
     }
 
-    /** Reads the file at {@code path} and recognises it; unreadable files are a one-line BootException too. */
+    /**
+     * Reads the file at {@code path} and recognises it; unreadable files are a one-line BootException too,
+     * and so are files that are not regular files or hold more than {@code maxBytes} (guest RAM, say).
+     */
+    static ImageFormat detect(Path path, long maxBytes) {
+        return detect(path, ImageFiles.read(path, maxBytes));
+    }
+
+    /** {@link #detect(Path, long)} of a file of at most 2 GiB, the most jhyve reads into memory. */
     static ImageFormat detect(Path path) {
-        return detect(path, ImageFiles.read(path, Long.MAX_VALUE));
+        return detect(path, ImageFiles.MAX_ARRAY);
     }
 }

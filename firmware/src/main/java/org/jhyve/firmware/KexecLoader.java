@@ -59,16 +59,25 @@ public record KexecLoader(Path kernel, Optional<Path> initrd, String cmdline, bo
             }
             case ImageFormat.LinuxBzImage bzImage -> {
                 if (mpTable) MpTable.install(memory, vcpuCount);
-                yield BzImageLoader.load(kernel, image, memory, initrd.map(p -> ImageFiles.read(p, memory.totalSize())),
+                yield BzImageLoader.load(kernel, image, memory, readInitrd(memory),
                         linuxCommandLine(), acpi ? AcpiTables.install(memory, vcpuCount) : 0);
             }
             case ImageFormat.ElfPvhKernel pvh -> {
                 if (mpTable) MpTable.install(memory, vcpuCount);
                 yield PvhLoader.load(kernel, pvh.elf(), pvh.pvhEntry(), image, memory,
-                        initrd.map(p -> ImageFiles.read(p, memory.totalSize())), linuxCommandLine(),
+                        readInitrd(memory), linuxCommandLine(),
                         acpi ? AcpiTables.install(memory, vcpuCount) : 0);
             }
         };
+    }
+
+    /** The initrd's bytes, at most guest RAM; an empty file is refused, since a kernel would find nothing there. */
+    private Optional<byte[]> readInitrd(GuestMemory memory) {
+        return initrd.map(path -> {
+            byte[] bytes = ImageFiles.read(path, memory.totalSize());
+            if (bytes.length == 0) throw BootErrors.about(path, "the initrd is empty");
+            return bytes;
+        });
     }
 
     /** Programs have nowhere to receive an initrd or a command line: say so rather than drop them silently. */
