@@ -16,18 +16,13 @@ final class Elf64ProgramLoader {
     private Elf64ProgramLoader() {}
 
     static BootState load(Path path, ElfFile elf, byte[] image, GuestMemory memory) {
-        List<ElfFile.ProgramHeader> headers = elf.programHeaders();
-        boolean anyLoad = false;
-        boolean entryLoaded = false;
-        for (int i = 0; i < headers.size(); i++) {
-            ElfFile.ProgramHeader ph = headers.get(i);
-            if (!ph.isLoad() || ph.memSize() == 0) continue;
-            checkPlacement(path, i, ph, memory);
-            anyLoad = true;
-            entryLoaded |= elf.entry() - ph.paddr() >= 0 && elf.entry() - ph.paddr() < ph.memSize();
+        List<ElfSegments.Placed> segments = ElfSegments.placed(path, elf);
+        for (ElfSegments.Placed segment : segments) {
+            checkPlacement(path, segment, elf.programHeaders().get(segment.index()), memory);
         }
-        if (!anyLoad) throw BootErrors.about(path, "ELF file has no loadable segment");
-        if (!entryLoaded) throw BootErrors.about(path, String.format("entry point 0x%x is not inside any loadable segment", elf.entry()));
+        if (!ElfSegments.contains(segments, elf.entry())) {
+            throw BootErrors.about(path, String.format("entry point 0x%x is not inside any loadable segment", elf.entry()));
+        }
 
         var specialRegisters = LongModeSetup.install(memory);
         ElfSegments.write(elf, image, memory);
@@ -36,29 +31,29 @@ final class Elf64ProgramLoader {
                 String.format("ELF64 program %s, entry 0x%x, long mode", path.getFileName(), elf.entry()));
     }
 
-    /** The segment must fit guest RAM and the identity map, and leave jhyve's boot tables alone. */
-    private static void checkPlacement(Path path, int index, ElfFile.ProgramHeader ph, GuestMemory memory) {
-        long start = ph.paddr();
-        long size = ph.memSize();
-        if (start < 0 || size < 0 || start > Long.MAX_VALUE - size) {
-            throw BootErrors.about(path, String.format("ELF segment %d at 0x%x with 0x%x bytes wraps around the address space",
-                    index, start, size));
-        }
-        long end = start + size;
-        String where = String.format("ELF segment %d [0x%x, 0x%x)", index, start, end);
-        if (ph.vaddr() != start) {
+    /**
+     * The segment must fit guest RAM and the identity map, and leave alone jhyve's boot tables and the
+     * BIOS area, where the ACPI tables go (with -A) and which the PC memory map reserves.
+     */
+    private static void checkPlacement(Path path, ElfSegments.Placed segment, ElfFile.ProgramHeader ph, GuestMemory memory) {
+        String where = segment.describe();
+        if (ph.vaddr() != segment.start()) {
             throw BootErrors.about(path, String.format("%s is linked at virtual address 0x%x: jhyve maps memory 1:1, "
                     + "so a program's virtual and physical addresses must be equal", where, ph.vaddr()));
         }
-        if (!memory.isValid(start, size)) {
+        if (!memory.isValid(segment.start(), segment.end() - segment.start())) {
             throw BootErrors.about(path, where + " is outside guest RAM " + describeRam(memory));
         }
-        if (end > LowMemoryMap.IDENTITY_MAPPED) {
+        if (segment.end() > LowMemoryMap.IDENTITY_MAPPED) {
             throw BootErrors.about(path, where + " ends above 4 GiB, beyond the identity map a program starts with");
         }
-        if (start < LowMemoryMap.PAGE_TABLES_END && end > LowMemoryMap.BOOT_TABLES_START) {
+        if (segment.overlaps(LowMemoryMap.BOOT_TABLES_START, LowMemoryMap.PAGE_TABLES_END)) {
             throw BootErrors.about(path, String.format("%s overlaps jhyve's boot tables at [0x%x, 0x%x)",
                     where, LowMemoryMap.BOOT_TABLES_START, LowMemoryMap.PAGE_TABLES_END));
+        }
+        if (segment.overlaps(LowMemoryMap.EBDA, LowMemoryMap.HIGH_MEMORY)) {
+            throw BootErrors.about(path, String.format("%s overlaps the BIOS area [0x%x, 0x%x), where jhyve puts the ACPI tables",
+                    where, LowMemoryMap.EBDA, LowMemoryMap.HIGH_MEMORY));
         }
     }
 

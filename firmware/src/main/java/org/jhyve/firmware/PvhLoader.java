@@ -1,6 +1,5 @@
 package org.jhyve.firmware;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -26,12 +25,16 @@ final class PvhLoader {
 
     static BootState load(Path path, ElfFile elf, long entry, byte[] image, GuestMemory memory,
                           Optional<byte[]> initrd, String cmdline, long rsdp) {
-        long kernelEnd = ElfSegments.load(path, elf, image, memory);
-        byte[] command = cmdline.getBytes(StandardCharsets.US_ASCII);
-        if (command.length + 1 > LowMemoryMap.COMMAND_LINE_MAX) {
-            throw BootErrors.about(path, String.format("command line is %d bytes; this kernel takes at most %d",
-                    command.length, LowMemoryMap.COMMAND_LINE_MAX - 1));
+        // Everything that can be refused is checked before the first byte is written.
+        if (!ElfSegments.contains(ElfSegments.placed(path, elf), entry)) {
+            throw BootErrors.about(path, String.format("PVH entry point 0x%x is not inside any loadable segment", entry));
         }
+        byte[] command = KernelCommandLine.encode(path, cmdline, LowMemoryMap.COMMAND_LINE_MAX - 1);
+        List<E820Map.Entry> map = E820Map.of(memory);
+        if (map.size() > LowMemoryMap.PVH_MEMMAP_MAX) {
+            throw BootErrors.about(path, String.format("%d memory ranges do not fit the PVH memory map (at most %d)", map.size(), LowMemoryMap.PVH_MEMMAP_MAX));
+        }
+        long kernelEnd = ElfSegments.load(path, elf, image, memory);
         memory.fill(LowMemoryMap.COMMAND_LINE, LowMemoryMap.COMMAND_LINE_MAX, (byte) 0);
         memory.write(LowMemoryMap.COMMAND_LINE, command);
 
@@ -45,7 +48,6 @@ final class PvhLoader {
             modules = 1;
         }
 
-        List<E820Map.Entry> map = E820Map.of(memory);
         for (int i = 0; i < map.size(); i++) {
             long at = LowMemoryMap.PVH_MEMMAP + 24L * i;
             memory.writeLong(at, map.get(i).address());
