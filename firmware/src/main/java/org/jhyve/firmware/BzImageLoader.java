@@ -2,7 +2,6 @@ package org.jhyve.firmware;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -19,10 +18,10 @@ import org.jhyve.memory.GuestMemory;
 final class BzImageLoader {
     static final int MIN_VERSION = 0x0206;
     // Setup header offsets (boot.rst, "The Real-Mode Kernel Header").
-    private static final int SETUP_SECTS = 0x1f1, BOOT_FLAG = 0x1fe, JUMP = 0x200, VERSION = 0x206;
+    private static final int SETUP_SECTS = 0x1f1, SYSSIZE = 0x1f4, BOOT_FLAG = 0x1fe, JUMP = 0x200, VERSION = 0x206;
     private static final int TYPE_OF_LOADER = 0x210, LOADFLAGS = 0x211, RAMDISK_IMAGE = 0x218, RAMDISK_SIZE = 0x21c;
     private static final int HEAP_END_PTR = 0x224, CMD_LINE_PTR = 0x228, INITRD_ADDR_MAX = 0x22c, KERNEL_ALIGNMENT = 0x230;
-    private static final int RELOCATABLE = 0x234, XLOADFLAGS = 0x236, CMDLINE_SIZE = 0x238, PREF_ADDRESS = 0x258, INIT_SIZE = 0x260;
+    private static final int RELOCATABLE = 0x234, XLOADFLAGS = 0x236, CMDLINE_SIZE = 0x238, PAYLOAD_OFFSET = 0x248, PAYLOAD_LENGTH = 0x24c, PREF_ADDRESS = 0x258, INIT_SIZE = 0x260;
     // Zero page (struct boot_params) fields outside the header.
     private static final int ACPI_RSDP_ADDR = 0x070, EXT_RAMDISK_IMAGE = 0x0c0, EXT_RAMDISK_SIZE = 0x0c4, EXT_CMD_LINE_PTR = 0x0c8;
     private static final int E820_ENTRIES = 0x1e8, E820_TABLE = 0x2d0, E820_MAX = 128;
@@ -32,10 +31,14 @@ final class BzImageLoader {
     private BzImageLoader() {}
 
     static BootState load(Path path, byte[] image, GuestMemory memory, Optional<byte[]> initrd, String cmdline, long rsdp) {
+        // Everything that can be refused is checked before the first byte is written.
         if (image.length < 0x268) throw BootErrors.about(path, "bzImage is truncated: its setup header is incomplete");
         ByteBuffer h = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
         int version = h.getShort(VERSION) & 0xffff;
         if ((h.getShort(BOOT_FLAG) & 0xffff) != 0xaa55) throw BootErrors.about(path, "bzImage has no 0xAA55 boot flag");
+        if (version >> 8 != 2) {
+            throw BootErrors.about(path, String.format("boot protocol %d.%02d is not a Linux x86 boot protocol (2.xx)", version >> 8, version & 0xff));
+        }
         if (version < MIN_VERSION) {
             throw BootErrors.about(path, String.format("boot protocol %d.%02d is too old: jhyve needs 2.06 or later",
                     version >> 8, version & 0xff));
@@ -49,16 +52,20 @@ final class BzImageLoader {
             throw BootErrors.about(path, String.format("bzImage is truncated: %d bytes, its setup alone takes %d", image.length, kernelOffset));
         }
         int kernelSize = image.length - kernelOffset;
+        checkProtectedModePart(path, h, version, kernelSize);
         long initSize = Math.max(h.getInt(INIT_SIZE) & 0xffffffffL, kernelSize);
         long lowEnd = E820Map.lowRamEnd(memory);
         long load = placeKernel(path, h, initSize, lowEnd);
 
-        int cmdlineMax = h.getInt(CMDLINE_SIZE);
-        byte[] command = cmdline.getBytes(StandardCharsets.US_ASCII);
-        if (command.length > Math.min(cmdlineMax, LowMemoryMap.COMMAND_LINE_MAX - 1)) {
-            throw BootErrors.about(path, String.format("command line is %d bytes; this kernel takes at most %d",
-                    command.length, Math.min(cmdlineMax, LowMemoryMap.COMMAND_LINE_MAX - 1)));
+        long cmdlineMax = Math.min(h.getInt(CMDLINE_SIZE) & 0xffffffffL, LowMemoryMap.COMMAND_LINE_MAX - 1);
+        byte[] command = KernelCommandLine.encode(path, cmdline, cmdlineMax);
+        long initrdAt = 0;
+        if (initrd.isPresent()) {
+            long max = Math.min(h.getInt(INITRD_ADDR_MAX) & 0xffffffffL, lowEnd - 1) + 1;
+            initrdAt = InitrdPlacement.place(path, memory, initrd.get().length, load + initSize, max);
         }
+        List<E820Map.Entry> map = E820Map.of(memory);
+        if (map.size() > E820_MAX) throw BootErrors.about(path, "too many memory ranges for the e820 table");
 
         memory.write(load, image, kernelOffset, kernelSize);
         long zp = LowMemoryMap.ZERO_PAGE;
@@ -73,17 +80,13 @@ final class BzImageLoader {
         memory.writeInt(zp + CMD_LINE_PTR, (int) LowMemoryMap.COMMAND_LINE);
         memory.writeInt(zp + EXT_CMD_LINE_PTR, 0);
         if (initrd.isPresent()) {
-            long max = Math.min(h.getInt(INITRD_ADDR_MAX) & 0xffffffffL, lowEnd - 1) + 1;
-            long at = InitrdPlacement.place(path, memory, initrd.get().length, load + initSize, max);
-            memory.write(at, initrd.get());
-            memory.writeInt(zp + RAMDISK_IMAGE, (int) at);
+            memory.write(initrdAt, initrd.get());
+            memory.writeInt(zp + RAMDISK_IMAGE, (int) initrdAt);
             memory.writeInt(zp + RAMDISK_SIZE, initrd.get().length);
-            memory.writeInt(zp + EXT_RAMDISK_IMAGE, (int) (at >>> 32));
+            memory.writeInt(zp + EXT_RAMDISK_IMAGE, (int) (initrdAt >>> 32));
             memory.writeInt(zp + EXT_RAMDISK_SIZE, 0);
         }
         if (rsdp != 0 && version >= 0x020e) memory.writeLong(zp + ACPI_RSDP_ADDR, rsdp);
-        List<E820Map.Entry> map = E820Map.of(memory);
-        if (map.size() > E820_MAX) throw BootErrors.about(path, "too many memory ranges for the e820 table");
         memory.writeByte(zp + E820_ENTRIES, (byte) map.size());
         for (int i = 0; i < map.size(); i++) {
             long at = zp + E820_TABLE + 20L * i;
@@ -98,15 +101,42 @@ final class BzImageLoader {
                 path.getFileName(), version >> 8, version & 0xff, load));
     }
 
+    /**
+     * The protected-mode part (after the setup sectors) must hold what the header says: syssize 16-byte
+     * paragraphs (the build pads the file to exactly that), and from 2.08 the compressed payload. A file cut
+     * short would otherwise be loaded and started, and fail inside the guest (a triple fault, at best).
+     */
+    private static void checkProtectedModePart(Path path, ByteBuffer h, int version, int kernelSize) {
+        long sysSize = (h.getInt(SYSSIZE) & 0xffffffffL) * 16;
+        if (sysSize > kernelSize) {
+            throw BootErrors.about(path, String.format("bzImage is truncated: its protected-mode kernel is %d bytes, its header (syssize) says %d",
+                    kernelSize, sysSize));
+        }
+        if (version >= 0x0208) {
+            long payloadEnd = (h.getInt(PAYLOAD_OFFSET) & 0xffffffffL) + (h.getInt(PAYLOAD_LENGTH) & 0xffffffffL);
+            if (payloadEnd > kernelSize) {
+                throw BootErrors.about(path, String.format("bzImage is truncated: its compressed kernel ends at byte %d of the protected-mode part, which has %d",
+                        payloadEnd, kernelSize));
+            }
+        }
+    }
+
     /** pref_address when it fits; else, for a relocatable kernel, the first aligned address from 16 MiB. */
     private static long placeKernel(Path path, ByteBuffer h, long initSize, long lowEnd) {
         long pref = h.getLong(PREF_ADDRESS);
         if (pref >= LowMemoryMap.HIGH_MEMORY && pref <= lowEnd - initSize) return pref;
+        if (h.get(RELOCATABLE) == 0 && pref < LowMemoryMap.HIGH_MEMORY) {
+            throw BootErrors.about(path, String.format("this kernel must load at 0x%x (pref_address), below 1 MiB where no kernel goes", pref));
+        }
         if (h.get(RELOCATABLE) == 0) {
             throw BootErrors.about(path, String.format("this kernel must load at 0x%x and needs 0x%x bytes there: give the guest more memory",
                     pref, initSize));
         }
-        long align = Math.max(h.getInt(KERNEL_ALIGNMENT) & 0xffffffffL, 4096);
+        long alignment = h.getInt(KERNEL_ALIGNMENT) & 0xffffffffL;
+        if (Long.bitCount(alignment) != 1) {
+            throw BootErrors.about(path, String.format("kernel_alignment 0x%x is not a power of two: cannot place a relocatable kernel", alignment));
+        }
+        long align = Math.max(alignment, 4096);
         long at = (SIXTEEN_MIB + align - 1) / align * align;
         if (at > lowEnd - initSize) throw BootErrors.about(path, String.format("the kernel needs 0x%x bytes above 16 MiB: give the guest more memory", initSize));
         return at;

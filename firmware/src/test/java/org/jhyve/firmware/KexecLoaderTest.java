@@ -157,6 +157,7 @@ class KexecLoaderTest {
         byte[] image = new byte[5 * 512 + kernelBytes];
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(image).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         b.put(0x1f1, (byte) 4);
+        b.putInt(0x1f4, kernelBytes / 16); // syssize: the protected-mode part in 16-byte paragraphs
         b.putShort(0x1fe, (short) 0xaa55);
         b.put(0x200, (byte) 0xeb).put(0x201, (byte) 0x66); // jmp over the header, to 0x268
         b.putInt(0x202, 0x53726448); // "HdrS"
