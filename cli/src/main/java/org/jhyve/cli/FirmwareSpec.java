@@ -1,6 +1,7 @@
 package org.jhyve.cli;
 
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -20,8 +21,14 @@ record FirmwareSpec(String flag, Path kernel, Optional<Path> initrd, String cmdl
     }
 
     private static Path readable(String flag, String what, String name) throws UsageException {
-        Path p = Path.of(name);
+        Path p;
+        try {
+            p = Path.of(name);
+        } catch (InvalidPathException e) {
+            throw new UsageException(flag, what + " '" + name.replace("\0", "\\0") + "' is not a valid path: " + e.getReason());
+        }
         if (!Files.exists(p)) throw new UsageException(flag, what + " " + name + " does not exist");
+        // Not a device or FIFO either: /dev/zero never ends, and a FIFO with no writer blocks the open for good.
         if (!Files.isRegularFile(p)) throw new UsageException(flag, what + " " + name + " is not a file");
         if (!Files.isReadable(p)) throw new UsageException(flag, what + " " + name + " is not readable");
         return p;

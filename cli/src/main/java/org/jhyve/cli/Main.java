@@ -18,21 +18,72 @@ import picocli.CommandLine.ParameterException;
 /**
  * The {@code jhyve} command. Exit status as bhyve's: 0 the guest reset, 1 it powered off, 2 it halted,
  * 3 triple fault, 4 an error of jhyve's own (bad input among them: one line on stderr naming the flag).
+ * Whatever goes wrong inside jhyve, an exception it did not expect included, is status 4 with one line,
+ * never the JVM's status 1 for an uncaught exception (which would read as "the guest powered off").
  */
 public final class Main {
     static final String VERSION = "jhyve 0.1.0";
     private static final int ERROR = ExitStatus.ERROR.code();
 
+    /**
+     * What the command does once the command line is valid: boot the VM it describes and wait for it.
+     * A test or fuzz target passes its own (for instance {@code (spec, err) -> 0}), so that random argv that
+     * happens to describe a valid VM is checked in full but never boots a guest, opens the disks, sockets
+     * or pid file it names, or reads stdin for a serial port: validation before this step has no side
+     * effects and reads no file but the host's memory size.
+     */
+    @FunctionalInterface
+    interface Launch {
+        int launch(MachineSpec spec, PrintStream err);
+    }
+
     private Main() {}
 
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
+        UncaughtFailures failures = new UncaughtFailures();
+        Thread.setDefaultUncaughtExceptionHandler(failures);
+        int status;
+        try {
+            status = run(args, System.out, System.err, (spec, err) -> boot(spec, err, failures));
+        } catch (Throwable e) {
+            // run() catches everything; this is for an Error thrown again while it reported one (memory still short).
+            status = ERROR;
+        }
+        if (status != ERROR && failures.first().isPresent()) {
+            System.err.println("jhyve: " + failures.first().get());
+            status = ERROR;
+        }
+        System.exit(status);
     }
 
-    /** Runs the command without exiting the JVM; returns the exit status. */
+    /** Runs the command without exiting the JVM; returns the exit status and never throws. */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, out, err, (spec, e) -> boot(spec, e, new UncaughtFailures()));
+    }
+
+    /**
+     * {@link #run(String[], PrintStream, PrintStream)} with {@code launch} in place of booting: the hook for
+     * tests and fuzz targets (see {@link Launch}). Returns a status for any {@code args}, and never throws
+     * (an exception jhyve did not expect, from {@code launch} too, is status 4 and one line on {@code err}).
+     */
+    static int run(String[] args, PrintStream out, PrintStream err, Launch launch) {
+        try {
+            return parseAndLaunch(args, out, err, launch);
+        } catch (OutOfMemoryError e) {
+            err.println("jhyve: out of memory: " + Failures.firstLine(e.getMessage()) + " (java -Xmx sets the heap's size)");
+            return ERROR;
+        } catch (Throwable e) {
+            err.println("jhyve: unexpected " + Failures.describe(e));
+            return ERROR;
+        }
+    }
+
+    private static int parseAndLaunch(String[] args, PrintStream out, PrintStream err, Launch launch) {
         CommandLine flags = new CommandLine();
         picocli.CommandLine parser = new picocli.CommandLine(flags);
+        // picocli would read "@FILE" arguments as more arguments: "@/dev/stdin" waited on stdin, "@/dev/zero"
+        // read until the heap ran out. xhyve has no such thing; an argument starting with @ is just an argument.
+        parser.setExpandAtFiles(false);
         try {
             parser.parseArgs(args);
         } catch (picocli.CommandLine.UnmatchedArgumentException e) {
@@ -67,7 +118,7 @@ public final class Main {
             err.println("jhyve: " + e.getMessage());
             return ERROR;
         }
-        return boot(spec, err);
+        return launch.launch(spec, err);
     }
 
     private static void printEmulations(PrintStream out) {
@@ -77,7 +128,7 @@ public final class Main {
         }
     }
 
-    private static int boot(MachineSpec spec, PrintStream err) {
+    private static int boot(MachineSpec spec, PrintStream err, UncaughtFailures failures) {
         Hypervisor hypervisor;
         try {
             hypervisor = KvmHypervisor.open();
@@ -94,11 +145,18 @@ public final class Main {
                 running.set(vm);
                 TerminationSignal.install(vm);
                 vm.start();
+                failures.running(vm);
                 vm.gdbAddress().ifPresent(a -> err.printf("jhyve: waiting for gdb on %s:%d (target remote :%d); the guest starts when gdb continues%n",
                         a.getAddress().getHostAddress(), a.getPort(), a.getPort()));
                 VmOutcome outcome = vm.await();
+                if (outcome == null) {
+                    err.println("jhyve: the VM's vCPU threads ended without saying why");
+                    return ERROR;
+                }
                 if (outcome.status() == ExitStatus.ERROR) err.println("jhyve: " + oneLine(outcome.reason()));
                 return outcome.status().code();
+            } finally {
+                failures.ended();
             }
         } catch (UsageException e) {
             err.println("jhyve: " + e.getMessage());
@@ -124,8 +182,6 @@ public final class Main {
     }
 
     private static String oneLine(String message) {
-        if (message == null) return "unknown error";
-        int nl = message.indexOf('\n');
-        return (nl < 0 ? message : message.substring(0, nl)).strip();
+        return Failures.firstLine(message);
     }
 }

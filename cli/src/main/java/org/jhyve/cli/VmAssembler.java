@@ -18,10 +18,13 @@ import org.jhyve.vm.VmBuilder;
 final class VmAssembler {
     private VmAssembler() {}
 
-    /** Kernel parameters matter only to a Linux kernel; a guest program would refuse a command line. */
-    private static boolean isLinux(FirmwareSpec firmware) {
+    /**
+     * Kernel parameters matter only to a Linux kernel; a guest program would refuse a command line. The
+     * file is read no further than guest RAM, where it must fit anyway.
+     */
+    private static boolean isLinux(FirmwareSpec firmware, long memoryBytes) {
         try {
-            return switch (ImageFormat.detect(firmware.kernel())) {
+            return switch (ImageFormat.detect(firmware.kernel(), memoryBytes)) {
                 case ImageFormat.ElfPvhKernel k -> true;
                 case ImageFormat.LinuxBzImage k -> true;
                 default -> false;
@@ -37,7 +40,7 @@ final class VmAssembler {
         DeviceCatalog catalog = DeviceCatalog.standard(spec.lpcPorts());
         CpuTemplate template = spec.cpuTemplate().orElseGet(() -> {
             CpuTemplate chosen = CpuTemplate.forHost(HostCpu.read().hasHardwareVirtualization());
-            if (!chosen.kernelParameters().isEmpty() && isLinux(spec.firmware())) {
+            if (!chosen.kernelParameters().isEmpty() && isLinux(spec.firmware(), spec.memoryBytes())) {
                 log.warn("this host's KVM has no VMX/SVM: CPU template '{}' adds kernel parameters \"{}\" (--cpu-template host to skip)",
                         chosen.name(), chosen.kernelParameters());
             }

@@ -109,6 +109,30 @@ class CliErrorsTest {
     }
 
     @Test
+    void devicesAndFifosAreNotKernels() throws Exception {
+        assertError(CliRun.of("-f", "kexec,/dev/zero"), "-f kexec,/dev/zero: kernel /dev/zero is not a file");
+        assertError(CliRun.of("-f", "kexec," + kernel + ",/dev/zero"), "-f kexec," + kernel + ",/dev/zero: initrd /dev/zero is not a file");
+        Path fifo = dir.resolve("fifo");
+        org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo failed");
+        assertError(CliRun.of("-f", "kexec," + fifo), "-f kexec," + fifo + ": kernel " + fifo + " is not a file");
+    }
+
+    @Test
+    void aPathThatCannotBeAPathIsOneLine() {
+        // Only an in-process caller can pass a NUL (exec cannot); Path.of threw InvalidPathException out of Main.run.
+        assertError(CliRun.of("-f", "kexec,a\0b"), "-f kexec,a\0b: kernel 'a\\0b' is not a valid path: Nul character not allowed");
+        assertError(CliRun.of("-f", "kexec," + kernel + ",x\0y"), "-f kexec," + kernel + ",x\0y: initrd 'x\\0y' is not a valid path: Nul character not allowed");
+    }
+
+    @Test
+    void atFilesAreNotExpanded() throws IOException {
+        // picocli read "@FILE" as more arguments: "@/dev/stdin" waited on stdin, "@/dev/zero" read until the heap ran out.
+        Path args = Files.writeString(dir.resolve("args"), "-v\n");
+        assertError(CliRun.of("@" + args), "@" + args + ": unexpected argument");
+        assertError(CliRun.of("@/dev/zero"), "@/dev/zero: unexpected argument");
+    }
+
+    @Test
     void firmwareKinds() {
         assertError(CliRun.of("-f", "fbsd,userboot.so,disk.img"), "-f fbsd,userboot.so,disk.img: the FreeBSD loader (fbsd) is not supported");
         assertError(CliRun.of("-f", "bios,x"), "-f bios,x: unknown firmware 'bios' (kexec,KERNEL,INITRD,CMDLINE)");
