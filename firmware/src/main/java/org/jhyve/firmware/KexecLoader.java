@@ -45,7 +45,11 @@ public record KexecLoader(Path kernel, Optional<Path> initrd, String cmdline, bo
 
     @Override
     public BootState load(GuestMemory memory, int vcpuCount) {
-        byte[] image = ImageFiles.read(kernel, memory.totalSize());
+        return load(ImageFiles.read(kernel, memory.totalSize()), memory, vcpuCount);
+    }
+
+    /** Boots {@code image}, the kernel file's bytes ({@link #kernel} names it in messages): the entry for fuzz targets. */
+    BootState load(byte[] image, GuestMemory memory, int vcpuCount) {
         return switch (ImageFormat.detect(kernel, image)) {
             case ImageFormat.BootSector ignored -> {
                 refuseKernelArguments("a boot-sector program");
