@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.jhyve.hv.CpuidEntry;
 import org.jhyve.hv.Doorbell;
 import org.jhyve.hv.HypervisorException;
@@ -27,7 +29,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Owns its vCPUs, ioeventfds and irqfds: {@link #close()} closes whichever of them are still open, then
  * the VM fd, then unmaps guest RAM (the VM's shared arena). Lifecycle methods synchronise on the VM;
- * {@link #setIrqLine} does not, so device threads can raise interrupts without contention.
+ * {@link #setIrqLine} and {@link #signalMsi} do not (they share a read lock with each other), so device threads
+ * can raise interrupts without contention.
  */
 public final class KvmVm implements HypervisorVm {
     private static final Logger log = LoggerFactory.getLogger(KvmVm.class);
@@ -43,6 +46,13 @@ public final class KvmVm implements HypervisorVm {
     private final boolean emulationFailureExits;
     private final KvmVcpu[] vcpus;
     private final Set<AutoCloseable> eventFds = new LinkedHashSet<>();
+    /**
+     * Interrupt delivery from device threads ({@link #setIrqLine}, {@link #signalMsi}) holds the read side while it
+     * uses the VM fd; {@link #close} takes the write side to close it, so no ioctl can reach a recycled fd number
+     * (another VM's, in a program that runs several). Device threads do not contend with each other.
+     */
+    private final ReentrantReadWriteLock fdLock = new ReentrantReadWriteLock();
+    private final AtomicLong misroutedMsis = new AtomicLong();
     private volatile boolean closed;
 
     private KvmVm(KvmSystem system, VmSpec spec, List<CpuidEntry> supportedCpuid, int fd) {
@@ -161,12 +171,15 @@ public final class KvmVm implements HypervisorVm {
     /** KVM_IRQ_LINE: sets GSI {@code gsi} of the in-kernel PIC/IOAPIC to {@code level}. */
     @Override
     public void setIrqLine(int gsi, boolean level) {
-        ensureOpen();
+        fdLock.readLock().lock();
         try (Arena arena = Arena.ofConfined()) {
+            ensureOpen();
             MemorySegment s = arena.allocate(KvmStructs.KVM_IRQ_LEVEL);
             s.set(JAVA_INT, KvmStructs.IRQ_LEVEL_IRQ, gsi);
             s.set(JAVA_INT, KvmStructs.IRQ_LEVEL_LEVEL, level ? 1 : 0);
             Libc.ioctl(fd, KvmAbi.IRQ_LINE, s);
+        } finally {
+            fdLock.readLock().unlock();
         }
     }
 
@@ -181,17 +194,51 @@ public final class KvmVm implements HypervisorVm {
         return e;
     }
 
-    /** KVM_SIGNAL_MSI: delivers the message {@code data} written to {@code address} through the in-kernel APIC. */
+    /**
+     * KVM_SIGNAL_MSI: delivers the message {@code data} written to {@code address} through the in-kernel APIC.
+     *
+     * <p>The guest programmed both (MSI capability, MSI-X table), so a message that no vCPU accepts is the guest's
+     * mistake: KVM then fails the ioctl with EPERM (its delivery found no destination), and the message is counted,
+     * logged the first time, and dropped, as a real bus drops a write nobody claims; the device that sent it goes
+     * on. Any other failure is the VMM's (a closed VM fd, a kernel without the irqchip) and throws.
+     */
     @Override
     public void signalMsi(long address, int data) {
+        fdLock.readLock().lock();
         try (Arena arena = Arena.ofConfined()) {
+            ensureOpen();
             MemorySegment s = arena.allocate(KvmStructs.KVM_MSI);
             s.set(JAVA_INT, KvmStructs.MSI_ADDRESS_LO, (int) address);
             s.set(JAVA_INT, KvmStructs.MSI_ADDRESS_HI, (int) (address >>> 32));
             s.set(JAVA_INT, KvmStructs.MSI_DATA, data);
-            // Returns 0 when the interrupt was blocked (a masked vector in the guest's APIC); that is not an error.
-            Libc.ioctl(fd, KvmAbi.SIGNAL_MSI, s);
+            MemorySegment state = Libc.newCallState(arena);
+            int r;
+            do {
+                // 0 when the interrupt was blocked (a masked vector in the guest's APIC): not an error either.
+                r = Libc.rawIoctl(state, fd, KvmAbi.SIGNAL_MSI.number(), s);
+            } while (r < 0 && Libc.errno(state) == Libc.EINTR);
+            if (r >= 0) return;
+            int errno = Libc.errno(state);
+            if (errno != Libc.EPERM) throw NativeErrors.ioctlFailed(KvmAbi.SIGNAL_MSI, errno);
+            misrouted(address, data);
+        } finally {
+            fdLock.readLock().unlock();
         }
+    }
+
+    private void misrouted(long address, int data) {
+        long n = misroutedMsis.incrementAndGet();
+        if (n == 1) {
+            log.warn("the guest sent an MSI (address 0x{}, data 0x{}) that no vCPU accepts; dropped, and so are later ones (counted, logged at debug)",
+                    Long.toHexString(address), Integer.toHexString(data));
+        } else {
+            log.debug("MSI to no vCPU dropped (address 0x{}, data 0x{}), {} so far", Long.toHexString(address), Integer.toHexString(data), n);
+        }
+    }
+
+    /** MSIs dropped because no vCPU matched the destination the guest programmed, since the VM was created. */
+    public long misroutedMsis() {
+        return misroutedMsis.get();
     }
 
     @Override
@@ -254,10 +301,12 @@ public final class KvmVm implements HypervisorVm {
                 failure.addSuppressed(e);
             }
         }
-        closed = true;
+        fdLock.writeLock().lock();
         try {
+            closed = true;
             Libc.close(fd);
         } finally {
+            fdLock.writeLock().unlock();
             ramArena.close();
         }
         if (failure != null) throw failure;
