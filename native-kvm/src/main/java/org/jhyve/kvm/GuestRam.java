@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import org.jhyve.memory.MappingLifetime;
 import org.jhyve.memory.MemoryLayout;
 import org.jhyve.memory.MemoryRegion;
 import org.jhyve.memory.SegmentGuestMemory;
@@ -15,7 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Guest RAM for a KVM VM: one anonymous mapping per range of {@link MemoryLayout#ramRanges}, each owned by the
- * VM's arena (closing it unmaps them), and each registered with KVM as one memory slot.
+ * VM's arena (closing it unmaps them), and each registered with KVM as one memory slot. The arena is closed by
+ * the memory's {@link MappingLifetime}, once the VM has closed and no device thread holds the mapping.
  */
 final class GuestRam {
     private GuestRam() {}
@@ -28,9 +30,12 @@ final class GuestRam {
      */
     private static final int MAP_FLAGS = Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE;
 
-    /** Maps RAM for a guest of {@code size} bytes; on failure, mappings already made are released with the arena. */
+    /**
+     * Maps RAM for a guest of {@code size} bytes in {@code arena}, released by {@code lifetime}; on failure,
+     * mappings already made are released with the arena.
+     */
     @SuppressWarnings("restricted") // sizing the raw mmap result; the length is the one just mapped
-    static SegmentGuestMemory map(Arena arena, long size) {
+    static SegmentGuestMemory map(Arena arena, MappingLifetime lifetime, long size) {
         List<MemoryRegion> regions = new ArrayList<>();
         for (MemoryLayout.Range range : MemoryLayout.ramRanges(size)) {
             long length = range.size();
@@ -38,7 +43,7 @@ final class GuestRam {
             MemorySegment host = address.reinterpret(length, arena, s -> unmap(s, length));
             regions.add(new MemoryRegion(range.guestAddress(), host));
         }
-        return new SegmentGuestMemory(regions);
+        return new SegmentGuestMemory(regions, lifetime);
     }
 
     /** KVM_SET_USER_MEMORY_REGION for each region, slot numbers in address order from 0. */

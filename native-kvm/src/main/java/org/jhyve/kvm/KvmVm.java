@@ -19,6 +19,7 @@ import org.jhyve.hv.HypervisorException;
 import org.jhyve.hv.HypervisorVm;
 import org.jhyve.hv.VmSpec;
 import org.jhyve.memory.GuestMemory;
+import org.jhyve.memory.MappingLifetime;
 import org.jhyve.memory.SegmentGuestMemory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * PIC/IOAPIC/LAPIC (KVM_CREATE_IRQCHIP) and PIT (KVM_CREATE_PIT2), and guest RAM mapped slot by slot.
  *
  * <p>Owns its vCPUs, ioeventfds and irqfds: {@link #close()} closes whichever of them are still open, then
- * the VM fd, then unmaps guest RAM (the VM's shared arena). Lifecycle methods synchronise on the VM;
+ * the VM fd, then unmaps guest RAM (the VM's shared arena) unless a device thread still holds it. Lifecycle methods synchronise on the VM;
  * {@link #setIrqLine} and {@link #signalMsi} do not (they share a read lock with each other), so device threads
  * can raise interrupts without contention.
  */
@@ -42,6 +43,8 @@ public final class KvmVm implements HypervisorVm {
     /** True on hosts without VMX/SVM, where guests are shown an Intel CPU (see {@link CpuidDefaults}). */
     private final boolean intelVendor;
     private final Arena ramArena;
+    /** Closes {@link #ramArena} once the VM is closed and no device thread holds guest RAM. */
+    private final MappingLifetime ramLifetime;
     private final SegmentGuestMemory memory;
     private final boolean emulationFailureExits;
     private final KvmVcpu[] vcpus;
@@ -63,6 +66,7 @@ public final class KvmVm implements HypervisorVm {
         this.intelVendor = !system.hostCpu().hasHardwareVirtualization();
         this.vcpus = new KvmVcpu[spec.vcpus()];
         this.ramArena = Arena.ofShared();
+        this.ramLifetime = new MappingLifetime(ramArena::close);
         try {
             // Both before any vCPU exists: KVM on VMX needs them to run real mode; elsewhere they are harmless.
             Libc.ioctl(fd, KvmAbi.SET_TSS_ADDR, KvmAbi.TSS_ADDRESS);
@@ -72,7 +76,7 @@ public final class KvmVm implements HypervisorVm {
             this.emulationFailureExits = system.checkExtension(KvmCap.EXIT_ON_EMULATION_FAILURE) > 0
                     && system.checkExtension(KvmCap.ENABLE_CAP_VM) > 0;
             if (emulationFailureExits) enableCap(KvmCap.EXIT_ON_EMULATION_FAILURE, 1);
-            this.memory = GuestRam.map(ramArena, spec.memoryBytes());
+            this.memory = GuestRam.map(ramArena, ramLifetime, spec.memoryBytes());
             GuestRam.register(fd, memory.regions());
         } catch (RuntimeException | Error e) {
             ramArena.close();
@@ -281,7 +285,19 @@ public final class KvmVm implements HypervisorVm {
         if (closed) throw new IllegalStateException("VM is closed");
     }
 
-    /** Closes open vCPUs, ioeventfds and irqfds, the VM fd, then unmaps guest RAM. Idempotent. */
+    /** Whether guest RAM is unmapped (the VM closed and no device thread held it, or the last one returned). */
+    boolean ramUnmapped() {
+        return ramLifetime.unmapped();
+    }
+
+    /**
+     * Closes open vCPUs, ioeventfds and irqfds, the VM fd, then releases guest RAM. Idempotent.
+     *
+     * <p>Guest RAM is unmapped here only if no device thread holds it ({@link GuestMemory#hold}): a worker stuck
+     * in a backend (a read the host cannot finish) may still have raw guest addresses in a preadv, and unmapping
+     * under it would let the kernel write into whatever the process maps there next. Then the mapping stays,
+     * one line says so, and the thread that closes the last hold unmaps it when its call returns, or never.
+     */
     @Override
     public synchronized void close() {
         if (closed) return;
@@ -307,7 +323,10 @@ public final class KvmVm implements HypervisorVm {
             Libc.close(fd);
         } finally {
             fdLock.writeLock().unlock();
-            ramArena.close();
+            int holding = ramLifetime.release();
+            if (holding > 0) {
+                log.warn("guest RAM stays mapped: {} device thread(s) using it have not returned; it is unmapped when the last returns", holding);
+            }
         }
         if (failure != null) throw failure;
     }

@@ -27,6 +27,19 @@ public interface GuestMemory {
      */
     MemorySegment slice(long gpa, long len);
 
+    /**
+     * Keeps the host mapping of guest RAM in place until the returned hold is closed, even if the VM closes
+     * meanwhile (see {@link MappingLifetime}). A thread that hands raw host addresses of guest memory to native
+     * code (preadv/pwritev on the guest's pages, a tap's readv) holds one for as long as such a call may run: a
+     * device worker, for its whole life. Accesses through this interface need none: after the mapping is gone
+     * they throw instead of touching it. The default holds nothing, for memory that is never unmapped (the heap).
+     *
+     * @throws IllegalStateException when the VM has already released guest RAM
+     */
+    default MappingHold hold() {
+        return MappingHold.NONE;
+    }
+
     /** True when {@code [gpa, gpa+len)} lies wholly inside one RAM region. */
     boolean isValid(long gpa, long len);
 

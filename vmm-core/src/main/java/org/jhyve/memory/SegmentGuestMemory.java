@@ -18,8 +18,16 @@ public final class SegmentGuestMemory implements GuestMemory {
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final MemoryRegion[] regions;
+    /** When the host mapping may go; null for memory nobody unmaps under a reader (heap, a test's own arena). */
+    private final MappingLifetime lifetime;
 
     public SegmentGuestMemory(List<MemoryRegion> regions) {
+        this(regions, null);
+    }
+
+    /** Memory whose host mapping {@code lifetime} releases; {@link #hold} keeps it. */
+    public SegmentGuestMemory(List<MemoryRegion> regions, MappingLifetime lifetime) {
+        this.lifetime = lifetime;
         List<MemoryRegion> sorted = new ArrayList<>(regions);
         sorted.sort(Comparator.comparingLong(MemoryRegion::guestAddress));
         for (int i = 1; i < sorted.size(); i++) {
@@ -38,6 +46,11 @@ public final class SegmentGuestMemory implements GuestMemory {
             regions.add(new MemoryRegion(r.guestAddress(), Arena.ofAuto().allocate(r.size(), 4096)));
         }
         return new SegmentGuestMemory(regions);
+    }
+
+    @Override
+    public MappingHold hold() {
+        return lifetime == null ? MappingHold.NONE : lifetime.hold();
     }
 
     @Override
