@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jhyve.bus.BusDevice;
+import org.jhyve.devices.log.GuestErrorLog;
 import org.jhyve.irq.IrqLine;
 import org.jhyve.pci.PciBar;
 import org.jhyve.pci.PciFunction;
@@ -50,6 +51,8 @@ public final class AhciHba extends PciFunction implements AutoCloseable {
     private final IrqLine intx;
     private final int msiCapability;
     private final int capabilities;
+    /** Interrupts the platform refused to deliver (an MSI to no vCPU, a closed VM): logged, rate-limited. */
+    private final GuestErrorLog deliveryFaults;
 
     // GHC.IE and the latched IS register; guarded by lock.
     private boolean interruptsEnabled;
@@ -61,6 +64,7 @@ public final class AhciHba extends PciFunction implements AutoCloseable {
         if (devices.isEmpty() || devices.size() > SLOTS) throw new IllegalArgumentException("an AHCI HBA has 1 to 32 ports, not " + devices.size());
         this.machine = machine;
         this.intx = intx;
+        this.deliveryFaults = new GuestErrorLog(log, name);
         this.ports = new AhciPort[devices.size()];
         PortHost host = new PortHost(name, machine.memory(), this::busMasterEnabled, lock, () -> updateInterrupts(false));
         for (int i = 0; i < ports.length; i++) ports[i] = new AhciPort(name + " port " + i, i, devices.get(i), host);
@@ -77,6 +81,9 @@ public final class AhciHba extends PciFunction implements AutoCloseable {
     }
 
     int portCount() { return ports.length; }
+
+    /** Interrupt deliveries the platform refused, contained and logged, since start. */
+    long contained() { return deliveryFaults.count(); }
 
     AhciPort port(int index) { return ports[index]; }
 
@@ -213,15 +220,29 @@ public final class AhciHba extends PciFunction implements AutoCloseable {
         return (config16(msiCapability + MSI_CONTROL) & MSI_ENABLE) != 0;
     }
 
+    /**
+     * Sends the MSI the guest programmed. The platform may refuse it (on KVM, a destination no vCPU has; the guest
+     * chose it): that interrupt is lost, as on a bus where no one claims the write, and the fault is contained
+     * here, so it reaches neither the port's worker nor the vCPU whose register write sent it.
+     */
     private void sendMsi() {
         long address = (config32(msiCapability + MSI_ADDRESS) & 0xffff_ffffL) | (long) config32(msiCapability + MSI_ADDRESS_HIGH) << 32;
-        machine.msi().signal(address, config16(msiCapability + MSI_DATA));
+        int data = config16(msiCapability + MSI_DATA);
+        try {
+            machine.msi().signal(address, data);
+        } catch (RuntimeException e) {
+            deliveryFaults.fault(String.format("MSI to address 0x%x, data 0x%x not delivered; the interrupt is lost", address, data), e);
+        }
     }
 
     private void setIntx(boolean level) {
         if (level == intxAsserted) return;
         intxAsserted = level;
-        intx.set(level);
+        try {
+            intx.set(level);
+        } catch (RuntimeException e) {
+            deliveryFaults.fault("INTx " + (level ? "assertion" : "deassertion") + " not delivered", e);
+        }
     }
 
     @Override

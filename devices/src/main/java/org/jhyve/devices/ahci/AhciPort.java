@@ -74,6 +74,7 @@ final class AhciPort {
 
     /** GHC.HR (and power-on): registers to their reset values, then the link comes up with the device's signature. */
     void hbaReset() {
+        replaceDeadWorker();
         is = ie = cmd = sctl = serr = sact = ci = currentSlot = 0;
         halted = softResetAsserted = false;
         completedTags = 0;
@@ -179,6 +180,7 @@ final class AhciPort {
         sctl = value & 0xfff; // DET, SPD, IPM; PMP and SPM are for port multipliers
         int det = value & DET_MASK;
         if (det != 0) {
+            replaceDeadWorker();
             linkUp = false;
             ssts = 0;
             sig = SIGNATURE_NONE;
@@ -221,6 +223,18 @@ final class AhciPort {
     private void resetDevice() {
         if (inFlight != null) deviceResetDeferred = true;
         else device.reset();
+    }
+
+    /**
+     * A worker that ended (only an {@link Error} ends one) is forgotten, so the next start of the engine starts a
+     * new one: the guest's reset, which Linux's error handler does after a command timed out, revives the port.
+     * Its command, if it had one, will never return: the resets that waited for it happen now.
+     */
+    private void replaceDeadWorker() {
+        if (worker == null || worker.alive()) return;
+        errors.report("the port's worker had ended; a new one starts with the engine");
+        worker = null;
+        if (inFlight != null) commandReturned();
     }
 
     /** Starts the worker at the first start of the engine; wakes it for every PxCI write. */
@@ -299,16 +313,7 @@ final class AhciPort {
      * command's protocol asks.
      */
     void complete(IssuedCommand command, CommandOutcome outcome) {
-        inFlight = null;
-        hbaResetDraining = false;
-        if (deviceResetDeferred) {
-            deviceResetDeferred = false;
-            device.reset();
-        }
-        if (signatureDeferred) {
-            signatureDeferred = false;
-            sendSignature();
-        }
+        commandReturned();
         int slot = command.slot();
         if (command.generation() != generation) {
             log.debug("{}: slot {} returned after a reset: its completion is dropped", name, slot);
@@ -332,14 +337,47 @@ final class AhciPort {
         if (!runnable()) completeQueued();
     }
 
+    /** The command in flight has returned (or never will): CR may clear, and the resets that waited for it happen. */
+    private void commandReturned() {
+        inFlight = null;
+        hbaResetDraining = false;
+        if (deviceResetDeferred) {
+            deviceResetDeferred = false;
+            device.reset();
+        }
+        if (signatureDeferred) {
+            signatureDeferred = false;
+            sendSignature();
+        }
+    }
+
+    /**
+     * The worker caught {@code e} fetching ({@code command} null) or completing {@code command}: a bug of the
+     * model, not the guest's doing, but one a guest may be able to repeat. The command in hand counts as returned,
+     * and unless a reset came meanwhile, the port stops with an interface fatal error (PxIS.IFS) until software
+     * clears ST, as on an internal error; the worker lives on.
+     */
+    void workerFault(IssuedCommand command, RuntimeException e) {
+        inFlight = null;
+        hbaResetDraining = false;
+        if (command != null && command.generation() != generation) {
+            errors.fault("fault completing slot " + command.slot() + " (dropped by a reset)", e);
+            return;
+        }
+        is |= IS_IFS;
+        halted = true;
+        errors.fault(command == null ? "fault fetching a command" : "fault completing slot " + command.slot(), e);
+    }
+
     private void dmaFault(int slot, DmaFault f) {
         fatal(f.kind() == DmaFault.Kind.OUTSIDE_GUEST_RAM ? IS_HBFS : IS_OFS | IS_IFS, "slot %d: %s", slot, f.getMessage());
     }
 
     /** A bug in the device model must not reach the vCPU or the worker: fail the port as a real HBA would on an internal error. */
     private void internalError(int slot, Throwable e) {
-        log.error("{}: slot {}: internal error", name, slot, e);
-        fatal(IS_IFS, "slot %d: internal error: %s", slot, e);
+        is |= IS_IFS;
+        halted = true;
+        errors.fault("slot " + slot + ": internal error", e);
     }
 
     /** Posts the ending FIS of a command and updates PxTFD, PxCI, PxSACT and PxIS. */

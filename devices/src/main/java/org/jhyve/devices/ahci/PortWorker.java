@@ -3,6 +3,8 @@ package org.jhyve.devices.ahci;
 import java.time.Duration;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The thread that runs one port's commands, as bhyve's block-interface workers do, so a vCPU writing PxCI
@@ -11,8 +13,17 @@ import java.util.concurrent.locks.ReentrantLock;
  * wait for the disk; then it hands the outcome back to the port under the lock. It waits on a condition of
  * the HBA's lock when the port has nothing to run (stopped, halted after an error, or no PxCI bit), so a guest
  * cannot make it spin. Stopped with a flag, never {@link Thread#interrupt}: a command in hand always finishes.
+ *
+ * <p>Nothing the guest provokes ends the thread. The device's own exceptions become the command's outcome
+ * ({@link CommandOutcome}); the HBA contains interrupt delivery faults; and any other runtime exception while
+ * fetching or completing a command is handed to {@link AhciPort#workerFault}, which fails the port as an
+ * internal error, so the worker waits for the guest's recovery (ST cleared) instead of spinning on the same
+ * fault. Only an {@link Error} ends the thread; the port then starts a new worker at the guest's next HBA reset
+ * or COMRESET ({@link #alive}).
  */
 final class PortWorker {
+    private static final Logger log = LoggerFactory.getLogger(PortWorker.class);
+
     private final AhciPort port;
     private final ReentrantLock lock;
     private final Condition work;
@@ -26,7 +37,9 @@ final class PortWorker {
         this.lock = host.lock();
         this.work = lock.newCondition();
         this.interruptsChanged = host.interruptsChanged();
-        this.thread = Thread.ofPlatform().daemon().name(threadName).unstarted(this::run);
+        this.thread = Thread.ofPlatform().daemon().name(threadName)
+                .uncaughtExceptionHandler((t, e) -> log.error("{} ended: {}; the port gets a new worker at its next reset", t.getName(), e, e))
+                .unstarted(this::run);
     }
 
     void start() {
@@ -50,7 +63,12 @@ final class PortWorker {
         return waiting && !signalled;
     }
 
-    /** Waits up to {@code millis} for the thread to end; whether it did. */
+    /** Whether the thread has started and not ended. */
+    boolean alive() {
+        return thread.isAlive();
+    }
+
+    /** Waits up to {@code timeout} for the thread to end; whether it did. */
     boolean join(Duration timeout) throws InterruptedException {
         return thread.join(timeout);
     }
@@ -62,9 +80,14 @@ final class PortWorker {
             lock.lock();
             try {
                 port.complete(command, outcome);
-                interruptsChanged.run();
+            } catch (RuntimeException e) {
+                port.workerFault(command, e);
             } finally {
-                lock.unlock();
+                try {
+                    interruptsChanged.run();
+                } finally {
+                    lock.unlock();
+                }
             }
         }
     }
@@ -75,7 +98,13 @@ final class PortWorker {
         try {
             while (!stopping) {
                 signalled = false;
-                IssuedCommand command = port.nextCommand();
+                IssuedCommand command;
+                try {
+                    command = port.nextCommand();
+                } catch (RuntimeException e) {
+                    port.workerFault(null, e);
+                    command = null;
+                }
                 // Commands handled without the device (control FISes, faults) may have set PxIS bits.
                 interruptsChanged.run();
                 if (command != null) return command;

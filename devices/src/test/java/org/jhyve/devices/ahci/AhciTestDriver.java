@@ -7,10 +7,12 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import org.jhyve.memory.GuestMemory;
 import org.jhyve.pci.PciAddress;
 import org.jhyve.pci.PciFunction;
 import org.jhyve.testing.TestMachine;
+import org.jhyve.vm.MachineContext;
 
 /**
  * The guest's side of an AHCI HBA for tests, doing what Linux's ahci driver does: config space and ABAR
@@ -33,12 +35,22 @@ final class AhciTestDriver implements AutoCloseable {
     record Prd(long address, int length) {}
 
     final TestMachine machine = new TestMachine(16L << 20);
-    final GuestMemory memory = machine.memory();
+    final GuestMemory memory;
     final AhciHba hba;
     final long abar;
 
     AhciTestDriver(SataDevice... devices) {
-        hba = new AhciHba("ahci-test", List.of(devices), machine, machine.irq(GSI), GSI);
+        this(machine -> machine, devices);
+    }
+
+    /**
+     * The HBA plugged into {@code rewire(machine)}: the test machine with other guest memory or MSI delivery
+     * (see {@link org.jhyve.devices.testing.RewiredMachine}); the driver then uses that memory too.
+     */
+    AhciTestDriver(Function<TestMachine, MachineContext> rewire, SataDevice... devices) {
+        MachineContext context = rewire.apply(machine);
+        memory = context.memory();
+        hba = new AhciHba("ahci-test", List.of(devices), context, machine.irq(GSI), GSI);
         machine.pci().add(ADDRESS, hba);
         abar = hba.barAddress(AhciHba.ABAR_INDEX);
         cfgWrite(PciFunction.COMMAND, 2, PciFunction.COMMAND_MEMORY | PciFunction.COMMAND_BUS_MASTER);
