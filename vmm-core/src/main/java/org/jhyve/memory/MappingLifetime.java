@@ -21,7 +21,8 @@ public final class MappingLifetime {
     // Guarded by this.
     private int holds;
     private boolean releaseRequested;
-    private boolean unmapped;
+    /** Some thread has taken the unmapping on; {@link #unmapped} once it has run. */
+    private boolean unmapping, unmapped;
 
     /** {@code unmap} releases the mapping (closes its arena); it runs once, on whichever thread lets it go. */
     public MappingLifetime(Runnable unmap) {
@@ -64,7 +65,7 @@ public final class MappingLifetime {
         return holds;
     }
 
-    /** Whether the mapping is gone. */
+    /** Whether the mapping is gone (the unmapping has run). */
     public synchronized boolean unmapped() {
         return unmapped;
     }
@@ -83,14 +84,18 @@ public final class MappingLifetime {
 
     private void unmapOnce() {
         synchronized (this) {
-            if (unmapped) return;
-            unmapped = true;
+            if (unmapping) return;
+            unmapping = true;
         }
         try {
             unmap.run();
         } catch (RuntimeException e) {
             // Runs on a device thread for a late release: throwing there would only end that thread.
             log.warn("unmapping guest RAM failed", e);
+        } finally {
+            synchronized (this) {
+                unmapped = true;
+            }
         }
     }
 }

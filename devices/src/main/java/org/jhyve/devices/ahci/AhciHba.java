@@ -253,21 +253,28 @@ public final class AhciHba extends PciFunction implements AutoCloseable {
     /**
      * Ends the port workers (each finishes the command in hand first; the wait is bounded), then closes every
      * drive's backend, making completed writes durable. A backend whose worker is still stuck in it stays open:
-     * closing its descriptor under a running read or write could send that I/O to whatever file reuses it.
+     * closing its descriptor under a running read or write could send that I/O to whatever file reuses it. The
+     * stuck worker also keeps its hold on guest RAM ({@link org.jhyve.memory.GuestMemory#hold}), so the VM's
+     * close leaves RAM mapped until the command returns; whatever it completes then reaches the guest no more.
      */
     @Override
     public void close() {
+        close(CLOSE_WAIT);
+    }
+
+    /** {@link #close()}, waiting at most {@code wait} in all for the workers. */
+    void close(Duration wait) {
         lock.lock();
         try {
             for (AhciPort p : ports) p.stopWorker();
         } finally {
             lock.unlock();
         }
-        long deadline = System.nanoTime() + CLOSE_WAIT.toNanos();
+        long deadline = System.nanoTime() + wait.toNanos();
         for (AhciPort p : ports) {
             try {
                 if (!p.awaitWorkerEnd(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
-                    log.error("{}: a command on {} is still executing after {} s; its backend is left open", name(), p.device().describe(), CLOSE_WAIT.toSeconds());
+                    log.error("{}: a command on {} is still executing after {} ms; its backend is left open", name(), p.device().describe(), wait.toMillis());
                     continue;
                 }
             } catch (InterruptedException e) {

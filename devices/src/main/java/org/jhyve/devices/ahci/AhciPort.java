@@ -253,7 +253,7 @@ final class AhciPort {
      * ones, bad addresses) are handled here; queued commands finished so far complete when nothing is left.
      */
     IssuedCommand nextCommand() {
-        if (inFlight != null) return null;
+        if (inFlight != null || closed) return null;
         while (runnable()) {
             if (!host.busMasterEnabled().getAsBoolean()) {
                 fatal(IS_HBFS, "command list at guest address 0x%x: bus mastering is disabled in the PCI command register", commandList);
@@ -313,6 +313,13 @@ final class AhciPort {
      * command's protocol asks.
      */
     void complete(IssuedCommand command, CommandOutcome outcome) {
+        if (closed) {
+            // The HBA was closed while this command ran (it gave up waiting): nothing of it reaches the guest now.
+            inFlight = null;
+            hbaResetDraining = false;
+            log.debug("{}: slot {} returned after the HBA closed: its completion is dropped", name, command.slot());
+            return;
+        }
         commandReturned();
         int slot = command.slot();
         if (command.generation() != generation) {

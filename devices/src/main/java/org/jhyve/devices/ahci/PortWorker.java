@@ -3,6 +3,7 @@ package org.jhyve.devices.ahci;
 import java.time.Duration;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jhyve.memory.MappingHold;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,6 +21,10 @@ import org.slf4j.LoggerFactory;
  * internal error, so the worker waits for the guest's recovery (ST cleared) instead of spinning on the same
  * fault. Only an {@link Error} ends the thread; the port then starts a new worker at the guest's next HBA reset
  * or COMRESET ({@link #alive}).
+ *
+ * <p>The worker holds guest RAM's mapping for its whole life ({@link org.jhyve.memory.GuestMemory#hold}): the
+ * backends it calls move data with preadv/pwritev on raw guest addresses, and a VM closing while one of those
+ * is stuck must not unmap the memory it will write.
  */
 final class PortWorker {
     private static final Logger log = LoggerFactory.getLogger(PortWorker.class);
@@ -29,10 +34,14 @@ final class PortWorker {
     private final Condition work;
     private final Runnable interruptsChanged;
     private final Thread thread;
+    /** Keeps guest RAM mapped while this thread may have guest addresses in a backend call; closed when it ends. */
+    private final MappingHold ramHold;
     // Guarded by lock.
     private boolean stopping, signalled, waiting;
 
+    /** A worker for {@code port}; it holds guest RAM from now until its thread ends (see {@link #start}). */
     PortWorker(String threadName, AhciPort port, PortHost host) {
+        this.ramHold = host.memory().hold();
         this.port = port;
         this.lock = host.lock();
         this.work = lock.newCondition();
@@ -43,7 +52,12 @@ final class PortWorker {
     }
 
     void start() {
-        thread.start();
+        try {
+            thread.start();
+        } catch (RuntimeException | Error e) {
+            ramHold.close();
+            throw e;
+        }
     }
 
     /** The port may have work (PxCI written, engine started). Caller holds the lock. */
@@ -74,6 +88,12 @@ final class PortWorker {
     }
 
     private void run() {
+        try (ramHold) {
+            serve();
+        }
+    }
+
+    private void serve() {
         IssuedCommand command;
         while ((command = next()) != null) {
             CommandOutcome outcome = CommandOutcome.execute(port.device(), command.command());

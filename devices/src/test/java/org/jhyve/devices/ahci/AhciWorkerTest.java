@@ -7,7 +7,9 @@ import static org.jhyve.devices.ahci.AhciTestDriver.awaitTrue;
 import static org.jhyve.devices.ahci.AhciTestDriver.commandFis;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -17,6 +19,10 @@ import java.util.concurrent.TimeUnit;
 import org.jhyve.devices.ahci.AhciTestDriver.Prd;
 import org.jhyve.devices.block.BlockBackend;
 import org.jhyve.devices.block.MemoryBlockBackend;
+import org.jhyve.devices.testing.RewiredMachine;
+import org.jhyve.memory.MappingLifetime;
+import org.jhyve.memory.MemoryRegion;
+import org.jhyve.memory.SegmentGuestMemory;
 import org.jhyve.testing.TestMachine;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -192,6 +198,38 @@ class AhciWorkerTest {
         assertThat(driver.port(0, P_SIG)).isEqualTo(0x101);
         assertThat(driver.port(0, P_IS)).isZero();
         assertThat(driver.prdbc(0, 0)).isEqualTo(0x7777_7777);
+    }
+
+    @Test
+    void closeGivesUpOnAStuckReadAndGuestRamStaysMappedUntilTheReadHasLanded() throws Exception {
+        // Guest RAM in an arena that the memory's lifetime closes, as KvmVm's: touching it after that throws.
+        Arena ram = Arena.ofShared();
+        byte[][] dataAtUnmap = new byte[1][];
+        SegmentGuestMemory[] memory = new SegmentGuestMemory[1];
+        MappingLifetime lifetime = new MappingLifetime(() -> {
+            dataAtUnmap[0] = memory[0].readBytes(DATA, 1024);
+            ram.close();
+        });
+        memory[0] = new SegmentGuestMemory(List.of(new MemoryRegion(0, ram.allocate(16L << 20, 4096))), lifetime);
+        GatedBackend stuck = new GatedBackend();
+        try (AhciTestDriver vm = new AhciTestDriver(m -> new RewiredMachine(m, memory[0], m.msi()),
+                new AtaDisk("disk", stuck, AhciDriveOptions.parse(DriveKind.HD, "stuck.img")))) {
+            vm.resetAndStart(true);
+            vm.prepare(0, 0, commandFis(READ_DMA_EXT, 0, 2, 2, LBA), null, false, List.of(new Prd(DATA, 1024)));
+            vm.port(0, P_CI, 1);
+            assertThat(stuck.entered.await(5, TimeUnit.SECONDS)).as("the read is stuck in the backend").isTrue();
+
+            long start = System.nanoTime();
+            vm.hba.close(Duration.ofMillis(200));
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).as("close gives up").isLessThan(Duration.ofSeconds(2));
+            assertThat(lifetime.release()).as("what KvmVm.close does next: one thread still holds RAM").isEqualTo(1);
+            assertThat(lifetime.unmapped()).isFalse();
+
+            stuck.gate.countDown();
+            awaitTrue("the worker returns and, ending, lets RAM go", lifetime::unmapped);
+            assertThat(dataAtUnmap[0]).as("the read landed in guest RAM before it was unmapped")
+                    .isEqualTo(Arrays.copyOfRange(stuck.data.data, 1024, 2048));
+        }
     }
 
     static long workers(String prefix) {
