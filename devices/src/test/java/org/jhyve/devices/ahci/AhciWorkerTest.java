@@ -6,19 +6,15 @@ import static org.jhyve.devices.ahci.AhciTestDriver.DATA;
 import static org.jhyve.devices.ahci.AhciTestDriver.awaitTrue;
 import static org.jhyve.devices.ahci.AhciTestDriver.commandFis;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.jhyve.devices.ahci.AhciTestDriver.Prd;
-import org.jhyve.devices.block.BlockBackend;
-import org.jhyve.devices.block.MemoryBlockBackend;
+import org.jhyve.devices.testing.GatedBackend;
 import org.jhyve.devices.testing.RewiredMachine;
 import org.jhyve.memory.MappingLifetime;
 import org.jhyve.memory.MemoryRegion;
@@ -33,42 +29,6 @@ import org.junit.jupiter.api.Test;
  */
 class AhciWorkerTest {
     static final int READ_DMA_EXT = 0x25, READ_FPDMA = 0x60, LBA = 0x40;
-
-    /** A disk whose reads wait until the test opens the gate, telling the test when one has started. */
-    static final class GatedBackend implements BlockBackend {
-        final MemoryBlockBackend data = new MemoryBlockBackend(1 << 20, false);
-        final CountDownLatch entered = new CountDownLatch(1);
-        final CountDownLatch gate = new CountDownLatch(1);
-
-        GatedBackend() {
-            for (int i = 0; i < data.data.length; i++) data.data[i] = (byte) (i * 5 + 1);
-        }
-
-        @Override public long size() { return data.size(); }
-
-        @Override public boolean readOnly() { return false; }
-
-        @Override
-        public void read(long offset, List<MemorySegment> buffers) throws IOException {
-            entered.countDown();
-            try {
-                if (!gate.await(10, TimeUnit.SECONDS)) throw new IOException("gate never opened");
-            } catch (InterruptedException e) {
-                throw new IOException(e);
-            }
-            data.read(offset, buffers);
-        }
-
-        @Override public void write(long offset, List<MemorySegment> buffers) throws IOException { data.write(offset, buffers); }
-
-        @Override public void flush() throws IOException { data.flush(); }
-
-        @Override public void discard(long offset, long length) throws IOException { data.discard(offset, length); }
-
-        @Override public void writeZeroes(long offset, long length, boolean mayUnmap) throws IOException { data.writeZeroes(offset, length, mayUnmap); }
-
-        @Override public void close() throws IOException { data.close(); }
-    }
 
     final GatedBackend backend = new GatedBackend();
     final AhciTestDriver driver = new AhciTestDriver(new AtaDisk("disk", backend, AhciDriveOptions.parse(DriveKind.HD, "gated.img")));
