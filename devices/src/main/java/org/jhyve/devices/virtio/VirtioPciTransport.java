@@ -3,6 +3,7 @@ package org.jhyve.devices.virtio;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jhyve.bus.BusDevice;
 import org.jhyve.hv.Doorbell;
 import org.jhyve.irq.IrqLine;
@@ -58,6 +59,13 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
     /** Set by a worker that found the driver broke a queue; shows as DEVICE_NEEDS_RESET until reset. */
     private volatile boolean failed;
     private volatile Active active;
+    /**
+     * A reset whose workers have not all stopped (one is stuck in its backend): until they have, device_status
+     * reads {@link #statusDuringReset} and status writes are ignored, since the reset is not complete (virtio
+     * 1.2, 2.4.1: the driver waits for device_status to read 0). The resetting vCPU does not wait for them.
+     */
+    private Active resetting;
+    private int statusDuringReset;
     private long bar0 = -1;
 
     public VirtioPciTransport(String name, VirtioDevice device, MachineContext machine, IrqLine intx, int intxGsi) {
@@ -204,7 +212,7 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
             case 0x0c -> driverFeatureSelect < 2 ? (driverFeatures >>> (32 * driverFeatureSelect)) & 0xffffffffL : 0;
             case 0x10 -> configMsixVector;
             case 0x12 -> queueRegs.length;
-            case 0x14 -> status | (failed ? VirtioStatus.DEVICE_NEEDS_RESET : 0);
+            case 0x14 -> resetPending() ? statusDuringReset : status | (failed ? VirtioStatus.DEVICE_NEEDS_RESET : 0);
             case 0x15 -> 0; // config_generation: the device configuration never changes under the driver
             case 0x16 -> queueSelect;
             case 0x18 -> q == null ? 0 : q.size;
@@ -267,6 +275,7 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
     }
 
     private void writeStatus(int value) {
+        if (resetPending()) return;
         if (value == 0) {
             reset();
             return;
@@ -320,7 +329,16 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
         signalConfigChange();
     }
 
-    /** Device reset: stops the device (it finishes requests in flight), forgets the driver's setup. */
+    /** Whether a reset is still waiting for a worker stuck in its backend; forgets it once none is left. */
+    private boolean resetPending() {
+        if (resetting != null && resetting.workersStopped()) resetting = null;
+        return resetting != null;
+    }
+
+    /**
+     * Device reset: stops the device (its reset waits a bounded time for requests in flight), forgets the
+     * driver's setup. A worker still inside its backend keeps the reset pending ({@link #resetting}).
+     */
     private void reset() {
         if (active != null) {
             Active a = active;
@@ -328,6 +346,12 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
             a.unbind(); // before the doorbells close: KVM finds an ioeventfd to remove by its eventfd
             a.closeDoorbells();
             device.reset();
+            if (!a.workersStopped()) {
+                resetting = a;
+                statusDuringReset = status != 0 ? status : VirtioStatus.ACKNOWLEDGE;
+                log.warn("{}: reset pending until a request stuck in the backend returns (device_status reads 0x{} until then)",
+                        name(), Integer.toHexString(statusDuringReset));
+            }
         }
         status = 0;
         failed = false;
@@ -397,6 +421,8 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
         private final Doorbell[] doorbells;
         private final List<AutoCloseable> bindings = new ArrayList<>();
         private final long features = driverFeatures;
+        /** The device's worker threads that may still touch guest memory and the queues. */
+        private final AtomicInteger workers = new AtomicInteger();
 
         Active(SplitQueue[] queues) {
             this.queues = queues;
@@ -445,6 +471,12 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
         @Override public Doorbell doorbell(int index) { return doorbells[index]; }
 
         @Override public void interrupt(int index) { signalQueue(index); }
+
+        @Override public void workerStarted() { workers.incrementAndGet(); }
+
+        @Override public void workerStopped() { workers.decrementAndGet(); }
+
+        boolean workersStopped() { return workers.get() == 0; }
 
         @Override
         public void fail(String reason) {

@@ -7,8 +7,12 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jhyve.devices.block.MemoryBlockBackend;
+import org.jhyve.devices.testing.GatedBackend;
 import org.jhyve.devices.testing.RewiredMachine;
 import org.jhyve.devices.virtio.VirtqueueDriver.Buf;
 import org.jhyve.hv.HypervisorException;
@@ -20,7 +24,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * virtio-blk behind the PCI transport when the host side misbehaves: an MSI-X message the platform refuses
- * (KVM_SIGNAL_MSI fails for a destination no vCPU has) costs that interrupt only, and the queue is served on.
+ * (KVM_SIGNAL_MSI fails for a destination no vCPU has) costs that interrupt only, and the queue is served on; a
+ * backend that hangs does not hang the vCPU that resets the device: the reset returns, and device_status reads
+ * non-zero (the reset is not complete, virtio 1.2, 2.4.1) until the request stuck in the backend has returned.
  */
 class VirtioBlockFaultTest {
     static final PciAddress SLOT = new PciAddress(0, 4, 0);
@@ -30,6 +36,7 @@ class VirtioBlockFaultTest {
     final MemoryBlockBackend disk = new MemoryBlockBackend(64 * 1024, false);
     final VirtioPciTransport transport;
     final long bar0;
+    final ExecutorService vcpu = Executors.newSingleThreadExecutor();
 
     VirtioBlockFaultTest() {
         RewiredMachine rewired = RewiredMachine.withMsi(machine, (address, data) -> {
@@ -44,6 +51,7 @@ class VirtioBlockFaultTest {
 
     @AfterEach
     void close() {
+        vcpu.shutdownNow();
         transport.close();
     }
 
@@ -51,41 +59,54 @@ class VirtioBlockFaultTest {
 
     void write(long offset, int size, long value) { machine.mmio().write(bar0 + offset, size, value); }
 
-    /** Linux's negotiation with MSI-X: queue 0 on vector 1 (0xfee00000, data 0x41). */
+    /** A register write into one device's BAR0. */
+    interface Bar0 {
+        void write(long offset, int size, long value);
+    }
+
     VirtqueueDriver start() {
-        write(0x14, 1, 0);
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
-        write(0x08, 4, 1);
-        write(0x0c, 4, 1); // VERSION_1
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
+        return start(this::write, 4);
+    }
+
+    long readSector(VirtqueueDriver driver, long sector) {
+        return readSector(driver, sector, this::write);
+    }
+
+    /** Linux's negotiation with MSI-X, for the device in {@code slot}: queue 0 on vector 1 (0xfee00000, data 0x41). */
+    VirtqueueDriver start(Bar0 bar, int slot) {
+        bar.write(0x14, 1, 0);
+        bar.write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+        bar.write(0x08, 4, 1);
+        bar.write(0x0c, 4, 1); // VERSION_1
+        bar.write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
         int cap = 0;
-        for (int c = machine.pci().configRead(0, 4, 0, 0x34, 1); c != 0; c = machine.pci().configRead(0, 4, 0, c + 1, 1)) {
-            if (machine.pci().configRead(0, 4, 0, c, 1) == 0x11) cap = c;
+        for (int c = machine.pci().configRead(0, slot, 0, 0x34, 1); c != 0; c = machine.pci().configRead(0, slot, 0, c + 1, 1)) {
+            if (machine.pci().configRead(0, slot, 0, c, 1) == 0x11) cap = c;
         }
-        machine.pci().configWrite(0, 4, 0, cap + 2, 2, 0x8000);
-        write(VirtioPciTransport.MSIX_TABLE + 16, 4, 0xfee0_0000L);
-        write(VirtioPciTransport.MSIX_TABLE + 16 + 8, 4, 0x41);
-        write(VirtioPciTransport.MSIX_TABLE + 16 + 12, 4, 0);
-        write(0x16, 2, 0);
-        write(0x18, 2, 16);
+        machine.pci().configWrite(0, slot, 0, cap + 2, 2, 0x8000);
+        bar.write(VirtioPciTransport.MSIX_TABLE + 16, 4, 0xfee0_0000L);
+        bar.write(VirtioPciTransport.MSIX_TABLE + 16 + 8, 4, 0x41);
+        bar.write(VirtioPciTransport.MSIX_TABLE + 16 + 12, 4, 0);
+        bar.write(0x16, 2, 0);
+        bar.write(0x18, 2, 16);
         VirtqueueDriver driver = new VirtqueueDriver(machine.memory(), 0x1000, 16, 0x10000, 4L << 20);
-        write(0x1a, 2, 1);
-        write(0x20, 8, driver.layout().descriptorTable());
-        write(0x28, 8, driver.layout().availRing());
-        write(0x30, 8, driver.layout().usedRing());
-        write(0x1c, 2, 1);
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK | VirtioStatus.DRIVER_OK);
+        bar.write(0x1a, 2, 1);
+        bar.write(0x20, 8, driver.layout().descriptorTable());
+        bar.write(0x28, 8, driver.layout().availRing());
+        bar.write(0x30, 8, driver.layout().usedRing());
+        bar.write(0x1c, 2, 1);
+        bar.write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK | VirtioStatus.DRIVER_OK);
         return driver;
     }
 
     /** Queues a read of {@code sector} and notifies; returns the data buffer's address. */
-    long readSector(VirtqueueDriver driver, long sector) {
+    long readSector(VirtqueueDriver driver, long sector, Bar0 bar) {
         long header = driver.allocate(16);
         machine.memory().write(header, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(0, VirtioBlock.T_IN).putLong(8, sector).array());
         long data = driver.allocate(512);
         long status = driver.allocate(1);
         driver.addChain(List.of(Buf.in(header, 16), Buf.out(data, 512), Buf.out(status, 1)));
-        write(VirtioPciTransport.NOTIFY, 2, 0);
+        bar.write(VirtioPciTransport.NOTIFY, 2, 0);
         return data;
     }
 
@@ -103,5 +124,36 @@ class VirtioBlockFaultTest {
         assertThat(machine.memory().readByte(second)).isEqualTo((byte) 8);
         await(() -> msis.size() == 1, "the second interrupt");
         assertThat(read(0x14, 1) & VirtioStatus.DEVICE_NEEDS_RESET).as("no reset needed").isZero();
+    }
+
+    @Test
+    void aResetWhileTheBackendHangsReturnsAndCompletesOnlyWhenTheRequestHasReturned() throws Exception {
+        GatedBackend hung = new GatedBackend();
+        hung.data.data[512] = 5;
+        try (VirtioPciTransport stuck = new VirtioPciTransport("vblk-hung", new VirtioBlock("vblk-hung", hung, VirtioBlockOptions.parse("h.img")),
+                machine, machine.irq(21), 21)) {
+            machine.pci().add(new PciAddress(0, 5, 0), stuck);
+            long base = stuck.barAddress(0);
+            machine.pci().configWrite(0, 5, 0, PciFunction.COMMAND, 2, PciFunction.COMMAND_MEMORY | PciFunction.COMMAND_BUS_MASTER);
+            VirtqueueDriver driver = start((offset, size, value) -> machine.mmio().write(base + offset, size, value), 5);
+            readSector(driver, 1, (offset, size, value) -> machine.mmio().write(base + offset, size, value));
+            assertThat(hung.entered.await(5, TimeUnit.SECONDS)).as("the read is stuck in the backend").isTrue();
+
+            // The driver resets the device from a vCPU: the write must return though the backend does not.
+            vcpu.submit(() -> machine.mmio().write(base + 0x14, 1, 0)).get(5, TimeUnit.SECONDS);
+            assertThat(machine.mmio().read(base + 0x14, 1)).as("the reset is not complete").isNotZero();
+            machine.mmio().write(base + 0x14, 1, VirtioStatus.ACKNOWLEDGE);
+            assertThat(machine.mmio().read(base + 0x14, 1)).as("a driver that does not wait is ignored").isNotEqualTo(VirtioStatus.ACKNOWLEDGE);
+
+            hung.gate.countDown();
+            await(() -> machine.mmio().read(base + 0x14, 1) == 0, "the reset to complete once the read returned");
+            assertThat(driver.usedIndex()).as("the request is not completed after the reset").isZero();
+
+            hung.data.data[1024] = 6;
+            VirtqueueDriver again = start((offset, size, value) -> machine.mmio().write(base + offset, size, value), 5);
+            long data = readSector(again, 2, (offset, size, value) -> machine.mmio().write(base + offset, size, value));
+            await(() -> again.usedIndex() == 1, "a read after the reset");
+            assertThat(machine.memory().readByte(data)).isEqualTo((byte) 6);
+        }
     }
 }
