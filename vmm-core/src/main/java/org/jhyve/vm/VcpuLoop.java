@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The VM_RUN loop of one vCPU, on its own platform thread: run, hand the exit to its handler, repeat
- * until the VM ends. Pausing parks the thread between runs.
+ * until the VM ends. Pausing parks the thread between runs. Whatever it throws ends the VM with
+ * {@link ExitStatus#ERROR}, naming the exception ({@link VirtualMachine#vcpuFailed}).
  *
  * <p>Each exit is a {@code jhyve.VmExit} JFR event when a recording wants it, and, when tracing is on, an
  * {@code exit} trace line; the lines of the device accesses it leads to name its RIP too (read from the
@@ -68,9 +69,10 @@ final class VcpuLoop implements Runnable {
             }
             // Where each vCPU was when the VM ended: what one needs to see why a guest hung.
             if (log.isInfoEnabled()) log.info("stopped: {}", GuestCode.describe(vcpu, vm.memory()));
-        } catch (RuntimeException | Error e) {
-            log.error("vCPU {} failed", vcpu.index(), e);
-            vm.requestExit(ExitStatus.ERROR, "vCPU " + vcpu.index() + " failed: " + e);
+        } catch (Throwable e) {
+            // Throwable, not only RuntimeException and Error: a checked exception rethrown unchecked (from a
+            // MethodHandle or a lambda in a device) must end the VM as an error too, not kill this thread quietly.
+            vm.vcpuFailed(vcpu.index(), e);
         } finally {
             debug.vcpuExited(vcpu);
         }

@@ -224,7 +224,9 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
             haltDetector = new HaltDetector(this, List.copyOf(vcpus));
             for (Vcpu v : vcpus) {
                 BootState initial = v.index() == 0 ? bootState : null;
+                // The loop reports its own failures; the handler catches what escapes even that (its finally).
                 Thread t = Thread.ofPlatform().name("jhyve-vcpu-" + v.index())
+                        .uncaughtExceptionHandler((thread, e) -> vcpuFailed(v.index(), e))
                         .unstarted(new VcpuLoop(this, v, initial, handler, haltDetector, tracer,
                                 debugger == null ? VcpuDebugHooks.NONE : debugger));
                 threads.add(t);
@@ -234,6 +236,25 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
             haltDetectorThread = Thread.ofPlatform().daemon().name("jhyve-halt-detector").start(haltDetector);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * A vCPU thread failed with {@code e}: the VM ends with {@link ExitStatus#ERROR} (status 4, jhyve's own
+     * failure; never POWER_OFF, which says the guest chose to end), and the exception goes to the log with its
+     * stack trace. Describing it may itself fail (a broken toString): the VM ends all the same.
+     */
+    void vcpuFailed(int index, Throwable e) {
+        String what;
+        try {
+            what = e.toString();
+        } catch (Throwable describing) {
+            what = e.getClass().getName();
+        }
+        try {
+            log.error("vCPU {} failed", index, e);
+        } finally {
+            requestExit(ExitStatus.ERROR, "vCPU " + index + " failed: " + what);
         }
     }
 
@@ -306,7 +327,9 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
     /** How the VM ended, or null while it runs. */
     public VmOutcome outcome() { return outcome; }
 
+    /** Every vCPU thread has ended; one that ended without deciding the outcome (it cannot, but) is an error. */
     private VmOutcome finish() {
+        if (outcome == null) requestExit(ExitStatus.ERROR, "every vCPU thread ended without the VM ending");
         lock.lock();
         try {
             if (state == State.RUNNING) state = State.ENDED;
@@ -342,7 +365,14 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
         }
     }
 
-    /** Stops the VM if it runs, waits for its threads, and releases devices, vCPUs and guest RAM. */
+    /**
+     * Stops the VM if it runs, waits for its threads, and releases devices, vCPUs and guest RAM, in this order:
+     * the vCPU threads end first (nothing runs guest code or an exit handler any more); then the devices close,
+     * last registered first, each waiting a bounded time for its own worker threads (AHCI 10 s, virtio queues
+     * 1 s) and leaving the backend of a worker still stuck in it open; then the vCPU fds; then the hypervisor VM,
+     * which unmaps guest RAM unless a device thread still holds it ({@link GuestMemory#hold}: a worker stuck in
+     * a backend's preadv), in which case the mapping stays until that thread returns; the trace last.
+     */
     @Override
     public void close() {
         lock.lock();

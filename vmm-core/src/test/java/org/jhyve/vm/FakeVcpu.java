@@ -2,6 +2,7 @@ package org.jhyve.vm;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.jhyve.hv.CpuidEntry;
 import org.jhyve.hv.DescriptorTable;
 import org.jhyve.hv.FpuState;
@@ -14,8 +15,9 @@ import org.jhyve.hv.Vcpu;
 import org.jhyve.hv.VmExit;
 
 /**
- * A vCPU for debugger tests: 64-bit flat segments, identity paging, registers and FPU state kept in fields; it
- * counts kicks and FPU writes and remembers its guest-debug setting. {@link #run()} is never what the tests drive.
+ * A vCPU for debugger and lifecycle tests: 64-bit flat segments, identity paging, registers and FPU state kept in
+ * fields; it counts kicks and FPU writes and remembers its guest-debug setting. {@link #run()} returns what
+ * {@link #onRun} gives (an interrupted exit unless a test says otherwise) and may throw what it throws.
  */
 final class FakeVcpu implements Vcpu {
     final int index;
@@ -24,6 +26,8 @@ final class FakeVcpu implements Vcpu {
     volatile Registers registers;
     volatile FpuState fpu = FpuState.initial();
     final AtomicInteger fpuWrites = new AtomicInteger();
+    /** What each run does; for a vCPU whose run fails, throw here. */
+    volatile Supplier<VmExit> onRun = VmExit.Interrupted::new;
 
     FakeVcpu(int index) {
         this.index = index;
@@ -31,7 +35,7 @@ final class FakeVcpu implements Vcpu {
     }
 
     @Override public int index() { return index; }
-    @Override public VmExit run() { return new VmExit.Interrupted(); }
+    @Override public VmExit run() { return onRun.get(); }
     @Override public void kick() { kicks.incrementAndGet(); }
     @Override public Registers getRegisters() { return registers; }
     @Override public void setRegisters(Registers regs) { registers = regs; }
