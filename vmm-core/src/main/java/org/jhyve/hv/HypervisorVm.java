@@ -21,7 +21,8 @@ public interface HypervisorVm extends AutoCloseable {
     void setIrqLine(int gsi, boolean level);
 
     /**
-     * Delivers a message-signalled interrupt (MSI/MSI-X) as the write of {@code data} to {@code address}.
+     * Delivers a message-signalled interrupt (MSI/MSI-X) as the write of {@code data} to {@code address}. Any
+     * thread. A message whose destination no vCPU matches is the guest's mistake: it is dropped, not thrown.
      *
      * @throws UnsupportedOperationException when the hypervisor has no MSI delivery
      */
