@@ -31,6 +31,11 @@ import org.slf4j.LoggerFactory;
  * <p>GHC.HR resets the registers at once and drops the commands in flight (their completions are discarded,
  * see {@link AhciPort}); HR reads back as 1 until those commands have returned from the backend, so a driver
  * that waits for HR to clear (Linux waits up to a second) knows no DMA of theirs can still reach its memory.
+ * No reset waits for a worker: a vCPU writing GHC.HR, PxSCTL or PxCMD returns at once even when the backend
+ * hangs; only {@link #close} waits, a bounded time, on the thread closing the VM.
+ *
+ * <p>An interrupt the platform refuses to deliver (an MSI whose destination, which the guest programmed, no
+ * vCPU has) is lost, counted and logged, rate-limited; it never reaches the worker or the vCPU that caused it.
  */
 public final class AhciHba extends PciFunction implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AhciHba.class);

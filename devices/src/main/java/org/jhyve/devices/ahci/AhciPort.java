@@ -27,6 +27,11 @@ import org.slf4j.LoggerFactory;
  * data buffer, received-FIS area) sets PxIS.HBFS; a PRD table shorter than the data sets PxIS.OFS and IFS.
  * After either the port processes nothing more until software clears PxCMD.ST, as a real HBA, and one line
  * naming the guest address goes to the log.
+ *
+ * <p>A fault of the model itself (an exception from the device or while completing) fails the port with
+ * PxIS.IFS and is logged once with its stack trace, then rate-limited; the worker serves on after the guest's
+ * recovery. A worker that ended all the same is replaced at the next GHC.HR or COMRESET. After the HBA is closed
+ * a command that returns late is dropped: nothing reaches guest memory or the interrupt.
  */
 final class AhciPort {
     private static final Logger log = LoggerFactory.getLogger(AhciPort.class);
