@@ -30,19 +30,40 @@ public final class GuestBuffers {
 
     /** Copies stream bytes {@code [offset, offset+dst.length)} out of guest memory. */
     public void read(long offset, byte[] dst) {
-        int done = 0;
-        for (MemorySegment s : slices(offset, dst.length)) {
-            MemorySegment.copy(s, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, dst, done, (int) s.byteSize());
-            done += (int) s.byteSize();
-        }
+        copy(offset, dst, false);
     }
 
     /** Copies {@code src} into stream bytes {@code [offset, offset+src.length)}. */
     public void write(long offset, byte[] src) {
+        copy(offset, src, true);
+    }
+
+    /**
+     * Copies through {@link GuestMemory#read}/{@link GuestMemory#write} (not through slices): each access checked
+     * again, and visible as a write to a memory that watches them.
+     */
+    private void copy(long offset, byte[] bytes, boolean toGuest) {
+        checkRange(offset, bytes.length);
+        long skip = offset;
         int done = 0;
-        for (MemorySegment s : slices(offset, src.length)) {
-            MemorySegment.copy(src, done, s, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, (int) s.byteSize());
-            done += (int) s.byteSize();
+        for (Descriptor d : descriptors) {
+            if (done == bytes.length) break;
+            long dlen = Integer.toUnsignedLong(d.length());
+            if (skip >= dlen) {
+                skip -= dlen;
+                continue;
+            }
+            int take = (int) Math.min(dlen - skip, bytes.length - done);
+            if (toGuest) memory.write(d.address() + skip, bytes, done, take);
+            else memory.read(d.address() + skip, bytes, done, take);
+            done += take;
+            skip = 0;
+        }
+    }
+
+    private void checkRange(long offset, long len) {
+        if (offset < 0 || len < 0 || offset > length || len > length - offset) {
+            throw new IndexOutOfBoundsException("bytes [" + offset + ", +" + len + ") of a " + length + "-byte chain");
         }
     }
 
@@ -52,9 +73,7 @@ public final class GuestBuffers {
      * @throws IndexOutOfBoundsException if the range is not inside the stream
      */
     public List<MemorySegment> slices(long offset, long len) {
-        if (offset < 0 || len < 0 || offset > length || len > length - offset) {
-            throw new IndexOutOfBoundsException("bytes [" + offset + ", +" + len + ") of a " + length + "-byte chain");
-        }
+        checkRange(offset, len);
         List<MemorySegment> out = new ArrayList<>();
         long skip = offset, left = len;
         for (Descriptor d : descriptors) {

@@ -88,12 +88,43 @@ public final class SplitQueue {
         return chain;
     }
 
-    /** Returns chain {@code head} to the driver with {@code written} bytes written to its writable buffers. */
+    /** A chain going back to the driver: its head and how many bytes were written to its writable buffers. */
+    public record Completion(int head, int written) {}
+
+    /**
+     * Returns chain {@code head} to the driver with {@code written} bytes written to its writable buffers. Whatever
+     * the device wrote into the chain must be in guest memory before this call: the index it publishes lets the
+     * driver read the chain.
+     */
     public void addUsed(int head, int written) {
-        long entry = layout.usedRing() + 4 + 8L * (nextUsed % layout.size());
+        putUsed(0, head, written);
+        publishUsed(1);
+    }
+
+    /**
+     * Returns several chains at once, visible to the driver together: every element is written before the used
+     * index moves, once, past all of them. A frame spread over several receive buffers goes back this way, since
+     * a driver that sees its first buffer looks for the others at once (Linux drops the frame if they are missing).
+     */
+    public void addUsed(List<Completion> completions) {
+        if (completions.size() > layout.size()) {
+            throw new IllegalArgumentException(completions.size() + " completions at once on a queue of " + layout.size());
+        }
+        for (int i = 0; i < completions.size(); i++) putUsed(i, completions.get(i).head(), completions.get(i).written());
+        publishUsed(completions.size());
+    }
+
+    /** Writes used element {@code nextUsed + ahead} without publishing it. */
+    private void putUsed(int ahead, int head, int written) {
+        long entry = layout.usedRing() + 4 + 8L * ((nextUsed + ahead) % layout.size());
         memory.writeInt(entry, head);
         memory.writeInt(entry + 4, written);
-        nextUsed = (nextUsed + 1) & 0xffff;
+    }
+
+    /** Moves the used index past {@code count} elements written by {@link #putUsed}, after them and after the data. */
+    private void publishUsed(int count) {
+        if (count == 0) return;
+        nextUsed = (nextUsed + count) & 0xffff;
         VarHandle.releaseFence();
         memory.writeShort(layout.usedRing() + 2, (short) nextUsed);
     }

@@ -270,9 +270,7 @@ public final class VirtioNet implements VirtioDevice {
         if (backend.vnetHeader()) {
             length = backend.receive(buffers);
         } else {
-            // The backend has no header: write an empty one (no offloads) and put the frame after it.
-            GuestBuffers first = chains.get(0).writable();
-            first.write(0, new byte[HEADER]);
+            // The backend has no header: the frame goes after the one written below (no offloads).
             List<MemorySegment> after = new ArrayList<>();
             long skip = HEADER;
             for (MemorySegment b : buffers) {
@@ -290,16 +288,27 @@ public final class VirtioNet implements VirtioDevice {
         long total = 0;
         for (MemorySegment b : buffers) total += b.byteSize();
         if (length >= total) rxTruncated.incrementAndGet(); // the frame filled everything: it may have been cut
-        int used = 0;
+        List<SplitQueue.Completion> completions = new ArrayList<>();
         long left = length;
-        while (used < chains.size() && left > 0) {
-            long take = Math.min(left, chains.get(used).writable().length());
-            queue.addUsed(chains.get(used).head(), (int) take);
+        while (completions.size() < chains.size() && left > 0) {
+            DescriptorChain c = chains.get(completions.size());
+            long take = Math.min(left, c.writable().length());
+            completions.add(new SplitQueue.Completion(c.head(), (int) take));
             left -= take;
-            used++;
         }
-        // num_buffers (header bytes 10-11): how many buffers this frame spans; tap leaves those bytes alone.
-        chains.get(0).writable().write(10, new byte[] {(byte) used, (byte) (used >>> 8)});
+        int used = completions.size();
+        // num_buffers (header bytes 10-11): how many buffers this frame spans (a tap leaves those bytes alone). It
+        // must be in the header before the used index lets the driver read the header.
+        byte[] numBuffers = {(byte) used, (byte) (used >>> 8)};
+        if (backend.vnetHeader()) {
+            chains.get(0).writable().write(10, numBuffers);
+        } else {
+            byte[] header = new byte[HEADER];
+            System.arraycopy(numBuffers, 0, header, 10, 2);
+            chains.get(0).writable().write(0, header);
+        }
+        // All buffers of the frame at once: a driver that sees the first looks for the rest straight away.
+        queue.addUsed(completions);
         rxFrames.incrementAndGet();
         return used;
     }

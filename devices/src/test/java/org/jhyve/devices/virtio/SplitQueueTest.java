@@ -612,4 +612,80 @@ class SplitQueueTest {
             assertThat(driver.availEvent()).isEqualTo(2);
         }
     }
+
+    /**
+     * The order of the device's accesses, which the spec's barriers are about (virtio 1.2, 2.7.7, 2.7.13): the
+     * available index before the ring entry and descriptors it publishes, used elements before the used index
+     * that publishes them, the used index before the driver's interrupt wishes are read.
+     */
+    @Nested
+    class Ordering {
+        final RecordingGuestMemory recording = new RecordingGuestMemory(memory);
+        final QueueLayout layout = driver.layout();
+        final long usedIdx = layout.usedRing() + 2;
+
+        int first(List<RecordingGuestMemory.Write> log, long at, int len, boolean read) {
+            return log.stream().filter(a -> a.isRead() == read && a.covers(at, len)).mapToInt(RecordingGuestMemory.Write::n).min().orElseThrow();
+        }
+
+        int last(List<RecordingGuestMemory.Write> log, long at, int len, boolean read) {
+            return log.stream().filter(a -> a.isRead() == read && a.covers(at, len)).mapToInt(RecordingGuestMemory.Write::n).max().orElseThrow();
+        }
+
+        @Test
+        void theAvailIndexIsReadBeforeTheRingEntryAndTheDescriptors() throws Exception {
+            SplitQueue q = new SplitQueue(recording, layout, false, false);
+            int head = driver.addChain(List.of(Buf.in(0x10000, 4)));
+            q.pop();
+            List<RecordingGuestMemory.Write> log = recording.accesses();
+            int index = first(log, layout.availRing() + 2, 2, true);
+            assertThat(index).isLessThan(first(log, driver.availSlotAddress(0), 2, true));
+            assertThat(first(log, driver.availSlotAddress(0), 2, true)).isLessThan(first(log, driver.descriptorAddress(head), 8, true));
+        }
+
+        @Test
+        void aUsedElementIsWrittenBeforeTheIndexThatPublishesItAndTheInterruptWishIsReadAfter() throws Exception {
+            SplitQueue q = new SplitQueue(recording, layout, true, false);
+            q.addUsed(5, 77);
+            boolean ignored = q.needsInterrupt();
+            List<RecordingGuestMemory.Write> log = recording.accesses();
+            int publish = first(log, usedIdx, 2, false);
+            assertThat(last(log, layout.usedRing() + 4, 4, false)).as("id").isLessThan(publish);
+            assertThat(last(log, layout.usedRing() + 8, 4, false)).as("len").isLessThan(publish);
+            assertThat(first(log, layout.availRing() + 4 + 2L * SIZE, 2, true)).as("used_event read after").isGreaterThan(publish);
+            assertThat(driver.takeUsed()).containsExactly(new Used(5, 77));
+        }
+
+        @Test
+        void severalCompletionsArePublishedTogetherByOneIndexWriteAfterAllTheirElements() throws Exception {
+            SplitQueue q = new SplitQueue(recording, layout, false, false);
+            q.addUsed(3, 1);
+            assertThat(driver.takeUsed()).containsExactly(new Used(3, 1));
+            // Across the ring's end: elements 1..7 then 0 again, one index write.
+            List<SplitQueue.Completion> batch = new ArrayList<>();
+            for (int i = 0; i < SIZE; i++) batch.add(new SplitQueue.Completion(i, 100 + i));
+            q.addUsed(batch);
+            List<RecordingGuestMemory.Write> indexWrites = recording.writes().stream().filter(w -> w.covers(usedIdx, 2)).toList();
+            assertThat(indexWrites).hasSize(2);
+            int publish = indexWrites.get(1).n();
+            for (int e = 0; e < SIZE; e++) {
+                assertThat(last(recording.accesses(), layout.usedRing() + 4 + 8L * e, 4, false)).as("element %d", e).isLessThan(publish);
+            }
+            assertThat(driver.usedIndex()).isEqualTo(1 + SIZE);
+            List<Used> expected = new ArrayList<>();
+            for (int i = 0; i < SIZE; i++) expected.add(new Used(i, 100 + i));
+            assertThat(driver.takeUsed()).containsExactlyElementsOf(expected);
+        }
+
+        @Test
+        void moreCompletionsAtOnceThanTheQueueHoldsAreRefusedBeforeAnyIsWritten() throws Exception {
+            SplitQueue q = new SplitQueue(recording, layout, false, false);
+            List<SplitQueue.Completion> batch = new ArrayList<>();
+            for (int i = 0; i <= SIZE; i++) batch.add(new SplitQueue.Completion(0, 0));
+            assertThatThrownBy(() -> q.addUsed(batch)).isInstanceOf(IllegalArgumentException.class);
+            assertThat(recording.writes()).isEmpty();
+            q.addUsed(List.of());
+            assertThat(recording.writes()).as("an empty batch publishes nothing").isEmpty();
+        }
+    }
 }

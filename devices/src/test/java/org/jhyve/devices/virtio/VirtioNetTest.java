@@ -67,9 +67,14 @@ class VirtioNetTest {
 
     /** Puts a virtio-net over a fresh loopback backend in slot 5 and lays out its three queues in guest RAM. */
     void plug(boolean vnetHeader) {
+        plug(vnetHeader, machine);
+    }
+
+    /** As {@link #plug(boolean)}, the device seeing the machine through {@code view} (its memory, its MSI sink). */
+    void plug(boolean vnetHeader, org.jhyve.vm.MachineContext view) {
         backend = new LoopbackNetBackend(vnetHeader);
         net = new VirtioNet("vnet", backend, MAC);
-        transport = new VirtioPciTransport("vnet", net, machine, machine.irq(21), 21);
+        transport = new VirtioPciTransport("vnet", net, view, machine.irq(21), 21);
         machine.pci().add(SLOT, transport);
         bar0 = transport.barAddress(0);
         cfgWrite(PciFunction.COMMAND, 2, PciFunction.COMMAND_MEMORY | PciFunction.COMMAND_BUS_MASTER);
@@ -393,6 +398,41 @@ class VirtioNetTest {
         assertThat(mem(bufs[1], HDR)).isEqualTo(header(0, 0, 0, 0, 0, 0, 1));
         assertThat(mem(bufs[1] + HDR, 60)).isEqualTo(small);
         assertThat(net.counters().received()).isEqualTo(2);
+    }
+
+    @Test
+    void numBuffersIsInTheHeaderBeforeTheUsedIndexPublishesTheFrameAndAFrameIsPublishedWhole() throws Exception {
+        RecordingGuestMemory memory = new RecordingGuestMemory(machine.memory());
+        plug(true, MachineView.withMemory(machine, memory));
+        long[] bufs = new long[64];
+        for (int i = 0; i < bufs.length; i++) bufs[i] = postRx(RXBUF);
+        // What a driver polling the used ring sees at each index the device publishes: the index, and
+        // num_buffers in the header of the frame that index completes.
+        long usedIdx = rx.layout().usedRing() + 2;
+        List<String> seen = new CopyOnWriteArrayList<>();
+        memory.watch(w -> {
+            if (!w.covers(usedIdx, 2)) return;
+            int idx = Short.toUnsignedInt(memory.inner.readShort(usedIdx));
+            long header = idx <= 3 ? bufs[0] : bufs[3];
+            seen.add(idx + ":" + Short.toUnsignedInt(memory.inner.readShort(header + 10)));
+        });
+        start(VERSION_1 | bit(VirtioNetFeatures.MRG_RXBUF) | bit(VirtioNetFeatures.GUEST_CSUM) | bit(VirtioNetFeatures.GUEST_TSO4));
+        // 4012 bytes span three 1526-byte buffers; the tap's header leaves num_buffers as the guest had it.
+        backend.deliver(concat(header(0, 0, 0, 0, 0, 0, 0xffff), frame(4000, 10)));
+        backend.deliver(concat(header(0, 0, 0, 0, 0, 0, 0xffff), frame(60, 11)));
+        kick(RX);
+        await(() -> rx.usedIndex() == 4, "both frames");
+        // One index per frame (Linux drops a merged frame whose later buffers are not yet used), and num_buffers
+        // already there: 3 for the first frame, 1 for the second.
+        assertThat(seen).containsExactly("3:3", "4:1");
+        // The used elements of the first frame were all written before the index moved.
+        List<RecordingGuestMemory.Write> writes = memory.writes();
+        int publish = writes.stream().filter(w -> w.covers(usedIdx, 2)).findFirst().orElseThrow().n();
+        for (int e = 0; e < 3; e++) {
+            long element = rx.layout().usedRing() + 4 + 8L * e;
+            assertThat(writes.stream().filter(w -> w.covers(element, 8) || w.covers(element, 4)).mapToInt(RecordingGuestMemory.Write::n).max().orElseThrow())
+                    .as("used element %d written before the index", e).isLessThan(publish);
+        }
     }
 
     @Test
