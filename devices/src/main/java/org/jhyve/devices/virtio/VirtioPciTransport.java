@@ -5,8 +5,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jhyve.bus.BusDevice;
+import org.jhyve.devices.log.GuestErrorLog;
 import org.jhyve.hv.Doorbell;
 import org.jhyve.irq.IrqLine;
+import org.jhyve.irq.MsiSink;
 import org.jhyve.memory.GuestMemory;
 import org.jhyve.pci.MsixTable;
 import org.jhyve.pci.PciBar;
@@ -25,6 +27,12 @@ import org.slf4j.LoggerFactory;
  * configuration 0x2000, queue notify 0x3000 (4 bytes per queue), MSI-X table 0x4000 and PBA 0x5000.
  * Queue notifications are bound to doorbells (KVM ioeventfds) while the device runs, so a kick costs the
  * vCPU no exit to the VMM; the worker threads of the device wait on them.
+ *
+ * <p>Every register the driver writes is a guest value: selectors, sizes, vectors and addresses are checked
+ * (unsigned) where they are used, out-of-range ones read back as the spec's "none" (0, NO_VECTOR) and are
+ * never used to index anything. A queue the driver set up wrong, or broke later, sets DEVICE_NEEDS_RESET. What
+ * the guest gets wrong, and interrupts that could not be delivered, are logged rate-limited per device
+ * ({@link GuestErrorLog}).
  */
 public final class VirtioPciTransport extends PciFunction implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(VirtioPciTransport.class);
@@ -39,6 +47,7 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
             1L << VirtioStatus.F_VERSION_1 | 1L << VirtioStatus.F_INDIRECT_DESC | 1L << VirtioStatus.F_EVENT_IDX;
 
     private final VirtioDevice device;
+    private final GuestErrorLog errors;
     private final GuestMemory memory;
     private final MachineContext machine;
     private final IrqLine intx;
@@ -50,6 +59,8 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
     private int deviceFeatureSelect, driverFeatureSelect;
     private long driverFeatures;
     private int status;
+    /** config_generation: moves when the device configuration changes under the driver (a link going down). */
+    private volatile int configGeneration;
     private volatile int configMsixVector = NO_VECTOR;
     private int queueSelect;
     private final QueueRegisters[] queueRegs;
@@ -69,8 +80,14 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
     private long bar0 = -1;
 
     public VirtioPciTransport(String name, VirtioDevice device, MachineContext machine, IrqLine intx, int intxGsi) {
+        this(name, device, machine, intx, intxGsi, new GuestErrorLog(log, name));
+    }
+
+    /** As above, reporting the guest's mistakes to {@code errors} (tests count the lines). */
+    VirtioPciTransport(String name, VirtioDevice device, MachineContext machine, IrqLine intx, int intxGsi, GuestErrorLog errors) {
         super(name, VENDOR_VIRTIO, 0x1040 + device.deviceType(), device.pciClassCode(), 1);
         this.device = device;
+        this.errors = errors;
         this.machine = machine;
         this.memory = machine.memory();
         this.intx = intx;
@@ -91,9 +108,27 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
         pciCfgCap = addVirtioCap(CFG_PCI, 0, 0, 20);
         setWritable(pciCfgCap + 4, 1, 0xff);
         setWritable(pciCfgCap + 8, 8, -1L);
-        this.msix = new MsixTable(queueRegs.length + 1, machine.msi());
+        this.msix = new MsixTable(queueRegs.length + 1, contained(machine.msi()));
         addMsix(msix, 0, MSIX_TABLE, MSIX_PBA);
     }
+
+    /**
+     * Delivery that cannot fail the caller: KVM refuses a message no vCPU matches (EPERM), and the message is the
+     * guest's own (the MSI-X table). A worker thread signalling a completion, or a vCPU unmasking a vector, must
+     * not die of it; the interrupt is lost, as on hardware, counted and logged.
+     */
+    private MsiSink contained(MsiSink sink) {
+        return (address, data) -> {
+            try {
+                sink.signal(address, data);
+            } catch (RuntimeException e) {
+                errors.fault(String.format("MSI-X message 0x%x to 0x%x was not delivered (the guest's table names no vCPU?)", data, address), e);
+            }
+        };
+    }
+
+    /** Guest mistakes and contained faults this device has logged (rate-limited) so far. */
+    long errorCount() { return errors.count(); }
 
     private int addVirtioCap(int cfgType, int offset, int length, int capLength) {
         int cap = addCapability(CAP_VENDOR, capLength);
@@ -142,7 +177,7 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
         int bar = config8(pciCfgCap + 4);
         int length = config32(pciCfgCap + 12);
         int offset = config32(pciCfgCap + 8);
-        if (bar != 0 || (length != 1 && length != 2 && length != 4) || offset < 0 || offset % length != 0 || offset + length > BAR_SIZE) return null;
+        if (bar != 0 || (length != 1 && length != 2 && length != 4) || offset < 0 || offset % length != 0 || (long) offset + length > BAR_SIZE) return null;
         return new WindowAccess(offset, length);
     }
 
@@ -165,7 +200,7 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
                 if (offset < DEVICE_CONFIG) return offset == ISR ? takeIsr() : 0;
                 if (offset < NOTIFY) {
                     int at = (int) (offset - DEVICE_CONFIG);
-                    return at + size <= device.configSize() ? device.configRead(at, size) : 0;
+                    return inDeviceConfig(at, size) ? device.configRead(at, size) : 0;
                 }
                 return 0;
             }
@@ -186,10 +221,18 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
                 if (offset < ISR) writeCommon((int) offset, size, value);
                 else if (offset >= DEVICE_CONFIG) {
                     int at = (int) (offset - DEVICE_CONFIG);
-                    if (at + size <= device.configSize()) device.configWrite(at, size, value);
+                    if (inDeviceConfig(at, size)) device.configWrite(at, size, value);
                 }
             }
         }
+    }
+
+    /**
+     * Whether {@code [at, at+size)} lies in the device's configuration: devices index their arrays with it
+     * unchecked. Beyond it (an access straddling the end, say) the driver reads 0 and writes nothing.
+     */
+    private boolean inDeviceConfig(int at, int size) {
+        return size >= 1 && size <= 8 && at >= 0 && at + size <= device.configSize();
     }
 
     /** A notify write that exited (no doorbell binding): ring the queue's doorbell ourselves. */
@@ -207,13 +250,13 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
         QueueRegisters q = queueSelect < queueRegs.length ? queueRegs[queueSelect] : null;
         return switch (offset) {
             case 0x00 -> deviceFeatureSelect;
-            case 0x04 -> deviceFeatureSelect < 2 ? (offeredFeatures >>> (32 * deviceFeatureSelect)) & 0xffffffffL : 0;
+            case 0x04 -> featureWord(offeredFeatures, deviceFeatureSelect);
             case 0x08 -> driverFeatureSelect;
-            case 0x0c -> driverFeatureSelect < 2 ? (driverFeatures >>> (32 * driverFeatureSelect)) & 0xffffffffL : 0;
+            case 0x0c -> featureWord(driverFeatures, driverFeatureSelect);
             case 0x10 -> configMsixVector;
             case 0x12 -> queueRegs.length;
             case 0x14 -> resetPending() ? statusDuringReset : status | (failed ? VirtioStatus.DEVICE_NEEDS_RESET : 0);
-            case 0x15 -> 0; // config_generation: the device configuration never changes under the driver
+            case 0x15 -> configGeneration & 0xff;
             case 0x16 -> queueSelect;
             case 0x18 -> q == null ? 0 : q.size;
             case 0x1a -> q == null ? NO_VECTOR : q.msixVector;
@@ -226,12 +269,22 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
         };
     }
 
+    /**
+     * Word {@code select} of a 64-bit feature set. The select register is 32 bits the guest chose: compared
+     * unsigned, so 0xffffffff is no word at all (a signed compare took it as -1, and a shift by -32 is a shift by
+     * 32 in Java: the high word).
+     */
+    private static long featureWord(long features, int select) {
+        return Integer.compareUnsigned(select, 2) < 0 ? (features >>> (32 * select)) & 0xffffffffL : 0;
+    }
+
+    /** A queue address as the driver reads it: all 64 bits at the low word's offset, else one 32-bit half. */
     private static long half(long value, int at, int size) {
-        return size == 8 ? value : (value >>> (8 * at)) & 0xffffffffL;
+        return size == 8 && at == 0 ? value : (value >>> (8 * at)) & 0xffffffffL;
     }
 
     private static long setHalf(long old, int at, int size, long value) {
-        if (size == 8) return value;
+        if (size == 8 && at == 0) return value;
         long mask = 0xffffffffL << (8 * at);
         return (old & ~mask) | ((value & 0xffffffffL) << (8 * at));
     }
@@ -244,7 +297,7 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
             case 0x00 -> deviceFeatureSelect = (int) value;
             case 0x08 -> driverFeatureSelect = (int) value;
             case 0x0c -> {
-                if (!featuresLocked && driverFeatureSelect < 2) {
+                if (!featuresLocked && Integer.compareUnsigned(driverFeatureSelect, 2) < 0) {
                     int shift = 32 * driverFeatureSelect;
                     driverFeatures = (driverFeatures & ~(0xffffffffL << shift)) | ((value & 0xffffffffL) << shift);
                 }
@@ -280,6 +333,9 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
             reset();
             return;
         }
+        // DEVICE_NEEDS_RESET is the device's to set; status bits once set stay set until a reset (the driver may
+        // not clear them, and a write that tries only adds what it has).
+        value &= ~VirtioStatus.DEVICE_NEEDS_RESET;
         int added = value & ~status;
         int next = status | value;
         if ((added & VirtioStatus.FEATURES_OK) != 0 && !featuresAcceptable()) {
@@ -295,7 +351,7 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
     private boolean featuresAcceptable() {
         long unknown = driverFeatures & ~offeredFeatures;
         if (unknown != 0) {
-            log.warn("{}: driver asked for features it was not offered: 0x{}", name(), Long.toHexString(unknown));
+            errors.report("driver asked for features it was not offered: 0x%x", unknown);
             return false;
         }
         // Modern transport only: a legacy driver (no VERSION_1) cannot work with this layout.
@@ -324,7 +380,7 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
     }
 
     private void needsReset(String reason) {
-        log.warn("{}: device needs reset: {}", name(), reason);
+        errors.report("device needs reset: %s", reason);
         failed = true;
         signalConfigChange();
     }
@@ -349,8 +405,8 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
             if (!a.workersStopped()) {
                 resetting = a;
                 statusDuringReset = status != 0 ? status : VirtioStatus.ACKNOWLEDGE;
-                log.warn("{}: reset pending until a request stuck in the backend returns (device_status reads 0x{} until then)",
-                        name(), Integer.toHexString(statusDuringReset));
+                errors.report("reset pending until a request stuck in the backend returns (device_status reads 0x%x until then)",
+                        statusDuringReset);
             }
         }
         status = 0;
@@ -450,7 +506,7 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
                 try {
                     b.close();
                 } catch (Exception e) {
-                    log.warn("{}: releasing a doorbell binding failed", name(), e);
+                    errors.fault("releasing a doorbell binding failed", e);
                 }
             }
             bindings.clear();

@@ -7,6 +7,8 @@ import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.List;
 import org.jhyve.devices.block.MemoryBlockBackend;
+import org.jhyve.devices.log.GuestErrorLog;
+import org.jhyve.devices.log.RecordingLogger;
 import org.jhyve.devices.virtio.VirtqueueDriver.Buf;
 import org.jhyve.pci.PciAddress;
 import org.jhyve.pci.PciFunction;
@@ -212,5 +214,285 @@ class VirtioPciTransportTest {
         cfgWrite(cap + 8, 4, VirtioPciTransport.DEVICE_CONFIG);
         cfgWrite(cap + 12, 4, 4);
         assertThat(cfgRead(cap + 16, 4)).isEqualTo(128);
+    }
+
+    // ---- a hostile driver's register writes ----
+
+    @Test
+    void featureSelectsAboveOneAreNoWordAtAllReadOrWritten() {
+        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+        write(0x00, 4, 1);
+        assertThat(read(0x04, 4)).as("word 1: VERSION_1").isEqualTo(1);
+        for (long select : new long[] {0xffff_ffffL, 0xffff_fffeL, 0x8000_0000L, 0x7fff_ffffL, 2}) {
+            write(0x00, 4, select);
+            assertThat(read(0x00, 4)).isEqualTo(select);
+            assertThat(read(0x04, 4)).as("device features, select 0x%x", select).isZero();
+            write(0x08, 4, select);
+            write(0x0c, 4, 0xffff_ffffL); // would set every feature bit of some word if the select aliased one
+            assertThat(read(0x0c, 4)).as("driver features, select 0x%x", select).isZero();
+        }
+        for (int word = 0; word < 2; word++) {
+            write(0x08, 4, word);
+            assertThat(read(0x0c, 4)).as("driver features word %d untouched", word).isZero();
+        }
+        // With nothing accepted, FEATURES_OK fails for want of VERSION_1 rather than for features never offered.
+        write(0x08, 4, 1);
+        write(0x0c, 4, 1);
+        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
+        assertThat(read(0x14, 1) & VirtioStatus.FEATURES_OK).isNotZero();
+    }
+
+    @Test
+    void aQueueSelectBeyondTheQueuesReadsAsNoQueueAndWritesReachNothing() {
+        for (int select : new int[] {1, 2, 0x7fff, 0xffff}) {
+            write(0x16, 2, select);
+            assertThat(read(0x16, 2)).isEqualTo(select);
+            write(0x18, 2, 16);
+            write(0x1a, 2, 0);
+            write(0x1c, 2, 1);
+            write(0x20, 8, 0x1000);
+            write(0x28, 8, 0x2000);
+            write(0x30, 8, 0x3000);
+            assertThat(read(0x18, 2)).as("queue_size of queue %d: none", select).isZero();
+            assertThat(read(0x1a, 2)).isEqualTo(VirtioPciTransport.NO_VECTOR);
+            assertThat(read(0x1c, 2)).isZero();
+            assertThat(read(0x1e, 2)).isZero();
+            assertThat(read(0x20, 8)).isZero();
+            assertThat(read(0x28, 4)).isZero();
+            assertThat(read(0x30, 4)).isZero();
+        }
+        write(0x16, 2, 0);
+        assertThat(read(0x18, 2)).as("queue 0 kept its maximum").isEqualTo(256);
+        assertThat(read(0x1c, 2)).isZero();
+    }
+
+    /** ACK, DRIVER, VERSION_1, FEATURES_OK, queue 0 as given, DRIVER_OK: returns the status read back. */
+    int startWithQueue(int size, long desc, long avail, long used) {
+        write(0x14, 1, 0);
+        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+        write(0x08, 4, 1);
+        write(0x0c, 4, 1);
+        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
+        write(0x16, 2, 0);
+        write(0x18, 2, size);
+        write(0x20, 8, desc);
+        write(0x28, 8, avail);
+        write(0x30, 8, used);
+        write(0x1c, 2, 1);
+        write(0x14, 1, 0x0f);
+        return (int) read(0x14, 1);
+    }
+
+    @Test
+    void queueSizesAndAddressesTheDriverMayNotGiveMakeTheDeviceNeedAResetAtDriverOk() {
+        record Case(String what, int size, long desc, long avail, long used) {}
+        for (Case k : List.of(
+                new Case("size 0", 0, 0x1000, 0x2000, 0x3000),
+                new Case("size 3", 3, 0x1000, 0x2000, 0x3000),
+                new Case("size 100", 100, 0x1000, 0x2000, 0x3000),
+                new Case("size 512, above the maximum 256", 512, 0x1000, 0x2000, 0x3000),
+                new Case("size 0xffff", 0xffff, 0x1000, 0x2000, 0x3000),
+                new Case("misaligned descriptor table", 16, 0x1008, 0x2000, 0x3000),
+                new Case("misaligned available ring", 16, 0x1000, 0x2001, 0x3000),
+                new Case("misaligned used ring", 16, 0x1000, 0x2000, 0x3002),
+                new Case("descriptor table past RAM", 16, (4L << 20) - 16, 0x2000, 0x3000),
+                new Case("available ring at the top of the address space", 16, 0x1000, 0xffff_ffff_ffff_fff0L, 0x3000),
+                new Case("used ring in the MMIO hole", 16, 0x1000, 0x2000, 0xfee0_0000L))) {
+            int status = startWithQueue(k.size(), k.desc(), k.avail(), k.used());
+            assertThat(status & VirtioStatus.DEVICE_NEEDS_RESET).as(k.what()).isNotZero();
+            assertThat(transport.errorCount()).as(k.what() + " is reported").isPositive();
+        }
+        assertThat(startWithQueue(16, 0x1000, 0x2000, 0x3000) & VirtioStatus.DEVICE_NEEDS_RESET).as("a good queue after a reset").isZero();
+    }
+
+    @Test
+    void msixVectorsBeyondTheTableReadBackAsNoVectorForTheConfigurationAndTheQueues() {
+        // Two vectors: configuration and queue 0.
+        for (int vector : new int[] {0, 1}) {
+            write(0x10, 2, vector);
+            assertThat(read(0x10, 2)).isEqualTo(vector);
+            write(0x16, 2, 0);
+            write(0x1a, 2, vector);
+            assertThat(read(0x1a, 2)).isEqualTo(vector);
+        }
+        for (int vector : new int[] {2, 0x7ff, 0x800, 0xfffe, 0xffff}) {
+            write(0x10, 2, vector);
+            assertThat(read(0x10, 2)).as("config_msix_vector %d", vector).isEqualTo(VirtioPciTransport.NO_VECTOR);
+            write(0x1a, 2, vector);
+            assertThat(read(0x1a, 2)).as("queue_msix_vector %d", vector).isEqualTo(VirtioPciTransport.NO_VECTOR);
+        }
+    }
+
+    @Test
+    void theDeviceConfigurationIsReadAndWrittenOnlyWithinItsSizeAtAnyOffsetAndWidth() {
+        int size = 60; // virtio-blk's configuration
+        for (int width : new int[] {1, 2, 4, 8}) {
+            for (int at = size - 8; at < size + 8; at++) {
+                long v = read(VirtioPciTransport.DEVICE_CONFIG + at, width);
+                write(VirtioPciTransport.DEVICE_CONFIG + at, width, -1L);
+                if (at + width > size) assertThat(v).as("read of %d bytes at %d", width, at).isZero();
+            }
+            assertThat(read(VirtioPciTransport.NOTIFY - width, width)).isZero();
+        }
+        assertThat(read(VirtioPciTransport.DEVICE_CONFIG, 8)).as("capacity unchanged").isEqualTo(128);
+    }
+
+    @Test
+    void theIsrIsOneByteTheRestOfItsPageReadsZeroAndWritesAreIgnored() throws Exception {
+        VirtqueueDriver driver = start(1L << VirtioStatus.F_VERSION_1, false);
+        readSector(driver, 0);
+        await(() -> machine.irqLevel(20), "INTx");
+        write(VirtioPciTransport.ISR, 1, 0);
+        write(VirtioPciTransport.ISR, 4, 0);
+        assertThat(machine.irqLevel(20)).as("a write does not acknowledge").isTrue();
+        for (int at = 1; at < 8; at++) assertThat(read(VirtioPciTransport.ISR + at, 1)).isZero();
+        assertThat(read(VirtioPciTransport.ISR, 4)).as("read with any width").isEqualTo(1);
+        assertThat(machine.irqLevel(20)).isFalse();
+    }
+
+    @Test
+    void notificationsForQueuesThatDoNotExistOrAtOddOffsetsAndWidthsAreHarmless() throws Exception {
+        VirtqueueDriver driver = start(1L << VirtioStatus.F_VERSION_1, false);
+        for (long at = VirtioPciTransport.NOTIFY; at < VirtioPciTransport.MSIX_TABLE; at += 0x7f) {
+            for (int width : new int[] {1, 2, 4, 8}) write(at, width, 0xffff_ffff_ffffL);
+        }
+        assertThat(read(0x14, 1) & VirtioStatus.DEVICE_NEEDS_RESET).isZero();
+        disk.data[0] = 5;
+        long data = readSector(driver, 0);
+        await(() -> driver.usedIndex() == 1, "a request after the noise");
+        assertThat(machine.memory().readByte(data)).isEqualTo((byte) 5);
+    }
+
+    @Test
+    void theDriverCannotClearStatusBitsOrSetDeviceNeedsResetButZeroResets() {
+        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+        write(0x14, 1, VirtioStatus.ACKNOWLEDGE);
+        assertThat(read(0x14, 1)).as("DRIVER stays").isEqualTo(VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+        write(0x14, 1, VirtioStatus.DEVICE_NEEDS_RESET);
+        assertThat(read(0x14, 1) & VirtioStatus.DEVICE_NEEDS_RESET).as("the device's bit").isZero();
+        VirtqueueDriver driver = start(1L << VirtioStatus.F_VERSION_1, false);
+        int running = (int) read(0x14, 1);
+        assertThat(running & VirtioStatus.DRIVER_OK).isNotZero();
+        write(0x14, 1, VirtioStatus.ACKNOWLEDGE);
+        assertThat(read(0x14, 1)).isEqualTo(running);
+        write(0x14, 1, 0);
+        assertThat(read(0x14, 1)).isZero();
+        assertThat(driver.usedIndex()).isZero();
+    }
+
+    @Test
+    void aConfigurationWindowWhoseOffsetOverflowsReadsZeroAndWritesNothing() {
+        int cap = 0;
+        for (int c = cfgRead(0x34, 1); c != 0; c = cfgRead(c + 1, 1)) if (cfgRead(c, 1) == 0x09 && cfgRead(c + 3, 1) == 5) cap = c;
+        cfgWrite(cap + 4, 1, 0);
+        cfgWrite(cap + 12, 4, 4);
+        for (int offset : new int[] {0x7fff_fffc, VirtioPciTransport.BAR_SIZE, VirtioPciTransport.BAR_SIZE - 2}) {
+            cfgWrite(cap + 8, 4, offset);
+            assertThat(cfgRead(cap + 16, 4)).as("window at 0x%x", offset).isZero();
+            cfgWrite(cap + 16, 4, -1);
+        }
+        cfgWrite(cap + 8, 4, 0x14);
+        cfgWrite(cap + 12, 4, 1);
+        assertThat(cfgRead(cap + 16, 4)).as("status through the window").isZero();
+    }
+
+    // ---- what the host log gets ----
+
+    @Test
+    void aGuestResettingAHundredThousandTimesWithBadFeaturesAndABrokenQueueWritesABoundedLog() {
+        RecordingLogger logger = new RecordingLogger();
+        VirtioPciTransport noisy = new VirtioPciTransport("vblk1", new VirtioBlock("vblk1", new MemoryBlockBackend(4096, false), VirtioBlockOptions.parse("e.img")),
+                machine, asserted -> { }, 22, new GuestErrorLog(logger, "vblk1")); // INTx not recorded: 200,000 edges
+        try {
+            machine.pci().add(new PciAddress(0, 6, 0), noisy);
+            machine.pci().configWrite(0, 6, 0, PciFunction.COMMAND, 2, PciFunction.COMMAND_MEMORY);
+            long base = noisy.barAddress(0);
+            int cycles = 100_000;
+            for (int i = 0; i < cycles; i++) {
+                machine.mmio().write(base + 0x14, 1, 0);
+                machine.mmio().write(base + 0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+                machine.mmio().write(base + 0x08, 4, 0);
+                machine.mmio().write(base + 0x0c, 4, 1 << 7); // GEOMETRY, not offered
+                machine.mmio().write(base + 0x08, 4, 1);
+                machine.mmio().write(base + 0x0c, 4, 1);
+                machine.mmio().write(base + 0x14, 1, 0x0b); // FEATURES_OK refused: "not offered"
+                machine.mmio().write(base + 0x08, 4, 0);
+                machine.mmio().write(base + 0x0c, 4, 0);
+                machine.mmio().write(base + 0x14, 1, 0x0b);
+                machine.mmio().write(base + 0x20, 8, 0x3f_0000_0000L); // queue 0 outside RAM: "needs reset"
+                machine.mmio().write(base + 0x1c, 2, 1);
+                machine.mmio().write(base + 0x14, 1, 0x0f);
+            }
+            assertThat(machine.mmio().read(base + 0x14, 1) & VirtioStatus.DEVICE_NEEDS_RESET).isNotZero();
+            assertThat(noisy.errorCount()).as("every mistake counted").isEqualTo(2L * cycles);
+            long loud = logger.lines().stream().filter(l -> l.level().toInt() >= org.slf4j.event.Level.WARN.toInt()).count();
+            // The first ten, then one a minute saying how many were held back: this test takes less than a minute.
+            assertThat(loud).as("warn and error lines").isBetween(2L, 11L);
+        } finally {
+            noisy.close();
+        }
+    }
+
+    @Test
+    void anMsiThatCannotBeDeliveredIsCountedAndTheDeviceKeepsServing() throws Exception {
+        RecordingLogger logger = new RecordingLogger();
+        java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+        MachineView refusing = MachineView.withMsi(machine, (address, data) -> {
+            attempts.incrementAndGet();
+            throw new IllegalStateException("KVM_SIGNAL_MSI: operation not permitted (errno 1)");
+        });
+        MemoryBlockBackend small = new MemoryBlockBackend(64 * 1024, false);
+        VirtioPciTransport t = new VirtioPciTransport("vblk2", new VirtioBlock("vblk2", small, VirtioBlockOptions.parse("f.img")),
+                refusing, machine.irq(23), 23, new GuestErrorLog(logger, "vblk2"));
+        try {
+            machine.pci().add(new PciAddress(0, 7, 0), t);
+            machine.pci().configWrite(0, 7, 0, PciFunction.COMMAND, 2, PciFunction.COMMAND_MEMORY | PciFunction.COMMAND_BUS_MASTER);
+            long base = t.barAddress(0);
+            java.util.function.BiConsumer<Long, Long> w = (off, v) -> machine.mmio().write(base + off, 4, v);
+            machine.mmio().write(base + 0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+            w.accept(0x08L, 1L);
+            w.accept(0x0cL, 1L);
+            machine.mmio().write(base + 0x14, 1, 0x0b);
+            int cap = 0;
+            for (int c = machine.pci().configRead(0, 7, 0, 0x34, 1); c != 0; c = machine.pci().configRead(0, 7, 0, c + 1, 1)) {
+                if (machine.pci().configRead(0, 7, 0, c, 1) == 0x11) cap = c;
+            }
+            machine.pci().configWrite(0, 7, 0, cap + 2, 2, 0x8000);
+            w.accept(VirtioPciTransport.MSIX_TABLE + 16L, 0xfee0_0000L);
+            w.accept(VirtioPciTransport.MSIX_TABLE + 16L + 8, 0x41L);
+            VirtqueueDriver driver = new VirtqueueDriver(machine.memory(), 0x8000, 16, 0x20000, 4L << 20);
+            machine.mmio().write(base + 0x16, 2, 0);
+            machine.mmio().write(base + 0x18, 2, 16);
+            machine.mmio().write(base + 0x1a, 2, 1);
+            machine.mmio().write(base + 0x20, 8, driver.layout().descriptorTable());
+            machine.mmio().write(base + 0x28, 8, driver.layout().availRing());
+            machine.mmio().write(base + 0x30, 8, driver.layout().usedRing());
+            machine.mmio().write(base + 0x1c, 2, 1);
+            machine.mmio().write(base + 0x14, 1, 0x0f);
+            w.accept(VirtioPciTransport.MSIX_TABLE + 16L + 12, 0L); // unmask vector 1: nothing pending yet
+            for (int i = 1; i <= 20; i++) {
+                small.data[0] = (byte) i;
+                long header = driver.allocate(16);
+                long data = driver.allocate(512);
+                long status = driver.allocate(1);
+                machine.memory().write(header, new byte[16]);
+                driver.addChain(List.of(Buf.in(header, 16), Buf.out(data, 512), Buf.out(status, 1)));
+                machine.mmio().write(base + VirtioPciTransport.NOTIFY, 2, 0);
+                int n = i;
+                await(() -> driver.usedIndex() == n, "request " + n);
+                assertThat(machine.memory().readByte(data)).isEqualTo((byte) i);
+                assertThat(machine.memory().readByte(status)).as("VIRTIO_BLK_S_OK").isZero();
+                int tries = i;
+                await(() -> attempts.get() >= tries, "the MSI attempt for request " + tries);
+            }
+            // Masking and unmasking from the vCPU delivers what is pending: that fails too, and is contained too.
+            w.accept(VirtioPciTransport.MSIX_TABLE + 16L + 12, 1L);
+            w.accept(VirtioPciTransport.MSIX_TABLE + 16L + 12, 0L);
+            assertThat(machine.mmio().read(base + 0x14, 1) & VirtioStatus.DEVICE_NEEDS_RESET).as("the guest's misrouting is not a device fault").isZero();
+            assertThat(t.errorCount()).isEqualTo(attempts.get());
+            assertThat(logger.lines().stream().filter(RecordingLogger.Line::hasThrowable)).as("one stack trace").hasSize(1);
+        } finally {
+            t.close();
+        }
     }
 }
