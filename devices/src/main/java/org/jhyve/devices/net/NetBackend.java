@@ -25,7 +25,11 @@ public interface NetBackend extends AutoCloseable {
      */
     default void setQueueEnabled(boolean enabled) throws IOException {}
 
-    /** Waits up to {@code timeoutMillis} for a frame to read; false on timeout or after {@link #wakeReceiver}. */
+    /**
+     * Waits up to {@code timeoutMillis} for a frame to read; false on timeout or after {@link #wakeReceiver}.
+     * Throws when the backend has failed (a tap whose interface was deleted), rather than return false at once:
+     * a false return tells the device the backend works and has nothing for it.
+     */
     boolean awaitReadable(int timeoutMillis) throws IOException;
 
     /**

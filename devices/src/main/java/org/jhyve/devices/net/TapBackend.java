@@ -21,6 +21,10 @@ import java.util.List;
  * A Linux tap interface through /dev/net/tun (FFM): opened by name (created if it does not exist, which needs
  * CAP_NET_ADMIN), with IFF_VNET_HDR so checksum and TSO offloads pass between guest and host kernel in the
  * 12-byte virtio_net_hdr, and readv/writev straight on guest memory.
+ *
+ * <p>When the interface goes away under the VM ({@code ip link del}), the kernel detaches this file: poll reports
+ * POLLERR and reads and writes fail with EBADFD. Every call then throws {@link IOException} saying so, rather
+ * than answering "nothing to read" at once, which would have a receive loop spin.
  */
 public final class TapBackend implements NetBackend {
     private static final int O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
@@ -30,7 +34,9 @@ public final class TapBackend implements NetBackend {
     private static final long TUNSETQUEUE = 0x400454d9L;
     static final int TUN_F_CSUM = 0x01, TUN_F_TSO4 = 0x02, TUN_F_TSO6 = 0x04, TUN_F_TSO_ECN = 0x08;
     private static final int EAGAIN = 11, EINTR = 4;
-    private static final short POLLIN = 1;
+    private static final short POLLIN = 1, POLLOUT = 4, POLLERR = 8, POLLHUP = 0x10, POLLNVAL = 0x20;
+    /** How long a frame to send waits for room in the tap's queue before it is dropped. */
+    static final int SEND_WAIT_MILLIS = 100;
     static final int VNET_HEADER = 12;
 
     private static final Linker LINKER = Linker.nativeLinker();
@@ -208,12 +214,15 @@ public final class TapBackend implements NetBackend {
                     if (errno(state) == EINTR) return false;
                     throw error("poll on tap " + name, errno(state));
                 }
+                // A tap gone is said first, even to a woken wait: "nothing to read" would mean the tap works.
+                int revents = pollfds.get(JAVA_SHORT, 6);
+                if ((revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) throw gone(revents);
                 if ((pollfds.get(JAVA_SHORT, 14) & POLLIN) != 0) {
                     // Woken: consume the count (a non-blocking read of the eventfd resets it) and let the caller look.
                     long ignored = (long) READ.invokeExact(state, wakeFd, receiving.counter(), 8L);
                     return false;
                 }
-                return r > 0 && (pollfds.get(JAVA_SHORT, 6) & POLLIN) != 0;
+                return r > 0 && (revents & POLLIN) != 0;
             } catch (IOException e) {
                 throw e;
             } catch (Throwable t) {
@@ -250,8 +259,10 @@ public final class TapBackend implements NetBackend {
     }
 
     private long vectored(boolean read, List<MemorySegment> buffers, Scratch scratch) throws IOException {
+        if (closed) throw new IOException("tap " + name + " is closed");
         try {
             MemorySegment state = scratch.state(), iov = scratch.iov();
+            long sendDeadline = 0;
             int count = Math.min(buffers.size(), MAX_IOV);
             for (int i = 0; i < count; i++) {
                 iov.set(ADDRESS, 16L * i, buffers.get(i));
@@ -264,8 +275,12 @@ public final class TapBackend implements NetBackend {
                 if (err == EINTR) continue;
                 if (err == EAGAIN) {
                     if (read) return 0;
-                    // The tap's queue is full: wait for the host to take frames (back-pressure on the guest's TX).
-                    Thread.onSpinWait();
+                    // The tap's queue is full: wait a while for the host to take frames (back-pressure on the
+                    // guest's transmit), then drop this one rather than hold the worker (and a reset) for good.
+                    long now = System.nanoTime();
+                    if (sendDeadline == 0) sendDeadline = now + SEND_WAIT_MILLIS * 1_000_000L;
+                    if (now - sendDeadline >= 0 || closed) throw new IOException("tap " + name + " took no frame for " + SEND_WAIT_MILLIS + " ms: frame dropped");
+                    awaitWritable(scratch, (int) Math.max(1, (sendDeadline - now) / 1_000_000L));
                     continue;
                 }
                 throw error((read ? "readv" : "writev") + " on tap " + name, err);
@@ -275,6 +290,21 @@ public final class TapBackend implements NetBackend {
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
+    }
+
+    /** Polls the tap for room to write, up to {@code timeoutMillis}; the caller tries the write again either way. */
+    private void awaitWritable(Scratch scratch, int timeoutMillis) throws Throwable {
+        MemorySegment pollfds = scratch.pollfds();
+        pollfds.set(JAVA_INT, 0, fd);
+        pollfds.set(JAVA_SHORT, 4, POLLOUT);
+        pollfds.set(JAVA_SHORT, 6, (short) 0);
+        int r = (int) POLL.invokeExact(scratch.state(), pollfds, 1L, timeoutMillis);
+        if (r > 0 && (pollfds.get(JAVA_SHORT, 6) & (POLLERR | POLLHUP | POLLNVAL)) != 0) throw gone(pollfds.get(JAVA_SHORT, 6));
+    }
+
+    private IOException gone(int revents) {
+        return new IOException("tap " + name + " is gone (poll reports " + ((revents & POLLNVAL) != 0 ? "POLLNVAL" : (revents & POLLERR) != 0 ? "POLLERR" : "POLLHUP")
+                + "): was the interface deleted?");
     }
 
     @Override
@@ -307,6 +337,7 @@ public final class TapBackend implements NetBackend {
             case 16 -> "device or resource busy (another process has it?)";
             case 19 -> "no such device (is the tun module loaded?)";
             case 22 -> "invalid argument";
+            case 77 -> "file descriptor in bad state (the interface was deleted?)";
             default -> "errno " + errno;
         } + " (errno " + errno + ")");
     }

@@ -2,7 +2,13 @@ package org.jhyve.devices.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
@@ -49,6 +55,38 @@ class TapBackendTest {
             long before = System.nanoTime();
             assertThat(tap.awaitReadable(10_000)).isFalse();
             assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - before)).isLessThan(5_000);
+        }
+    }
+
+    /** Runs {@code ip args...} (iproute2), skipping the test when it is not there. */
+    static void ip(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("ip"));
+        command.addAll(List.of(args));
+        Process p;
+        try {
+            p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            Assumptions.abort("tap tests need iproute2's ip: " + e.getMessage());
+            return;
+        }
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as("%s: %s", command, out).isZero();
+    }
+
+    @Test
+    void aTapWhoseInterfaceIsDeletedFailsEveryCallInsteadOfReportingNothingToRead() throws Exception {
+        String name = "jhgone" + ProcessHandle.current().pid() % 100_000;
+        try (TapBackend tap = openOrSkip(name); Arena arena = Arena.ofConfined()) {
+            ip("link", "set", name, "up"); // the host may send it a frame or two (IPv6 solicitations): left unread
+            ip("link", "del", name);
+            long started = System.nanoTime();
+            // Before, poll's POLLERR came back as "nothing to read" at once: a receive loop spun on it.
+            assertThatThrownBy(() -> tap.awaitReadable(5_000)).isInstanceOf(IOException.class).hasMessageContaining("gone");
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started)).as("at once").isLessThan(1_000);
+            MemorySegment frame = arena.allocate(TapBackend.VNET_HEADER + 60);
+            assertThatThrownBy(() -> tap.send(List.of(frame))).isInstanceOf(IOException.class).hasMessageContaining("errno 77");
+            assertThatThrownBy(() -> tap.receive(List.of(frame))).isInstanceOf(IOException.class).hasMessageContaining("errno 77");
+            tap.wakeReceiver(); // still harmless
         }
     }
 }
