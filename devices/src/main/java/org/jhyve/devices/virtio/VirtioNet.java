@@ -1,10 +1,14 @@
 package org.jhyve.devices.virtio;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jhyve.devices.log.GuestErrorLog;
 import org.jhyve.devices.net.NetBackend;
 import org.jhyve.devices.net.VirtioNetFeatures;
 import org.slf4j.Logger;
@@ -19,6 +23,22 @@ import org.slf4j.LoggerFactory;
  * offloads reach the host kernel. Receive uses mergeable buffers when negotiated (one frame may fill several
  * of the guest's buffers). When the guest has posted no receive buffers, frames wait in the backend
  * (back-pressure), never in an unbounded queue here; frames the device must drop are counted.
+ *
+ * <p>What goes wrong, and what the guest gets back:
+ * <ul>
+ * <li>A frame the driver may not send (shorter than a header and an Ethernet header, longer than the largest, or
+ * a header asking for offloads it did not negotiate or pointing outside the frame): dropped, counted, its chain
+ * returned. A receive buffer with no room for the header: returned unused (length 0), counted; receive goes on.
+ * A control command that is unknown, not negotiated or malformed: {@code VIRTIO_NET_ERR}.
+ * <li>A queue the driver broke (a descriptor outside RAM, a loop; see {@link SplitQueue}): DEVICE_NEEDS_RESET;
+ * that queue's thread stops until the driver resets the device, which starts it again.
+ * <li>The host side failing (a tap interface deleted under the VM): the link goes down (configuration status,
+ * with a configuration interrupt), frames to send are dropped and counted, and the receive thread retries the
+ * backend with back-off (10 ms doubling to 1 s) until it works again, when the link comes back up. The device
+ * never asks for a reset for it: a reset would not mend the host.
+ * <li>An interrupt that cannot be delivered is counted; the threads go on.
+ * </ul>
+ * Each of these is logged through one rate-limited {@link GuestErrorLog} for the device.
  */
 public final class VirtioNet implements VirtioDevice {
     private static final Logger log = LoggerFactory.getLogger(VirtioNet.class);
@@ -26,28 +46,42 @@ public final class VirtioNet implements VirtioDevice {
     public static final int DEVICE_TYPE = 1;
     static final int RX = 0, TX = 1, CTRL = 2;
     static final int QUEUE_SIZE = 256;
-    static final int HEADER = 12;
+    static final int HEADER = VirtioNetHeader.SIZE;
     /** The largest frame a backend hands over: a 64 KiB GSO frame plus Ethernet and VLAN headers. */
     static final int MAX_FRAME = 65550;
     /** An untagged Ethernet frame at MTU 1500, what a guest without receive offloads gets. */
     static final int MTU_FRAME = 1514;
     static final int CTRL_RX_CLASS = 0, CTRL_MAC_CLASS = 1, CTRL_MQ_CLASS = 4, ACK_OK = 0, ACK_ERR = 1;
+    static final int VIRTIO_NET_S_LINK_UP = 1;
+    /** Waits between tries of a failing backend: from the first to the last, doubling. */
+    static final long FIRST_RETRY_MILLIS = 10, LAST_RETRY_MILLIS = 1000;
     /** The most queue pairs {@code queues=} may ask for. */
     public static final int MAX_PAIRS = 16;
 
     private final String name;
     private final List<NetBackend> backends;
     private final byte[] mac;
+    private final GuestErrorLog errors;
+    /**
+     * The header of the frame each pair's transmit worker is sending: a copy of the guest's, checked, in native
+     * memory a backend can write from. The guest cannot change it between the check and the send.
+     */
+    private final MemorySegment[] txHeaders;
     private final List<QueueWorker> workers = new ArrayList<>();
     private final List<Thread> rxThreads = new ArrayList<>();
     private volatile boolean running;
+    /** The features negotiated at the last activation, for the transmit checks. */
+    private volatile long features;
     /** Queue pairs the driver uses (VQ_PAIRS_SET); receive threads of the others wait. Guarded by {@code this}. */
     private int activePairs = 1;
     /** Pairs the driver may use: all with VIRTIO_NET_F_MQ negotiated, else one. Guarded by {@code this}. */
     private int usablePairs = 1;
     private volatile boolean promiscuous = true;
+    /** Bit k: pair k's backend failed and has not worked since. The link is up while this is 0. */
+    private final AtomicInteger failingPairs = new AtomicInteger();
     final AtomicLong rxFrames = new AtomicLong(), txFrames = new AtomicLong();
     final AtomicLong rxTruncated = new AtomicLong(), txDropped = new AtomicLong();
+    final AtomicLong rxRefused = new AtomicLong(), controlRefused = new AtomicLong(), backendErrors = new AtomicLong();
 
     public VirtioNet(String name, NetBackend backend, byte[] mac) {
         this(name, List.of(backend), mac);
@@ -55,10 +89,19 @@ public final class VirtioNet implements VirtioDevice {
 
     /** {@code backends.size()} queue pairs, pair k on backend k (the queues of one multi-queue tap, say). */
     public VirtioNet(String name, List<NetBackend> backends, byte[] mac) {
+        this(name, backends, mac, new GuestErrorLog(log, name));
+    }
+
+    /** As above, reporting to {@code errors} (tests count its lines). */
+    VirtioNet(String name, List<NetBackend> backends, byte[] mac, GuestErrorLog errors) {
         if (backends.isEmpty() || backends.size() > MAX_PAIRS) throw new IllegalArgumentException("1-" + MAX_PAIRS + " queue pairs: " + backends.size());
         this.name = name;
         this.backends = List.copyOf(backends);
         this.mac = mac.clone();
+        this.errors = errors;
+        Arena arena = Arena.ofAuto();
+        this.txHeaders = new MemorySegment[backends.size()];
+        for (int k = 0; k < txHeaders.length; k++) txHeaders[k] = arena.allocate(HEADER);
     }
 
     private NetBackend backend() { return backends.get(0); }
@@ -86,25 +129,30 @@ public final class VirtioNet implements VirtioDevice {
     public long configRead(int offset, int size) {
         byte[] config = new byte[10];
         System.arraycopy(mac, 0, config, 0, 6);
-        config[6] = 1; // VIRTIO_NET_S_LINK_UP
+        config[6] = (byte) (linkUp() ? VIRTIO_NET_S_LINK_UP : 0);
         config[8] = (byte) backends.size(); // max_virtqueue_pairs (little-endian u16; at most 16)
         long v = 0;
         for (int i = size - 1; i >= 0; i--) v = v << 8 | (config[offset + i] & 0xff);
         return v;
     }
 
+    /** Whether every backend works: what the configuration's status tells the driver. */
+    public boolean linkUp() { return failingPairs.get() == 0; }
+
     /** Frames received and sent, cut on receive and dropped on transmit: for tests and the log at close. */
     public VirtioNetCounters counters() {
-        return new VirtioNetCounters(rxFrames.get(), txFrames.get(), rxTruncated.get(), txDropped.get());
+        return new VirtioNetCounters(rxFrames.get(), txFrames.get(), rxTruncated.get(), txDropped.get(),
+                rxRefused.get(), controlRefused.get(), backendErrors.get());
     }
 
     @Override
     public synchronized void activate(VirtioQueues queues) {
+        features = queues.features();
         for (NetBackend b : backends) {
             try {
                 b.enableOffloads(queues.features());
             } catch (IOException e) {
-                log.warn("{}: could not enable receive offloads on {}: {}", name, b.describe(), e.getMessage());
+                errors.report("could not enable receive offloads on %s: %s", b.describe(), e.getMessage());
             }
         }
         // Without MQ the driver knows one pair and the control queue is queue 2.
@@ -115,7 +163,7 @@ public final class VirtioNet implements VirtioDevice {
         for (int k = 0; k < pairs; k++) {
             int pair = k;
             NetBackend b = backends.get(k);
-            if (queues.queue(2 * k + 1) != null) workers.add(QueueWorker.start(name + "-tx" + k, queues, 2 * k + 1, c -> transmit(b, c)));
+            if (queues.queue(2 * k + 1) != null) workers.add(QueueWorker.start(name + "-tx" + k, queues, 2 * k + 1, c -> transmit(pair, b, c)));
             if (queues.queue(2 * k) != null) {
                 rxThreads.add(Thread.ofPlatform().name(name + "-rx" + k).daemon().start(() -> receiveLoop(queues, pair, b)));
             }
@@ -131,7 +179,7 @@ public final class VirtioNet implements VirtioDevice {
             try {
                 backends.get(k).setQueueEnabled(k < n);
             } catch (IOException e) {
-                log.warn("{}: queue pair {}: {}", name, k, e.getMessage());
+                errors.report("queue pair %d: %s", k, e.getMessage());
             }
         }
         notifyAll();
@@ -182,24 +230,45 @@ public final class VirtioNet implements VirtioDevice {
     // ---- transmit ----
 
     int transmit(DescriptorChain chain) {
-        return transmit(backend(), chain);
+        return transmit(0, backend(), chain);
     }
 
-    int transmit(NetBackend backend, DescriptorChain chain) {
+    /** Sends one frame of pair {@code pair} (on its transmit worker); never throws, whatever the chain holds. */
+    int transmit(int pair, NetBackend backend, DescriptorChain chain) {
         GuestBuffers out = chain.readable();
         long length = out.length();
         if (length < HEADER + 14 || length > HEADER + MAX_FRAME) {
-            txDropped.incrementAndGet();
-            log.debug("{}: dropped a {}-byte frame from the guest", name, length - HEADER);
-            return 0;
+            return dropTransmit("a frame of %d bytes with its header (%d to %d may be sent)", length, HEADER + 14, HEADER + MAX_FRAME);
         }
+        int frame = (int) (length - HEADER);
+        byte[] bytes = new byte[HEADER];
+        out.read(0, bytes);
+        String problem = VirtioNetHeader.parse(bytes).problem(features, frame);
+        if (problem != null) return dropTransmit("%s", problem);
         try {
-            backend.send(backend.vnetHeader() ? out.slices(0, length) : out.slices(HEADER, length - HEADER));
+            List<MemorySegment> buffers = new ArrayList<>();
+            if (backend.vnetHeader()) {
+                MemorySegment header = txHeaders[pair];
+                MemorySegment.copy(bytes, 0, header, ValueLayout.JAVA_BYTE, 0, HEADER);
+                buffers.add(header);
+            }
+            buffers.addAll(out.slices(HEADER, frame));
+            backend.send(buffers);
             txFrames.incrementAndGet();
         } catch (IOException e) {
             txDropped.incrementAndGet();
-            log.debug("{}: sending to {} failed: {}", name, backend.describe(), e.getMessage());
+            backendErrors.incrementAndGet();
+            errors.report("sending to %s failed, frame dropped: %s", backend.describe(), e.getMessage());
+        } catch (RuntimeException e) {
+            txDropped.incrementAndGet();
+            errors.fault("sending to " + backend.describe() + " failed, frame dropped", e);
         }
+        return 0;
+    }
+
+    private int dropTransmit(String format, Object... args) {
+        txDropped.incrementAndGet();
+        errors.report("dropped a frame from the guest: " + format, args);
         return 0;
     }
 
@@ -214,51 +283,121 @@ public final class VirtioNet implements VirtioDevice {
         List<DescriptorChain> posted = new ArrayList<>();
         long capacity = 0;
         int sinceInterrupt = 0;
+        long retryMillis = 0;
         try {
             while (running) {
                 if (pair > 0 && !awaitActive(pair)) return;
-                if (!backend.awaitReadable(200)) continue;
-                // Collect the guest's receive buffers until one frame surely fits.
-                DescriptorChain chain;
-                while ((posted.isEmpty() || (mergeable && capacity < need)) && (chain = queue.pop()) != null) {
-                    if (chain.writable().length() < HEADER) {
-                        throw new VirtqueueException("receive chain " + chain.head() + " has " + chain.writable().length()
-                                + " writable bytes, less than the " + HEADER + "-byte header");
+                int used;
+                try {
+                    // The backend works again once it waits cleanly or hands over a frame (not merely once poll
+                    // answers: a backend whose reads keep failing would flap the link).
+                    if (!backend.awaitReadable(200)) {
+                        retryMillis = 0;
+                        backendWorks(queues, pair, backend);
+                        continue;
                     }
-                    posted.add(chain);
-                    capacity += chain.writable().length();
-                }
-                if (posted.isEmpty() || (mergeable && capacity < need)) {
-                    // No room: leave the frame in the backend until the guest posts buffers.
-                    if (queue.enableNotifications()) continue;
-                    // Tell the driver of the frames already delivered: it refills only once it has seen them.
-                    if (queue.needsInterrupt()) {
-                        queues.interrupt(rx);
-                        sinceInterrupt = 0;
+                    // Collect the guest's receive buffers until one frame surely fits.
+                    DescriptorChain chain;
+                    while ((posted.isEmpty() || (mergeable && capacity < need)) && (chain = queue.pop()) != null) {
+                        if (chain.writable().length() < HEADER) {
+                            refuse(queue, chain);
+                            continue;
+                        }
+                        posted.add(chain);
+                        capacity += chain.writable().length();
                     }
-                    if (!queues.doorbell(rx).await()) return;
-                    queue.disableNotifications();
+                    if (posted.isEmpty() || (mergeable && capacity < need)) {
+                        // No room: leave the frame in the backend until the guest posts buffers.
+                        retryMillis = 0;
+                        backendWorks(queues, pair, backend);
+                        if (queue.enableNotifications()) continue;
+                        // Tell the driver of the frames already delivered: it refills only once it has seen them.
+                        if (queue.needsInterrupt()) {
+                            interrupt(queues, rx);
+                            sinceInterrupt = 0;
+                        }
+                        if (!queues.doorbell(rx).await()) return;
+                        queue.disableNotifications();
+                        continue;
+                    }
+                    used = receiveOne(backend, queue, posted, mergeable);
+                    retryMillis = 0;
+                    backendWorks(queues, pair, backend);
+                } catch (IOException e) {
+                    retryMillis = backendFailed(queues, pair, backend, e, retryMillis);
                     continue;
                 }
-                int used = receiveOne(backend, queue, posted, mergeable);
                 if (used < 0) continue;
                 for (int i = 0; i < used; i++) capacity -= posted.remove(0).writable().length();
                 // Interrupt once the backend has nothing more, or every 64 frames under a steady stream.
-                if ((++sinceInterrupt >= 64 || !backend.awaitReadable(0)) && queue.needsInterrupt()) {
-                    queues.interrupt(rx);
+                if ((++sinceInterrupt >= 64 || !readableNow(backend)) && queue.needsInterrupt()) {
+                    interrupt(queues, rx);
                     sinceInterrupt = 0;
                 }
             }
         } catch (VirtqueueException e) {
             queues.fail("receive queue: " + e.getMessage());
-        } catch (IOException e) {
-            log.error("{}: receiving from {} failed, receive stopped: {}", name, backend.describe(), e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
-            log.error("{}: receive failed", name, e);
+            // A device bug: the queue's state is unknown, so the driver must reset it (which starts this again).
+            errors.fault("receive queue " + rx + " failed", e);
             queues.fail("receive queue: device error " + e);
         }
+    }
+
+    /** Whether a frame is waiting now; a failing backend has none (the next wait finds out why). */
+    private static boolean readableNow(NetBackend backend) {
+        try {
+            return backend.awaitReadable(0);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** A receive buffer with no room for the header: back to the driver unused, and receive goes on. */
+    private void refuse(SplitQueue queue, DescriptorChain chain) {
+        queue.addUsed(chain.head(), 0);
+        rxRefused.incrementAndGet();
+        errors.report("receive buffer %d has %d writable bytes, less than the %d-byte header: returned unused",
+                chain.head(), chain.writable().length(), HEADER);
+    }
+
+    private void interrupt(VirtioQueues queues, int queue) {
+        try {
+            queues.interrupt(queue);
+        } catch (RuntimeException e) {
+            errors.fault("interrupting the driver for queue " + queue + " failed", e);
+        }
+    }
+
+    /**
+     * Pair {@code pair}'s backend failed: the first time since it last worked, the link goes down and the driver
+     * hears of it. Waits before the next try (unless the device stops) and returns how long it waited.
+     */
+    private long backendFailed(VirtioQueues queues, int pair, NetBackend backend, IOException e, long lastWaitMillis) throws InterruptedException {
+        backendErrors.incrementAndGet();
+        int bit = 1 << pair;
+        int before = failingPairs.getAndUpdate(m -> m | bit);
+        if ((before & bit) == 0) {
+            errors.report("%s failed, link down until it works again: %s", backend.describe(), e.getMessage());
+            if (before == 0) queues.configChanged();
+        }
+        long wait = lastWaitMillis == 0 ? FIRST_RETRY_MILLIS : Math.min(2 * lastWaitMillis, LAST_RETRY_MILLIS);
+        synchronized (this) {
+            long deadline = System.nanoTime() + wait * 1_000_000L;
+            for (long left = wait; running && left > 0; left = (deadline - System.nanoTime()) / 1_000_000L) wait(left);
+        }
+        return wait;
+    }
+
+    /** Pair {@code pair}'s backend answered: if it had failed, the link may come back up. */
+    private void backendWorks(VirtioQueues queues, int pair, NetBackend backend) {
+        int bit = 1 << pair;
+        if ((failingPairs.get() & bit) == 0) return;
+        int after = failingPairs.updateAndGet(m -> m & ~bit);
+        log.info("{}: {} works again{}", name, backend.describe(), after == 0 ? ", link up" : "");
+        if (after == 0) queues.configChanged();
     }
 
     /** Reads one frame into the posted chains; returns how many chains it used (-1: nothing was waiting). */
@@ -315,29 +454,96 @@ public final class VirtioNet implements VirtioDevice {
 
     // ---- control queue ----
 
+    /** Serves one control command (virtio 1.2, 5.1.6.5); anything unknown, not negotiated or malformed gets ERR. */
     int control(DescriptorChain chain) {
         GuestBuffers in = chain.readable(), out = chain.writable();
-        if (in.length() < 2 || out.length() < 1) return 0;
-        byte[] command = new byte[(int) Math.min(in.length(), 4096)];
-        in.read(0, command);
-        int ack = ACK_ERR;
-        int cls = command[0] & 0xff, cmd = command[1] & 0xff;
-        if (cls == CTRL_RX_CLASS && command.length >= 3 && cmd <= 5) {
-            if (cmd == 0) promiscuous = command[2] != 0;
-            ack = ACK_OK; // promiscuous, allmulti, alluni, nomulti, nouni, nobcast: the backend filters nothing
-        } else if (cls == CTRL_MQ_CLASS && cmd == 0 && command.length >= 4) {
-            // VQ_PAIRS_SET: how many pairs the driver uses from now on.
-            int pairs = (command[2] & 0xff) | (command[3] & 0xff) << 8;
-            synchronized (this) {
-                if (pairs >= 1 && pairs <= usablePairs) {
-                    setActivePairs(pairs);
-                    ack = ACK_OK;
-                }
-            }
-        } else if (cls == CTRL_MAC_CLASS && (cmd == 0 || (cmd == 1 && command.length >= 8))) {
-            ack = ACK_OK; // MAC table / address set: accepted (frames for other MACs are not filtered)
+        if (out.length() < 1) {
+            controlRefused.incrementAndGet();
+            errors.report("control command %d has no room for its ack", chain.head());
+            return 0;
         }
-        out.write(out.length() - 1, new byte[] {(byte) ack});
+        String problem = controlProblem(in);
+        if (problem != null) {
+            controlRefused.incrementAndGet();
+            errors.report("control command refused: %s", problem);
+        }
+        out.write(out.length() - 1, new byte[] {(byte) (problem == null ? ACK_OK : ACK_ERR)});
         return 1;
+    }
+
+    /** Carries out the command in {@code in} (class, command, data); returns why it was refused, or null. */
+    private String controlProblem(GuestBuffers in) {
+        if (in.length() < 2) return "shorter than its class and command";
+        byte[] classAndCommand = new byte[2];
+        in.read(0, classAndCommand);
+        int cls = classAndCommand[0] & 0xff, cmd = classAndCommand[1] & 0xff;
+        long data = in.length() - 2;
+        String what = "class " + cls + " command " + cmd;
+        switch (cls) {
+            case CTRL_RX_CLASS -> {
+                if (!negotiated(VirtioNetFeatures.CTRL_RX)) return what + " without VIRTIO_NET_F_CTRL_RX";
+                if (cmd > 5) return "unknown " + what;
+                if (data != 1) return what + " with " + data + " data bytes, not 1";
+                // promiscuous, allmulti, alluni, nomulti, nouni, nobcast: the backend filters nothing
+                if (cmd == 0) promiscuous = readByte(in, 2) != 0;
+                return null;
+            }
+            case CTRL_MAC_CLASS -> {
+                if (cmd == 0) {
+                    if (!negotiated(VirtioNetFeatures.CTRL_RX)) return "MAC_TABLE_SET without VIRTIO_NET_F_CTRL_RX";
+                    return macTablesProblem(in);
+                }
+                if (cmd == 1) {
+                    if (!negotiated(VirtioNetFeatures.CTRL_MAC_ADDR)) return "MAC_ADDR_SET without VIRTIO_NET_F_CTRL_MAC_ADDR";
+                    return data == 6 ? null : "MAC_ADDR_SET with " + data + " data bytes, not 6";
+                }
+                return "unknown " + what;
+            }
+            case CTRL_MQ_CLASS -> {
+                if (!negotiated(VirtioNetFeatures.MQ)) return what + " without VIRTIO_NET_F_MQ";
+                if (cmd != 0) return "unknown " + what;
+                if (data != 2) return "VQ_PAIRS_SET with " + data + " data bytes, not 2";
+                // VQ_PAIRS_SET: how many pairs the driver uses from now on.
+                int pairs = readByte(in, 2) | readByte(in, 3) << 8;
+                synchronized (this) {
+                    if (pairs < 1 || pairs > usablePairs) return "VQ_PAIRS_SET " + pairs + " of " + usablePairs + " pairs";
+                    setActivePairs(pairs);
+                }
+                return null;
+            }
+            default -> {
+                return "unknown " + what;
+            }
+        }
+    }
+
+    /**
+     * MAC_TABLE_SET's data: a unicast then a multicast table, each a 32-bit entry count and that many 6-byte
+     * addresses, filling the data exactly. Accepted when well formed (frames for other MACs are not filtered).
+     */
+    private static String macTablesProblem(GuestBuffers in) {
+        long at = 2;
+        for (String table : new String[] {"unicast", "multicast"}) {
+            if (in.length() - at < 4) return "MAC_TABLE_SET ends before its " + table + " table's entry count";
+            byte[] count = new byte[4];
+            in.read(at, count);
+            long entries = (count[0] & 0xffL) | (count[1] & 0xffL) << 8 | (count[2] & 0xffL) << 16 | (count[3] & 0xffL) << 24;
+            at += 4;
+            if (entries * 6 > in.length() - at) {
+                return "MAC_TABLE_SET's " + table + " table of " + entries + " entries runs past the " + in.length() + "-byte command";
+            }
+            at += entries * 6;
+        }
+        return at == in.length() ? null : "MAC_TABLE_SET has " + (in.length() - at) + " bytes after its tables";
+    }
+
+    private static int readByte(GuestBuffers in, long at) {
+        byte[] b = new byte[1];
+        in.read(at, b);
+        return b[0] & 0xff;
+    }
+
+    private boolean negotiated(int bit) {
+        return (features & 1L << bit) != 0;
     }
 }

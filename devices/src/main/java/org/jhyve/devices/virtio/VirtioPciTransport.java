@@ -60,7 +60,7 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
     private long driverFeatures;
     private int status;
     /** config_generation: moves when the device configuration changes under the driver (a link going down). */
-    private volatile int configGeneration;
+    private final AtomicInteger configGeneration = new AtomicInteger();
     private volatile int configMsixVector = NO_VECTOR;
     private int queueSelect;
     private final QueueRegisters[] queueRegs;
@@ -256,7 +256,7 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
             case 0x10 -> configMsixVector;
             case 0x12 -> queueRegs.length;
             case 0x14 -> resetPending() ? statusDuringReset : status | (failed ? VirtioStatus.DEVICE_NEEDS_RESET : 0);
-            case 0x15 -> configGeneration & 0xff;
+            case 0x15 -> configGeneration.get() & 0xff;
             case 0x16 -> queueSelect;
             case 0x18 -> q == null ? 0 : q.size;
             case 0x1a -> q == null ? NO_VECTOR : q.msixVector;
@@ -533,6 +533,13 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
         @Override public void workerStopped() { workers.decrementAndGet(); }
 
         boolean workersStopped() { return workers.get() == 0; }
+
+        @Override
+        public void configChanged() {
+            if (active != this) return;
+            configGeneration.incrementAndGet();
+            signalConfigChange();
+        }
 
         @Override
         public void fail(String reason) {

@@ -33,6 +33,12 @@ public interface VirtioQueues {
     void interrupt(int index);
 
     /**
+     * The device configuration changed under the driver (virtio-net's link status): the transport moves
+     * config_generation and sends the configuration-change interrupt. Callable from any thread.
+     */
+    default void configChanged() {}
+
+    /**
      * The driver broke the rules: the device sets DEVICE_NEEDS_RESET, tells the driver, and logs
      * {@code reason} once. The caller stops using its queues.
      */
