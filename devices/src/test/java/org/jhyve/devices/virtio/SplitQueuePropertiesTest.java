@@ -608,6 +608,41 @@ class SplitQueuePropertiesTest {
         assertThat(memory.readBytes(0, 4 * PAGE)).isEqualTo(expected);
     }
 
+    // ---- completions ----
+
+    @Property(tries = 300)
+    void completionsSingleOrBatchedReachTheDriverInOrderAndTheIndexOnlyEverMovesPastWholeBatches(
+            @ForAll @IntRange(min = 0, max = 7) int sizeLog2, @ForAll boolean eventIdx, @ForAll long seed) throws VirtqueueException {
+        int size = 1 << sizeLog2;
+        GuestMemory ram = ram(64, 0, 0);
+        VirtqueueDriver driver = new VirtqueueDriver(ram, 0x1000, size);
+        RecordingGuestMemory recording = new RecordingGuestMemory(ram);
+        SplitQueue queue = new SplitQueue(recording, driver.layout(), eventIdx, false);
+        long usedIdx = driver.layout().usedRing() + 2;
+        List<Integer> published = new ArrayList<>();
+        recording.watch(w -> {
+            if (w.covers(usedIdx, 2)) published.add(Short.toUnsignedInt(ram.readShort(usedIdx)));
+        });
+        Random random = new Random(seed);
+        List<Integer> boundaries = new ArrayList<>();
+        int total = 0;
+        for (int round = 0; round < 40; round++) {
+            int n = random.nextInt(size + 1);
+            List<SplitQueue.Completion> batch = new ArrayList<>();
+            for (int i = 0; i < n; i++) batch.add(new SplitQueue.Completion(random.nextInt(size), random.nextInt()));
+            if (n == 1 && random.nextBoolean()) queue.addUsed(batch.getFirst().head(), batch.getFirst().written());
+            else queue.addUsed(batch);
+            if (n > 0) {
+                total = (total + n) & 0xffff;
+                boundaries.add(total);
+            }
+            // The driver, having read everything before, finds exactly this batch.
+            assertThat(driver.takeUsed()).containsExactlyElementsOf(batch.stream().map(c -> new Used(c.head(), c.written())).toList());
+            if (random.nextBoolean()) queue.needsInterrupt();
+        }
+        assertThat(published).as("every used index written is the end of a batch").isEqualTo(boundaries);
+    }
+
     /**
      * Guest memory that checks every access lies inside guest RAM before the wrapped memory gets to refuse it
      * (recording and failing the test at the access), counts accesses, and stops a runaway walk once it exceeds

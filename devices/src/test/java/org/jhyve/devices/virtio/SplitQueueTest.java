@@ -678,6 +678,20 @@ class SplitQueueTest {
         }
 
         @Test
+        void aBatchAcrossTheUsedIndexWrapIsPublishedWhole() throws Exception {
+            SplitQueue q = new SplitQueue(memory, layout, false, false);
+            for (int i = 0; i < 65532; i++) q.addUsed(i % SIZE, i);
+            driver.takeUsed();
+            List<SplitQueue.Completion> batch = new ArrayList<>();
+            for (int i = 0; i < SIZE; i++) batch.add(new SplitQueue.Completion(i, 7 * i));
+            q.addUsed(batch);
+            assertThat(driver.usedIndex()).isEqualTo((65532 + SIZE) & 0xffff).isEqualTo(4);
+            List<Used> expected = new ArrayList<>();
+            for (int i = 0; i < SIZE; i++) expected.add(new Used(i, 7 * i));
+            assertThat(driver.takeUsed()).containsExactlyElementsOf(expected);
+        }
+
+        @Test
         void moreCompletionsAtOnceThanTheQueueHoldsAreRefusedBeforeAnyIsWritten() throws Exception {
             SplitQueue q = new SplitQueue(recording, layout, false, false);
             List<SplitQueue.Completion> batch = new ArrayList<>();
