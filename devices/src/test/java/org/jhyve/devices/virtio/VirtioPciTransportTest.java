@@ -306,6 +306,21 @@ class VirtioPciTransportTest {
     }
 
     @Test
+    void aQueueAddressIsTwoHalvesAndAWideAccessAtItsHighHalfTouchesOnlyThat() {
+        write(0x16, 2, 0);
+        write(0x20, 8, 0x1_2345_6780L);
+        assertThat(read(0x20, 8)).isEqualTo(0x1_2345_6780L);
+        assertThat(read(0x20, 4)).isEqualTo(0x2345_6780L);
+        assertThat(read(0x24, 4)).isEqualTo(1);
+        assertThat(read(0x24, 8)).as("8 bytes at the high half").isEqualTo(1);
+        write(0x24, 8, 0xffff_ffff_0000_0002L);
+        assertThat(read(0x20, 8)).as("only the high half written").isEqualTo(0x2_2345_6780L);
+        write(0x28, 4, 0x2000);
+        write(0x2c, 4, 0);
+        assertThat(read(0x28, 8)).isEqualTo(0x2000);
+    }
+
+    @Test
     void msixVectorsBeyondTheTableReadBackAsNoVectorForTheConfigurationAndTheQueues() {
         // Two vectors: configuration and queue 0.
         for (int vector : new int[] {0, 1}) {
