@@ -229,6 +229,7 @@ public final class VirtioNet implements VirtioDevice {
 
     // ---- transmit ----
 
+    /** Sends one frame on pair 0, for a test or fuzz harness driving the device without its workers running. */
     int transmit(DescriptorChain chain) {
         return transmit(0, backend(), chain);
     }
