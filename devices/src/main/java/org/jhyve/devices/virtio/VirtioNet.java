@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -11,6 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jhyve.devices.log.GuestErrorLog;
 import org.jhyve.devices.net.NetBackend;
 import org.jhyve.devices.net.VirtioNetFeatures;
+import org.jhyve.memory.MappingHold;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,7 +71,12 @@ public final class VirtioNet implements VirtioDevice {
     private final MemorySegment[] txHeaders;
     private final List<QueueWorker> workers = new ArrayList<>();
     private final List<Thread> rxThreads = new ArrayList<>();
-    private volatile boolean running;
+    /**
+     * The current activation, or null while the device is stopped. A receive thread serves the activation that
+     * started it and stops once that is no longer current, so a thread a reset gave up on (stuck in its backend)
+     * never serves the driver's next setup.
+     */
+    private volatile Object activation;
     /** The features negotiated at the last activation, for the transmit checks. */
     private volatile long features;
     /** Queue pairs the driver uses (VQ_PAIRS_SET); receive threads of the others wait. Guarded by {@code this}. */
@@ -159,17 +166,43 @@ public final class VirtioNet implements VirtioDevice {
         int pairs = queues.negotiated(VirtioNetFeatures.MQ) ? backends.size() : 1;
         usablePairs = pairs;
         setActivePairs(1); // the spec's default until the driver sends VQ_PAIRS_SET
-        running = true;
+        Object token = new Object();
+        activation = token;
         for (int k = 0; k < pairs; k++) {
             int pair = k;
             NetBackend b = backends.get(k);
-            if (queues.queue(2 * k + 1) != null) workers.add(QueueWorker.start(name + "-tx" + k, queues, 2 * k + 1, c -> transmit(pair, b, c)));
-            if (queues.queue(2 * k) != null) {
-                rxThreads.add(Thread.ofPlatform().name(name + "-rx" + k).daemon().start(() -> receiveLoop(queues, pair, b)));
+            if (queues.queue(2 * k + 1) != null) {
+                workers.add(QueueWorker.start(name + "-tx" + k, queues, 2 * k + 1, c -> transmit(pair, b, c), errors));
             }
+            if (queues.queue(2 * k) != null) rxThreads.add(startReceiver(token, queues, pair, b));
         }
-        if (queues.queue(2 * pairs) != null) workers.add(QueueWorker.start(name + "-ctrl", queues, 2 * pairs, this::control));
+        if (queues.queue(2 * pairs) != null) workers.add(QueueWorker.start(name + "-ctrl", queues, 2 * pairs, this::control, errors));
     }
+
+    /**
+     * Pair {@code pair}'s receive thread. Like a {@link QueueWorker} it holds guest RAM's mapping for its life (a
+     * backend's readv writes straight into the guest's buffers, and may still be under way when the VM closes)
+     * and tells the transport when it has stopped for good, so that a reset it outlives stays pending until then.
+     */
+    private Thread startReceiver(Object token, VirtioQueues queues, int pair, NetBackend backend) {
+        MappingHold hold = queues.memory().hold();
+        queues.workerStarted();
+        try {
+            return Thread.ofPlatform().name(name + "-rx" + pair).daemon().start(() -> {
+                try (hold) {
+                    receiveLoop(token, queues, pair, backend);
+                } finally {
+                    queues.workerStopped();
+                }
+            });
+        } catch (RuntimeException | Error e) {
+            hold.close();
+            queues.workerStopped();
+            throw e;
+        }
+    }
+
+    private boolean serving(Object token) { return activation == token; }
 
 
     /** Pairs 0..n-1 receive; the backends of the others stop taking frames. Called under {@code this}. */
@@ -185,31 +218,37 @@ public final class VirtioNet implements VirtioDevice {
         notifyAll();
     }
 
-    private synchronized boolean awaitActive(int pair) throws InterruptedException {
-        while (running && pair >= activePairs) wait(200);
-        return running;
+    private synchronized boolean awaitActive(Object token, int pair) throws InterruptedException {
+        while (serving(token) && pair >= activePairs) wait(200);
+        return serving(token);
     }
 
     @Override
     public void reset() {
         // Workers and receive threads are stopped without holding this object's lock: they take it themselves
-        // (VQ_PAIRS_SET, waiting for their pair), so joining them under it could deadlock.
+        // (VQ_PAIRS_SET, waiting for their pair), so joining them under it could deadlock. The wait is bounded in
+        // all (a reset runs on a vCPU): a thread still inside its backend after it stops by itself when that
+        // returns, serving nothing, and the transport keeps the reset pending until then.
         List<QueueWorker> stoppingWorkers;
         List<Thread> stoppingThreads;
         synchronized (this) {
-            running = false;
+            activation = null;
             notifyAll();
             stoppingWorkers = List.copyOf(workers);
             stoppingThreads = List.copyOf(rxThreads);
             workers.clear();
             rxThreads.clear();
         }
-        for (QueueWorker w : stoppingWorkers) w.close();
+        long deadline = System.nanoTime() + QueueWorker.CLOSE_WAIT.toNanos();
         // A receive thread may be waiting for a frame: wake it rather than wait out its poll.
         if (!stoppingThreads.isEmpty()) for (NetBackend b : backends) b.wakeReceiver();
+        QueueWorker.closeAll(stoppingWorkers, QueueWorker.CLOSE_WAIT);
         for (Thread t : stoppingThreads) {
             try {
-                t.join();
+                if (!t.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
+                    errors.report("%s is still inside its backend after %d ms; it stops when that returns",
+                            t.getName(), QueueWorker.CLOSE_WAIT.toMillis());
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -275,7 +314,7 @@ public final class VirtioNet implements VirtioDevice {
 
     // ---- receive ----
 
-    private void receiveLoop(VirtioQueues queues, int pair, NetBackend backend) {
+    private void receiveLoop(Object token, VirtioQueues queues, int pair, NetBackend backend) {
         int rx = 2 * pair;
         SplitQueue queue = queues.queue(rx);
         boolean mergeable = queues.negotiated(VirtioNetFeatures.MRG_RXBUF);
@@ -286,8 +325,8 @@ public final class VirtioNet implements VirtioDevice {
         int sinceInterrupt = 0;
         long retryMillis = 0;
         try {
-            while (running) {
-                if (pair > 0 && !awaitActive(pair)) return;
+            while (serving(token)) {
+                if (pair > 0 && !awaitActive(token, pair)) return;
                 int used;
                 try {
                     // The backend works again once it waits cleanly or hands over a frame (not merely once poll
@@ -321,11 +360,11 @@ public final class VirtioNet implements VirtioDevice {
                         queue.disableNotifications();
                         continue;
                     }
-                    used = receiveOne(backend, queue, posted, mergeable);
+                    used = receiveOne(token, backend, queue, posted, mergeable);
                     retryMillis = 0;
                     backendWorks(queues, pair, backend);
                 } catch (IOException e) {
-                    retryMillis = backendFailed(queues, pair, backend, e, retryMillis);
+                    retryMillis = backendFailed(token, queues, pair, backend, e, retryMillis);
                     continue;
                 }
                 if (used < 0) continue;
@@ -376,7 +415,8 @@ public final class VirtioNet implements VirtioDevice {
      * Pair {@code pair}'s backend failed: the first time since it last worked, the link goes down and the driver
      * hears of it. Waits before the next try (unless the device stops) and returns how long it waited.
      */
-    private long backendFailed(VirtioQueues queues, int pair, NetBackend backend, IOException e, long lastWaitMillis) throws InterruptedException {
+    private long backendFailed(Object token, VirtioQueues queues, int pair, NetBackend backend, IOException e, long lastWaitMillis)
+            throws InterruptedException {
         backendErrors.incrementAndGet();
         int bit = 1 << pair;
         int before = failingPairs.getAndUpdate(m -> m | bit);
@@ -387,7 +427,7 @@ public final class VirtioNet implements VirtioDevice {
         long wait = lastWaitMillis == 0 ? FIRST_RETRY_MILLIS : Math.min(2 * lastWaitMillis, LAST_RETRY_MILLIS);
         synchronized (this) {
             long deadline = System.nanoTime() + wait * 1_000_000L;
-            for (long left = wait; running && left > 0; left = (deadline - System.nanoTime()) / 1_000_000L) wait(left);
+            for (long left = wait; serving(token) && left > 0; left = (deadline - System.nanoTime()) / 1_000_000L) wait(left);
         }
         return wait;
     }
@@ -402,7 +442,8 @@ public final class VirtioNet implements VirtioDevice {
     }
 
     /** Reads one frame into the posted chains; returns how many chains it used (-1: nothing was waiting). */
-    private int receiveOne(NetBackend backend, SplitQueue queue, List<DescriptorChain> posted, boolean mergeable) throws IOException {
+    private int receiveOne(Object token, NetBackend backend, SplitQueue queue, List<DescriptorChain> posted, boolean mergeable)
+            throws IOException {
         List<DescriptorChain> chains = mergeable ? posted : posted.subList(0, 1);
         List<MemorySegment> buffers = new ArrayList<>();
         for (DescriptorChain c : chains) buffers.addAll(c.writable().slices(0, c.writable().length()));
@@ -425,6 +466,8 @@ public final class VirtioNet implements VirtioDevice {
             length = frame == 0 ? 0 : frame + HEADER;
         }
         if (length == 0) return -1;
+        // Reset while the backend wrote the frame: the ring is the driver's again, so the frame is not published.
+        if (!serving(token)) return -1;
         long total = 0;
         for (MemorySegment b : buffers) total += b.byteSize();
         if (length >= total) rxTruncated.incrementAndGet(); // the frame filled everything: it may have been cut

@@ -3,6 +3,7 @@ package org.jhyve.devices.virtio;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jhyve.devices.net.LoopbackNetBackend;
 import org.jhyve.devices.net.NetBackend;
@@ -16,12 +17,18 @@ final class BreakingNetBackend implements NetBackend {
     private volatile boolean broken;
     private volatile boolean offloadsFail;
     private final AtomicInteger waits = new AtomicInteger();
+    private volatile CountDownLatch stall;
+    /** Counted down when a receive starts waiting for the gate {@link #stallReceives} set. */
+    final CountDownLatch stalled = new CountDownLatch(1);
 
     BreakingNetBackend(LoopbackNetBackend inner) { this.inner = inner; }
 
     void broken(boolean broken) { this.broken = broken; }
 
     void offloadsFail(boolean fail) { this.offloadsFail = fail; }
+
+    /** From now on a receive waits for {@code gate} before it reads, as a readv on a hung host device would. */
+    void stallReceives(CountDownLatch gate) { this.stall = gate; }
 
     /** Calls of {@link #awaitReadable} so far. */
     int waits() { return waits.get(); }
@@ -50,6 +57,19 @@ final class BreakingNetBackend implements NetBackend {
 
     @Override
     public int receive(List<MemorySegment> buffers) throws IOException {
+        CountDownLatch gate = stall;
+        if (gate != null) {
+            stalled.countDown();
+            boolean interrupted = false;
+            while (gate.getCount() > 0) {
+                try {
+                    gate.await();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) Thread.currentThread().interrupt();
+        }
         check();
         return inner.receive(buffers);
     }

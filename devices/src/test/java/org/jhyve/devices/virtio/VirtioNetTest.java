@@ -389,6 +389,32 @@ class VirtioNetTest {
     // ---- receive ----
 
     @Test
+    void aResetWhileAReceiveIsStuckInTheBackendReturnsStaysPendingAndPublishesNothingAfter() throws Exception {
+        BreakingNetBackend nic = new BreakingNetBackend(new LoopbackNetBackend(false));
+        plug(nic, machine, new GuestErrorLog(new RecordingLogger(), "vnet"));
+        start(VERSION_1);
+        java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+        nic.stallReceives(gate);
+        postRx(RXBUF);
+        assertThat(nic.inner.deliver(frame(60, 3))).isTrue();
+        assertThat(nic.stalled.await(5, java.util.concurrent.TimeUnit.SECONDS)).as("the receive is stuck in the backend").isTrue();
+
+        // The driver resets the device from a vCPU: the write returns though the backend does not.
+        java.util.concurrent.ExecutorService vcpu = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            vcpu.submit(() -> write(0x14, 1, 0)).get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            vcpu.shutdownNow();
+        }
+        assertThat(status()).as("the reset is not complete while the receive thread is inside its backend").isNotZero();
+
+        gate.countDown();
+        await(() -> status() == 0, "the reset to complete once the receive returned");
+        assertThat(rx.usedIndex()).as("the frame read after the reset is not published on the old ring").isZero();
+        assertThat(net.counters().received()).isZero();
+    }
+
+    @Test
     void aReceivedFrameLandsAfterAnEmptyHeaderWithOneBuffer() throws Exception {
         plug(false);
         start(VERSION_1);
