@@ -81,6 +81,40 @@ class FileBlockBackendTest {
     }
 
     @Test
+    void largeUnalignedRequestsGoThroughTheBounceBufferPieceByPieceAndLandInPlace() throws Exception {
+        int size = 4 << 20;
+        Path img = image(size);
+        byte[] original = Files.readAllBytes(img), expected = original.clone();
+        // Heap segments of odd sizes (never native, so always bounced), 3 MiB and a bit from an offset that is
+        // not 4 KiB aligned: several bounce chunks, with merged head and tail blocks under O_DIRECT.
+        int[] lengths = {700, 1 << 20, 3, (2 << 20) + 1000, 12345, 321};
+        long offset = 3 * 512 + 4096;
+        List<MemorySegment> buffers = new java.util.ArrayList<>();
+        int at = (int) offset;
+        for (int i = 0; i < lengths.length; i++) {
+            byte[] b = new byte[lengths[i]];
+            for (int k = 0; k < b.length; k++) b[k] = (byte) (i * 41 + k * 7);
+            System.arraycopy(b, 0, expected, at, b.length);
+            at += b.length;
+            buffers.add(MemorySegment.ofArray(b));
+        }
+        int total = at - (int) offset;
+        for (boolean direct : new boolean[] {false, true}) {
+            Files.write(img, original);
+            try (FileBlockBackend disk = FileBlockBackend.open(img.toString(), false, direct, false)) {
+                disk.write(offset, buffers);
+                byte[] back = new byte[total];
+                disk.read(offset, List.of(MemorySegment.ofArray(back)));
+                assertThat(back).isEqualTo(java.util.Arrays.copyOfRange(expected, (int) offset, (int) offset + total));
+            } catch (HostIoException e) {
+                org.junit.jupiter.api.Assumptions.assumeTrue(e.errno() != 22, "O_DIRECT is not supported by the file system under " + dir);
+                throw e;
+            }
+            assertThat(Files.readAllBytes(img)).as("direct=" + direct).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void writeZeroesAndDiscardLeaveZeroes() throws Exception {
         Path img = image(64 * 1024);
         try (FileBlockBackend disk = FileBlockBackend.open(img.toString(), false, false, false)) {
