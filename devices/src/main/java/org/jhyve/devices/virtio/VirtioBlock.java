@@ -30,10 +30,15 @@ public final class VirtioBlock implements VirtioDevice {
     static final int QUEUE_SIZE = 256;
     /** Largest single buffer the driver may use (SIZE_MAX), and segments per discard/write-zeroes request. */
     static final int SIZE_MAX = 1 << 22, MAX_RANGE_SEGMENTS = 32;
-    /** Sectors one discard or write-zeroes range may cover (32 GiB). */
+    /** Sectors one discard or write-zeroes range may cover (32 GiB): max_discard_sectors and max_write_zeroes_sectors. */
     static final int MAX_RANGE_SECTORS = 1 << 26;
+    private static final long MAX_RANGE_BYTES = (long) MAX_RANGE_SECTORS * SECTOR;
     private static final int HEADER = 16, RANGE = 16, CONFIG_SIZE = 60;
-    /** More than size_max times seg_max: a longer request can only come from a driver ignoring both. */
+    /**
+     * The most data one IN or OUT request may carry: more than size_max times seg_max, so a longer one can
+     * only come from a driver ignoring both. Discard and write-zeroes ranges move no data and have their own
+     * limit, {@link #MAX_RANGE_SECTORS}.
+     */
     static final long MAX_TRANSFER = 1L << 30;
 
     private final String name;
@@ -151,7 +156,7 @@ public final class VirtioBlock implements VirtioDevice {
             switch (type) {
                 case T_IN -> {
                     long len = out.length() - 1;
-                    status = checkRange(sector, len, "read");
+                    status = checkRange(sector, len, MAX_TRANSFER, "read");
                     if (status == S_OK) {
                         backend.read(sector * SECTOR, out.slices(0, len));
                         written += len;
@@ -160,7 +165,7 @@ public final class VirtioBlock implements VirtioDevice {
                 }
                 case T_OUT -> {
                     long len = in.length() - HEADER;
-                    status = backend.readOnly() ? refuseReadOnly("write") : checkRange(sector, len, "write");
+                    status = backend.readOnly() ? refuseReadOnly("write") : checkRange(sector, len, MAX_TRANSFER, "write");
                     if (status == S_OK) {
                         backend.write(sector * SECTOR, in.slices(HEADER, len));
                         moved = len;
@@ -204,11 +209,11 @@ public final class VirtioBlock implements VirtioDevice {
         };
     }
 
-    /** Checks that {@code len} bytes at {@code sector} are whole sectors inside the disk. */
-    private int checkRange(long sector, long len, String what) {
+    /** Checks that {@code len} bytes at {@code sector} are whole sectors inside the disk, and at most {@code limit}. */
+    private int checkRange(long sector, long len, long limit, String what) {
         long capacity = backend.size() / SECTOR;
         if (len % SECTOR != 0) return bad("%s of %d bytes at sector %d is not whole sectors", what, len, sector);
-        if (len > MAX_TRANSFER) return bad("%s of %d bytes at sector %d is larger than %d bytes", what, len, sector, MAX_TRANSFER);
+        if (len > limit) return bad("%s of %d bytes at sector %d is larger than %d bytes", what, len, sector, limit);
         if (sector < 0 || sector > capacity || len / SECTOR > capacity - sector) {
             return bad("%s of %d sectors at sector %d is past the end of the disk (%d sectors)", what, len / SECTOR, sector, capacity);
         }
@@ -231,7 +236,7 @@ public final class VirtioBlock implements VirtioDevice {
             if ((flags & ~1) != 0 || (type == T_DISCARD && unmap) || count > MAX_RANGE_SECTORS) {
                 return bad("range at sector %d: %d sectors, flags 0x%x not allowed", sector, count, flags);
             }
-            int status = checkRange(sector, count * SECTOR, type == T_DISCARD ? "discard" : "write-zeroes");
+            int status = checkRange(sector, count * SECTOR, MAX_RANGE_BYTES, type == T_DISCARD ? "discard" : "write-zeroes");
             if (status != S_OK) return status;
         }
         for (int at = 0; at < bytes; at += RANGE) {

@@ -124,6 +124,45 @@ class VirtioBlockTest {
     }
 
     @Test
+    void aWholeDiskDiscardOfAFourGibImageFreesItsBlocks(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        long size = 4L << 30;
+        java.nio.file.Path img = dir.resolve("big.img");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(img.toFile(), "rw")) {
+            f.setLength(size); // sparse
+            byte[] data = new byte[1 << 20];
+            java.util.Arrays.fill(data, (byte) 0x5a);
+            for (long at : new long[] {0, size / 2, size - data.length}) {
+                f.seek(at);
+                f.write(data);
+            }
+            f.getFD().sync();
+        }
+        long before = allocatedBlocks(img);
+        assertThat(before).as("3 MiB allocated, in 512-byte blocks").isGreaterThanOrEqualTo(3 * 2048);
+        try (org.jhyve.devices.block.FileBlockBackend backend = org.jhyve.devices.block.FileBlockBackend.open(img.toString(), false, false, false)) {
+            VirtioBlock dev = new VirtioBlock("vblk", backend, VirtioBlockOptions.parse(img.toString()));
+            long sectors = size / 512;
+            assertThat(dev.configRead(36, 4)).as("max_discard_sectors").isGreaterThanOrEqualTo(sectors);
+            assertThat(request(dev, VirtioBlock.T_DISCARD, 0, 16, false, range(0, (int) sectors, 0)).status()).as("whole-disk discard").isEqualTo(VirtioBlock.S_OK);
+            assertThat(allocatedBlocks(img)).as("blocks after the discard (before: %d)", before).isLessThan(before / 8);
+            byte[] back = new byte[4096];
+            backend.read(size / 2, List.of(java.lang.foreign.MemorySegment.ofArray(back)));
+            assertThat(back).isEqualTo(new byte[4096]);
+            // Write-zeroes has the same limit; one sector more than a range may hold is refused.
+            assertThat(request(dev, VirtioBlock.T_WRITE_ZEROES, 0, 16, false, range(0, (int) sectors, 1)).status()).isEqualTo(VirtioBlock.S_OK);
+            assertThat(request(dev, VirtioBlock.T_DISCARD, 0, 16, false, range(0, VirtioBlock.MAX_RANGE_SECTORS + 1, 0)).status()).isEqualTo(VirtioBlock.S_IOERR);
+            assertThat(dev.badRequests()).isEqualTo(1);
+        }
+    }
+
+    static long allocatedBlocks(java.nio.file.Path file) throws Exception {
+        Process p = new ProcessBuilder("stat", "-c", "%b", file.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).trim();
+        assertThat(p.waitFor()).isZero();
+        return Long.parseLong(out);
+    }
+
+    @Test
     void hostFailuresBecomeIoErrAndAreCounted() throws Exception {
         MemoryBlockBackend disk = new MemoryBlockBackend(DISK, false);
         VirtioBlock dev = device(disk, "");
