@@ -14,7 +14,7 @@ import java.util.List;
  *
  * <p>Under O_DIRECT a write that covers part of a 4 KiB block reads the block, merges and writes it back;
  * {@link BlockRangeLocks} keeps two such merges, or a merge and a write of the same block, from undoing each
- * other.
+ * other. Flushes go through a {@link FlushLatch}: once an fdatasync failed, no flush succeeds any more.
  *
  * <p>Threading: every method may be called from several threads at once (one per virtio queue, AHCI port).
  */
@@ -30,12 +30,14 @@ public final class FileBlockBackend implements BlockBackend {
     private final boolean readOnly;
     private final boolean direct;
     private final BlockRangeLocks blocks = new BlockRangeLocks(DIRECT_ALIGNMENT, LOCK_STRIPES);
+    private final FlushLatch flushes;
 
     private FileBlockBackend(HostFile file, long size, boolean readOnly, boolean direct) {
         this.file = file;
         this.size = size;
         this.readOnly = readOnly;
         this.direct = direct;
+        this.flushes = new FlushLatch(file.path(), file::sync);
     }
 
     public static FileBlockBackend open(String path, boolean readOnly, boolean direct, boolean sync) throws IOException {
@@ -128,7 +130,7 @@ public final class FileBlockBackend implements BlockBackend {
 
     @Override
     public void flush() throws IOException {
-        if (!readOnly) file.sync();
+        if (!readOnly) flushes.flush();
     }
 
     @Override

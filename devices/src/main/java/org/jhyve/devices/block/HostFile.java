@@ -20,6 +20,9 @@ import java.util.List;
  * straight into guest memory (preadv/pwritev on the guest's own pages: no copy through the Java heap),
  * fdatasync, hole punching, O_DIRECT and O_DSYNC, and an advisory lock so two VMs cannot share an image.
  * FileChannel offers neither O_DIRECT with arbitrary buffers nor fallocate, hence libc.
+ *
+ * <p>Threading: any thread may call any method, concurrently; {@link #close} defers the close(2) until no
+ * call is using the descriptor, and every call after it fails.
  */
 final class HostFile implements AutoCloseable {
     static final int O_RDONLY = 0, O_RDWR = 2, O_CLOEXEC = 0x80000, O_DIRECT = 0x4000, O_DSYNC = 0x1000;
@@ -49,6 +52,8 @@ final class HostFile implements AutoCloseable {
 
     private final String path;
     private final int fd;
+    /** Calls using {@link #fd} right now; the descriptor is closed only once none is (guarded by this). */
+    private int inUse;
     private boolean closed;
 
     private HostFile(String path, int fd) {
@@ -83,6 +88,7 @@ final class HostFile implements AutoCloseable {
 
     /** Size in bytes (lseek to the end: works for regular files and block devices alike). */
     long size() throws IOException {
+        enter();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             long n = (long) LSEEK.invokeExact(state, fd, 0L, SEEK_END);
@@ -92,6 +98,8 @@ final class HostFile implements AutoCloseable {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException(t);
+        } finally {
+            exit();
         }
     }
 
@@ -105,53 +113,45 @@ final class HostFile implements AutoCloseable {
         transfer(false, offset, buffers);
     }
 
+    /**
+     * preadv/pwritev until every byte has moved: a short transfer (a signal, a nearly full file system) is
+     * continued where it stopped, until it completes or the kernel reports why it cannot (ENOSPC, EIO, ...).
+     * A call that moves nothing is the end of the file for a read, and an error either way: the request
+     * never completes silently short.
+     */
     private void transfer(boolean read, long offset, List<MemorySegment> buffers) throws IOException {
+        enter();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
-            int count = buffers.size();
-            MemorySegment iov = arena.allocate(16L * Math.max(1, count), 8);
-            for (int i = 0; i < count; i++) {
-                MemorySegment b = buffers.get(i);
-                if (!b.isNative()) throw new IllegalArgumentException("host I/O needs native memory");
-                iov.set(ADDRESS, 16L * i, b);
-                iov.set(JAVA_LONG, 16L * i + 8, b.byteSize());
-            }
-            int first = 0;
+            IoVectors iov = new IoVectors(arena, buffers);
             long pos = offset;
-            while (first < count) {
-                int n = Math.min(count - first, IOV_MAX);
-                MemorySegment at = iov.asSlice(16L * first);
-                long done = read ? (long) PREADV.invokeExact(state, fd, at, n, pos) : (long) PWRITEV.invokeExact(state, fd, at, n, pos);
+            while (!iov.done()) {
+                int n = iov.batch(IOV_MAX);
+                long done = read ? (long) PREADV.invokeExact(state, fd, iov.next(), n, pos) : (long) PWRITEV.invokeExact(state, fd, iov.next(), n, pos);
                 if (done < 0) {
-                    if (errno(state) == EINTR) continue;
-                    throw error(read ? "preadv" : "pwritev", path, errno(state));
+                    int err = errno(state);
+                    if (err == EINTR) continue;
+                    throw error(read ? "preadv" : "pwritev", path, err);
                 }
-                if (done == 0) throw new IOException(path + ": unexpected end of file at byte " + pos);
+                if (done == 0) {
+                    throw new IOException(path + ": " + (read ? "preadv: end of file" : "pwritev: nothing written") + " at byte " + pos
+                            + " with " + iov.remaining() + " bytes of the request left");
+                }
+                iov.advance(done);
                 pos += done;
-                // Skip the iovecs this call completed; shorten the one it stopped in.
-                while (first < count && done > 0) {
-                    long len = iov.get(JAVA_LONG, 16L * first + 8);
-                    if (done >= len) {
-                        done -= len;
-                        first++;
-                    } else {
-                        MemorySegment base = iov.get(ADDRESS, 16L * first);
-                        iov.set(ADDRESS, 16L * first, MemorySegment.ofAddress(base.address() + done));
-                        iov.set(JAVA_LONG, 16L * first + 8, len - done);
-                        done = 0;
-                    }
-                }
-                while (first < count && iov.get(JAVA_LONG, 16L * first + 8) == 0) first++;
             }
         } catch (IOException | IllegalArgumentException e) {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException(t);
+        } finally {
+            exit();
         }
     }
 
     /** fdatasync: what the guest wrote is on stable storage when this returns. */
     void sync() throws IOException {
+        enter();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             int r;
@@ -163,11 +163,14 @@ final class HostFile implements AutoCloseable {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException(t);
+        } finally {
+            exit();
         }
     }
 
     /** fallocate; returns false when the file system does not support {@code mode} (EOPNOTSUPP). */
     boolean fallocate(int mode, long offset, long length) throws IOException {
+        enter();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             int r;
@@ -181,13 +184,33 @@ final class HostFile implements AutoCloseable {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException(t);
+        } finally {
+            exit();
         }
     }
 
+    /**
+     * Closes the descriptor, at once or, if a call is still using it (a worker stuck in a slow read while the
+     * VM shuts down), when that call returns: the number must not be reused by another open while a call
+     * could still read or write through it. Every call after this one fails.
+     */
     @Override
     public synchronized void close() {
         if (closed) return;
         closed = true;
+        if (inUse == 0) closeDescriptor();
+    }
+
+    private synchronized void enter() throws IOException {
+        if (closed) throw new IOException(path + ": closed");
+        inUse++;
+    }
+
+    private synchronized void exit() {
+        if (--inUse == 0 && closed) closeDescriptor();
+    }
+
+    private void closeDescriptor() {
         try (Arena arena = Arena.ofConfined()) {
             int ignored = (int) CLOSE.invokeExact(arena.allocate(CALL_STATE), fd);
         } catch (Throwable t) {

@@ -1,0 +1,84 @@
+package org.jhyve.devices.block;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * The iovec array (struct iovec: base, length) of one preadv/pwritev request, used up from the front. The
+ * kernel may move fewer bytes than asked (a short read or write: a signal, a full file system, the end of
+ * a file); {@link #advance} then drops the iovecs it completed and shortens the one it stopped in, so the
+ * next call continues exactly where the last one ended. Empty buffers are skipped, so a request is done
+ * exactly when every byte has moved.
+ *
+ * <p>Not thread-safe: one per request, on the thread doing it.
+ */
+final class IoVectors {
+    private static final long IOVEC = 16;
+
+    private final MemorySegment iov;
+    private final int count;
+    private int first;
+    private long remaining;
+
+    /** Lays out iovecs for {@code buffers} (native segments) in {@code arena}. */
+    IoVectors(Arena arena, List<MemorySegment> buffers) {
+        this.count = buffers.size();
+        this.iov = arena.allocate(IOVEC * Math.max(1, count), 8);
+        for (int i = 0; i < count; i++) {
+            MemorySegment b = buffers.get(i);
+            if (!b.isNative()) throw new IllegalArgumentException("host I/O needs native memory");
+            iov.set(ADDRESS, IOVEC * i, b);
+            iov.set(JAVA_LONG, IOVEC * i + 8, b.byteSize());
+            remaining += b.byteSize();
+        }
+        skipEmpty();
+    }
+
+    /** Whether every byte has moved. */
+    boolean done() { return remaining == 0; }
+
+    /** Bytes not moved yet. */
+    long remaining() { return remaining; }
+
+    /** The first iovec not completed, for the next call. */
+    MemorySegment next() { return iov.asSlice(IOVEC * first); }
+
+    /** How many iovecs the next call takes: the rest, at most {@code max} (the kernel's IOV_MAX). */
+    int batch(int max) { return Math.min(count - first, max); }
+
+    /** Records that the last call moved {@code moved} bytes (at most what its batch holds). */
+    void advance(long moved) {
+        if (moved < 0 || moved > remaining) throw new IllegalArgumentException(moved + " bytes moved, " + remaining + " were left");
+        remaining -= moved;
+        while (moved > 0) {
+            long len = length(first);
+            if (moved >= len) {
+                moved -= len;
+                first++;
+            } else {
+                MemorySegment base = iov.get(ADDRESS, IOVEC * first);
+                iov.set(ADDRESS, IOVEC * first, MemorySegment.ofAddress(base.address() + moved));
+                iov.set(JAVA_LONG, IOVEC * first + 8, len - moved);
+                moved = 0;
+            }
+        }
+        skipEmpty();
+    }
+
+    /** The base address and length of the iovec {@code i} places after the first one left, for tests. */
+    long[] peek(int i) {
+        return new long[] {iov.get(ADDRESS, IOVEC * (first + i)).address(), length(first + i)};
+    }
+
+    private long length(int i) {
+        return iov.get(JAVA_LONG, IOVEC * i + 8);
+    }
+
+    private void skipEmpty() {
+        while (first < count && length(first) == 0) first++;
+    }
+}
