@@ -1,22 +1,25 @@
 package org.jhyve.devices.ahci;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.jhyve.devices.block.BlockBackend;
 import org.jhyve.devices.block.FileBlockBackend;
+import org.jhyve.devices.block.ImageFiles;
 import org.jhyve.pci.PciAddress;
 import org.jhyve.pci.PciDevice;
 import org.jhyve.vm.DeviceConfigException;
 import org.jhyve.vm.MachineContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code -s SLOT,ahci-hd,PATH[,opts]}, {@code -s SLOT,ahci-cd,PATH[,opts]} (one HBA per slot with the drive on
  * port 0, as bhyve) and {@code -s SLOT,ahci,hd:PATH[,opts],cd:PATH[,opts],...} (one port per drive).
  */
 public final class AhciFactory {
+    private static final Logger log = LoggerFactory.getLogger(AhciFactory.class);
+
     private AhciFactory() {}
 
     public static PciDevice createDisk(MachineContext machine, PciAddress address, String options) {
@@ -43,16 +46,19 @@ public final class AhciFactory {
         AhciDriveOptions.parsePorts(options).forEach(AhciFactory::check);
     }
 
-    /** Checks the image is there with the access the drive needs, opening nothing. */
+    /** Checks the image (kind, access, size) for the drive, opening nothing. */
     private static void check(AhciDriveOptions drive) {
-        String name = drive.kind().emulation();
-        Path path = Path.of(drive.path());
-        if (!Files.exists(path)) throw new DeviceConfigException(name + ": " + drive.path() + ": no such file");
-        if (Files.isDirectory(path)) throw new DeviceConfigException(name + ": " + drive.path() + " is a directory");
-        if (!Files.isReadable(path)) throw new DeviceConfigException(name + ": " + drive.path() + ": not readable");
-        if (!drive.readOnly() && !Files.isWritable(path)) {
-            throw new DeviceConfigException(name + ": " + drive.path() + ": not writable (add ,ro for a read-only disk)");
-        }
+        ImageFiles.check(drive.kind().emulation(), drive.path(), drive.readOnly(), drive.direct(), sectorSize(drive), emptyAllowed(drive));
+    }
+
+    /** The size of the drive's blocks: the disk's logical sectors, a CD-ROM's 2048-byte blocks. */
+    private static int sectorSize(AhciDriveOptions drive) {
+        return drive.kind() == DriveKind.CD ? AtapiCdrom.BLOCK_SIZE : drive.logicalSectorSize();
+    }
+
+    /** An empty CD-ROM image is a drive without a disc; an empty disk is a mistake. */
+    private static boolean emptyAllowed(AhciDriveOptions drive) {
+        return drive.kind() == DriveKind.CD;
     }
 
     private static PciDevice create(MachineContext machine, PciAddress address, String emulation, List<AhciDriveOptions> drives) {
@@ -62,6 +68,17 @@ public final class AhciFactory {
             for (AhciDriveOptions drive : drives) {
                 BlockBackend backend = FileBlockBackend.open(drive.path(), drive.readOnly(), drive.direct(), drive.sync());
                 String portName = name + " port " + devices.size();
+                try {
+                    ImageFiles.checkSize(drive.path(), backend.size(), sectorSize(drive), emptyAllowed(drive))
+                            .ifPresent(w -> log.warn("{}: {}", portName, w));
+                } catch (IOException e) {
+                    try {
+                        backend.close();
+                    } catch (IOException suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
+                    throw e;
+                }
                 devices.add(drive.kind() == DriveKind.HD ? new AtaDisk(portName, backend, drive) : new AtapiCdrom(portName, backend, drive));
             }
         } catch (IOException e) {

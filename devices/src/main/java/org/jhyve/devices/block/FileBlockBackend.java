@@ -40,7 +40,9 @@ public final class FileBlockBackend implements BlockBackend {
         this.flushes = new FlushLatch(file.path(), file::sync);
     }
 
+    /** Opens a regular file or block device (anything else is refused before it is opened). */
     public static FileBlockBackend open(String path, boolean readOnly, boolean direct, boolean sync) throws IOException {
+        ImageFiles.requireDisk(path);
         int flags = (readOnly ? HostFile.O_RDONLY : HostFile.O_RDWR) | (direct ? HostFile.O_DIRECT : 0) | (sync ? HostFile.O_DSYNC : 0);
         HostFile file = HostFile.open(path, flags);
         try {

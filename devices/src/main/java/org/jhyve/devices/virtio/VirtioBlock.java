@@ -44,6 +44,8 @@ public final class VirtioBlock implements VirtioDevice {
     private final String name;
     private final BlockBackend backend;
     private final VirtioBlockOptions options;
+    /** Capacity in 512-byte sectors: whole logical blocks only (bytes after the last whole one are not the guest's). */
+    private final long capacity;
     private final byte[] config;
     private final byte[] id;
     private final List<QueueWorker> workers = new ArrayList<>();
@@ -54,13 +56,14 @@ public final class VirtioBlock implements VirtioDevice {
         this.name = name;
         this.backend = backend;
         this.options = options;
+        this.capacity = backend.size() / options.logicalSectorSize() * (options.logicalSectorSize() / SECTOR);
         this.config = buildConfig();
         this.id = options.serial().orElse("").getBytes(StandardCharsets.US_ASCII);
     }
 
     private byte[] buildConfig() {
         ByteBuffer c = ByteBuffer.allocate(CONFIG_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-        c.putLong(0, backend.size() / SECTOR);               // capacity in 512-byte sectors
+        c.putLong(0, capacity);                               // capacity in 512-byte sectors
         c.putInt(8, SIZE_MAX);                                // size_max
         c.putInt(12, QUEUE_SIZE - 2);                         // seg_max: room for header and status
         c.putInt(20, options.logicalSectorSize());            // blk_size
@@ -211,7 +214,6 @@ public final class VirtioBlock implements VirtioDevice {
 
     /** Checks that {@code len} bytes at {@code sector} are whole sectors inside the disk, and at most {@code limit}. */
     private int checkRange(long sector, long len, long limit, String what) {
-        long capacity = backend.size() / SECTOR;
         if (len % SECTOR != 0) return bad("%s of %d bytes at sector %d is not whole sectors", what, len, sector);
         if (len > limit) return bad("%s of %d bytes at sector %d is larger than %d bytes", what, len, sector, limit);
         if (sector < 0 || sector > capacity || len / SECTOR > capacity - sector) {

@@ -3,37 +3,50 @@ package org.jhyve.devices.virtio;
 import java.io.IOException;
 import org.jhyve.devices.block.BlockBackend;
 import org.jhyve.devices.block.FileBlockBackend;
+import org.jhyve.devices.block.ImageFiles;
 import org.jhyve.pci.PciAddress;
 import org.jhyve.pci.PciDevice;
 import org.jhyve.vm.DeviceConfigException;
 import org.jhyve.vm.MachineContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** {@code -s SLOT,virtio-blk,PATH[,options]}: opens the image and puts a virtio-blk on PCI. */
 public final class VirtioBlockFactory {
+    private static final Logger log = LoggerFactory.getLogger(VirtioBlockFactory.class);
+
     private VirtioBlockFactory() {}
 
     public static PciDevice create(MachineContext machine, PciAddress address, String options) {
         VirtioBlockOptions opts = VirtioBlockOptions.parse(options);
+        String name = "virtio-blk@" + address;
         BlockBackend backend;
         try {
             backend = FileBlockBackend.open(opts.path(), opts.readOnly(), opts.direct(), opts.sync());
         } catch (IOException e) {
             throw new DeviceConfigException("virtio-blk: " + e.getMessage(), e);
         }
-        String name = "virtio-blk@" + address;
+        try {
+            ImageFiles.checkSize(opts.path(), backend.size(), opts.logicalSectorSize(), false).ifPresent(w -> log.warn("{}: {}", name, w));
+        } catch (IOException e) {
+            closeQuietly(backend);
+            throw new DeviceConfigException("virtio-blk: " + e.getMessage(), e);
+        }
         int gsi = intxGsi(address);
         return new VirtioPciTransport(name, new VirtioBlock(name, backend, opts), machine, machine.irq(gsi), gsi);
     }
 
-    /** Checks the options and that the image is there with the access they need, opening nothing. */
+    /** Checks the options and the image (kind, access, size), opening nothing. */
     public static void check(String options) {
         VirtioBlockOptions opts = VirtioBlockOptions.parse(options);
-        java.nio.file.Path path = java.nio.file.Path.of(opts.path());
-        if (!java.nio.file.Files.exists(path)) throw new DeviceConfigException("virtio-blk: " + opts.path() + ": no such file");
-        if (java.nio.file.Files.isDirectory(path)) throw new DeviceConfigException("virtio-blk: " + opts.path() + " is a directory");
-        if (!java.nio.file.Files.isReadable(path)) throw new DeviceConfigException("virtio-blk: " + opts.path() + ": not readable");
-        if (!opts.readOnly() && !java.nio.file.Files.isWritable(path)) {
-            throw new DeviceConfigException("virtio-blk: " + opts.path() + ": not writable (add ,ro for a read-only disk)");
+        ImageFiles.check(VirtioBlockOptions.NAME, opts.path(), opts.readOnly(), opts.direct(), opts.logicalSectorSize(), false);
+    }
+
+    private static void closeQuietly(BlockBackend backend) {
+        try {
+            backend.close();
+        } catch (IOException ignored) {
+            // already failing: the size error is the one to report
         }
     }
 

@@ -194,6 +194,15 @@ class VirtioBlockTest {
     }
 
     @Test
+    void theCapacityHoldsWholeLogicalBlocksOnly() throws Exception {
+        // 4 blocks of 4096 and 512 bytes more: with sectorsize=4096 the guest sees 32 sectors, not 33.
+        VirtioBlock dev = device(new MemoryBlockBackend(4 * 4096 + 512, false), ",sectorsize=4096");
+        assertThat(dev.configRead(0, 8)).isEqualTo(32);
+        assertThat(request(dev, VirtioBlock.T_IN, 32, 512, true, null).status()).as("the sector after the last whole block").isEqualTo(VirtioBlock.S_IOERR);
+        assertThat(request(dev, VirtioBlock.T_IN, 24, 4096, true, null).status()).isEqualTo(VirtioBlock.S_OK);
+    }
+
+    @Test
     void optionsAreParsedAndBadOnesRefused() {
         VirtioBlockOptions o = VirtioBlockOptions.parse("/d.img,ro,nocache,sync,sectorsize=512/4096,serial=abc,num-queues=2");
         assertThat(o).isEqualTo(new VirtioBlockOptions("/d.img", true, true, true, 512, 4096, Optional.of("abc"), 2));
