@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jhyve.devices.block.BlockBackend;
+import org.jhyve.devices.log.GuestErrorLog;
 import org.jhyve.jfr.DeviceRequestEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +52,8 @@ public final class VirtioBlock implements VirtioDevice {
     private final List<QueueWorker> workers = new ArrayList<>();
     private final AtomicLong badRequests = new AtomicLong();
     private final AtomicLong ioErrors = new AtomicLong();
+    /** Requests the guest got wrong, and host I/O failures (a full disk fails every write): each rate-limited. */
+    private final GuestErrorLog guestErrors, hostErrors;
 
     public VirtioBlock(String name, BlockBackend backend, VirtioBlockOptions options) {
         this.name = name;
@@ -59,6 +62,8 @@ public final class VirtioBlock implements VirtioDevice {
         this.capacity = backend.size() / options.logicalSectorSize() * (options.logicalSectorSize() / SECTOR);
         this.config = buildConfig();
         this.id = options.serial().orElse("").getBytes(StandardCharsets.US_ASCII);
+        this.guestErrors = new GuestErrorLog(log, name + ": bad request");
+        this.hostErrors = new GuestErrorLog(log, name + ": host I/O failed");
     }
 
     private byte[] buildConfig() {
@@ -192,7 +197,7 @@ public final class VirtioBlock implements VirtioDevice {
             }
         } catch (IOException e) {
             ioErrors.incrementAndGet();
-            log.warn("{}: request type {} at sector {} failed: {}", name, type, sector, e.getMessage());
+            hostErrors.report("%s at sector %d: %s", requestName(type), sector, e.getMessage());
             status = S_IOERR;
         }
         out.write(statusAt, new byte[] {(byte) status});
@@ -261,11 +266,8 @@ public final class VirtioBlock implements VirtioDevice {
     }
 
     private int bad(String format, Object... args) {
-        // One line per bad request, at debug after the first few, so a hostile guest cannot flood the log.
-        long n = badRequests.incrementAndGet();
-        String message = String.format(format, args);
-        if (n <= 10) log.warn("{}: bad request: {}", name, message);
-        else log.debug("{}: bad request: {}", name, message);
+        badRequests.incrementAndGet();
+        guestErrors.report(format, args);
         return S_IOERR;
     }
 }

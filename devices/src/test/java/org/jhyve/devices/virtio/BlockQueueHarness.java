@@ -1,0 +1,113 @@
+package org.jhyve.devices.virtio;
+
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.jhyve.hv.Doorbell;
+import org.jhyve.hv.SoftwareDoorbell;
+import org.jhyve.memory.GuestMemory;
+import org.jhyve.memory.SegmentGuestMemory;
+
+/**
+ * A virtio-blk device activated on {@code n} queues of heap guest memory, each served by the device's own
+ * {@link QueueWorker} thread, and the driver's side of each queue ({@link VirtqueueDriver}): requests are
+ * queued as a driver queues them, the queue's doorbell rung, and completions polled from the used ring.
+ * What the transport would do on DEVICE_NEEDS_RESET is recorded in {@link #failures}.
+ */
+final class BlockQueueHarness implements VirtioQueues, AutoCloseable {
+    static final int QUEUE_SIZE = 32;
+    static final long TIMEOUT_NANOS = 10_000_000_000L;
+
+    /** A request in flight: where its status byte and data are, and its chain head. */
+    record Pending(int queue, int head, long statusAt, long dataAt) {}
+
+    final GuestMemory memory = SegmentGuestMemory.onHeap(8 << 20);
+    final List<VirtqueueDriver> drivers = new ArrayList<>();
+    final List<SplitQueue> queues = new ArrayList<>();
+    final List<SoftwareDoorbell> doorbells = new ArrayList<>();
+    final List<String> failures = new CopyOnWriteArrayList<>();
+    final VirtioBlock device;
+
+    BlockQueueHarness(VirtioBlock device, int count) throws VirtqueueException {
+        this.device = device;
+        for (int q = 0; q < count; q++) {
+            VirtqueueDriver d = new VirtqueueDriver(memory, 0x1000L * (q + 1), QUEUE_SIZE, (1L << 20) * (q + 1), (1L << 20) * (q + 2));
+            drivers.add(d);
+            queues.add(new SplitQueue(memory, d.layout(), false, false));
+            doorbells.add(new SoftwareDoorbell());
+        }
+        device.activate(this);
+    }
+
+    @Override public GuestMemory memory() { return memory; }
+
+    @Override public long features() { return 0; }
+
+    @Override public int count() { return queues.size(); }
+
+    @Override public SplitQueue queue(int index) { return queues.get(index); }
+
+    @Override public Doorbell doorbell(int index) { return doorbells.get(index); }
+
+    @Override public void interrupt(int index) {}
+
+    @Override public void fail(String reason) { failures.add(reason); }
+
+    /** Queues a request (header, optional data, status) on {@code queue} and rings its doorbell. */
+    Pending submit(int queue, int type, long sector, byte[] out, int inLength) {
+        VirtqueueDriver d = drivers.get(queue);
+        long header = d.allocate(16);
+        memory.write(header, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(0, type).putLong(8, sector).array());
+        List<VirtqueueDriver.Buf> bufs = new ArrayList<>();
+        bufs.add(VirtqueueDriver.Buf.in(header, 16));
+        long dataAt = 0;
+        if (out != null) {
+            dataAt = d.allocate(out);
+            bufs.add(VirtqueueDriver.Buf.in(dataAt, out.length));
+        } else if (inLength > 0) {
+            dataAt = d.allocate(inLength);
+            bufs.add(VirtqueueDriver.Buf.out(dataAt, inLength));
+        }
+        long status = d.allocate(1);
+        memory.writeByte(status, (byte) 0x7f);
+        bufs.add(VirtqueueDriver.Buf.out(status, 1));
+        int head = d.addChain(bufs);
+        VarHandle.fullFence();
+        doorbells.get(queue).ring();
+        return new Pending(queue, head, status, dataAt);
+    }
+
+    /** Waits for the next completion on the request's queue (the worker completes a queue's requests in order) and returns its status. */
+    int await(Pending p) {
+        VirtqueueDriver d = drivers.get(p.queue());
+        long deadline = System.nanoTime() + TIMEOUT_NANOS;
+        VirtqueueDriver.Used used;
+        while ((used = d.nextUsed()) == null) {
+            if (System.nanoTime() > deadline) throw new AssertionError("no completion on queue " + p.queue() + "; failures: " + failures);
+            Thread.onSpinWait();
+            VarHandle.fullFence();
+        }
+        if (used.head() != p.head()) throw new AssertionError("completed head " + used.head() + ", expected " + p.head());
+        return memory.readByte(p.statusAt());
+    }
+
+    /** Submits and waits: the request's status. */
+    int run(int queue, int type, long sector, byte[] out, int inLength) {
+        return await(submit(queue, type, sector, out, inLength));
+    }
+
+    static byte[] pattern(int length, int seed) {
+        byte[] b = new byte[length];
+        for (int i = 0; i < length; i++) b[i] = (byte) (seed + i * 7);
+        return b;
+    }
+
+    @Override
+    public void close() {
+        doorbells.forEach(SoftwareDoorbell::close);
+        device.reset();
+    }
+}
