@@ -20,6 +20,11 @@ import org.slf4j.LoggerFactory;
  * Anything else is aborted (ERR with ABRT), as are writes to a read-only disk; an LBA range past the end gets
  * IDNF. After a queued command fails, further queued commands are aborted until the guest reads log 10h, as
  * the standard requires of a real drive.
+ *
+ * <p>Durability: the write cache is on (IDENTIFY says so) and FLUSH CACHE (EXT) returns once the backend's
+ * sync has. A write with Force Unit Access (WRITE DMA FUA EXT, or WRITE FPDMA QUEUED with the FUA bit), and
+ * every write while the guest has turned the write cache off, completes only once the backend has synced
+ * it. A host failure is ERR with ABRT for a write or a flush and with UNC for a read.
  */
 final class AtaDisk implements SataDevice {
     private static final Logger log = LoggerFactory.getLogger(AtaDisk.class);
@@ -40,6 +45,8 @@ final class AtaDisk implements SataDevice {
     private final int sectorSize;
     private final long sectors;
     private final GuestErrorLog errors;
+    /** Host I/O failures: a full disk fails every write, so they are rate-limited as the guest's mistakes are. */
+    private final GuestErrorLog hostErrors;
     private boolean writeCache = true;
     private TransferMode transferMode = TransferMode.DEFAULT;
     private NcqError ncqError;
@@ -50,6 +57,7 @@ final class AtaDisk implements SataDevice {
         this.sectorSize = options.logicalSectorSize();
         this.sectors = backend.size() / sectorSize;
         this.errors = new GuestErrorLog(log, name);
+        this.hostErrors = new GuestErrorLog(log, name + ": host I/O failed");
     }
 
     @Override
@@ -80,6 +88,7 @@ final class AtaDisk implements SataDevice {
             case IDENTIFY_DEVICE -> pioIn(c, identify());
             case READ_DMA_EXT -> transfer(c, f.lba(), f.count48(), false, Protocol.DMA, false);
             case WRITE_DMA_EXT -> transfer(c, f.lba(), f.count48(), true, Protocol.DMA, false);
+            case WRITE_DMA_FUA_EXT -> transfer(c, f.lba(), f.count48(), true, Protocol.DMA, true);
             case READ_DMA -> transfer(c, f.lba28(), f.count28(), false, Protocol.DMA, false);
             case WRITE_DMA -> transfer(c, f.lba28(), f.count28(), true, Protocol.DMA, false);
             case READ_SECTORS_EXT -> transfer(c, f.lba(), f.count48(), false, Protocol.PIO_IN, false);
@@ -122,7 +131,7 @@ final class AtaDisk implements SataDevice {
                 backend.read(lba * sectorSize, buffers);
             }
         } catch (IOException e) {
-            log.warn("{}: {} of {} sectors at LBA {} failed: {}", describe(), write ? "write" : "read", count, lba, e.getMessage());
+            hostErrors.report("%s of %d sectors at LBA %d: %s", write ? "write" : "read", count, lba, e.getMessage());
             return new Completion(protocol, TaskFile.failed(write ? TaskFile.ABRT : TaskFile.UNC, lba), 0);
         }
         return new Completion(protocol, TaskFile.ok(), bytes);
@@ -146,7 +155,7 @@ final class AtaDisk implements SataDevice {
             backend.flush();
             return Completion.nonData(TaskFile.ok());
         } catch (IOException e) {
-            log.warn("{}: flush failed: {}", describe(), e.getMessage());
+            hostErrors.report("flush: %s", e.getMessage());
             return Completion.nonData(TaskFile.aborted());
         }
     }
@@ -178,7 +187,7 @@ final class AtaDisk implements SataDevice {
                 if (count != 0) backend.discard(lba * sectorSize, count * sectorSize);
             }
         } catch (IOException e) {
-            log.warn("{}: TRIM failed: {}", describe(), e.getMessage());
+            hostErrors.report("TRIM: %s", e.getMessage());
             return new Completion(Protocol.DMA, TaskFile.aborted(), bytes);
         }
         return new Completion(Protocol.DMA, TaskFile.ok(), bytes);
@@ -293,10 +302,10 @@ final class AtaDisk implements SataDevice {
                 .set(80, 0x01f0)                                  // ATA/ATAPI-4 to ATA8-ACS
                 .set(82, 0x0068)                                  // look-ahead, write cache, power management
                 .set(83, 0x7400)                                  // FLUSH CACHE EXT, FLUSH CACHE, 48-bit addresses
-                .set(84, 0x4020)                                  // general purpose logging
+                .set(84, 0x4060)                                  // general purpose logging, WRITE DMA FUA EXT
                 .set(85, 0x0048 | (writeCache ? 0x0020 : 0))      // enabled: look-ahead, power management, write cache
                 .set(86, 0x3400)
-                .set(87, 0x4020)
+                .set(87, 0x4060)                                  // the same, enabled
                 .set(88, transferMode.word88())
                 .set(93, 0)                                       // not PATA: Linux counts the drive as SATA
                 .setQuad(100, sectors)                            // 48-bit capacity

@@ -6,7 +6,7 @@ final class AtaOpcodes {
 
     static final int DATA_SET_MANAGEMENT = 0x06, DEVICE_RESET = 0x08;
     static final int READ_SECTORS = 0x20, READ_SECTORS_EXT = 0x24, READ_DMA_EXT = 0x25, READ_LOG_EXT = 0x2f;
-    static final int WRITE_SECTORS = 0x30, WRITE_SECTORS_EXT = 0x34, WRITE_DMA_EXT = 0x35;
+    static final int WRITE_SECTORS = 0x30, WRITE_SECTORS_EXT = 0x34, WRITE_DMA_EXT = 0x35, WRITE_DMA_FUA_EXT = 0x3d;
     static final int READ_VERIFY_SECTORS = 0x40, READ_VERIFY_SECTORS_EXT = 0x42;
     static final int READ_FPDMA_QUEUED = 0x60, WRITE_FPDMA_QUEUED = 0x61;
     static final int EXECUTE_DEVICE_DIAGNOSTIC = 0x90, PACKET = 0xa0, IDENTIFY_PACKET_DEVICE = 0xa1;
