@@ -138,6 +138,7 @@ public final class FileBlockBackend implements BlockBackend {
     @Override
     public void discard(long offset, long length) throws IOException {
         if (readOnly) throw new IOException(file.path() + " is read-only");
+        if (length == 0) return; // fallocate refuses an empty range (EINVAL); there is nothing to do
         // Not supported by the file system: discard is only a hint, so doing nothing is correct.
         fallocate(HostFile.FALLOC_FL_PUNCH_HOLE | HostFile.FALLOC_FL_KEEP_SIZE, offset, length);
     }
@@ -145,6 +146,7 @@ public final class FileBlockBackend implements BlockBackend {
     @Override
     public void writeZeroes(long offset, long length, boolean mayUnmap) throws IOException {
         if (readOnly) throw new IOException(file.path() + " is read-only");
+        if (length == 0) return;
         if (mayUnmap && fallocate(HostFile.FALLOC_FL_PUNCH_HOLE | HostFile.FALLOC_FL_KEEP_SIZE, offset, length)) return;
         if (fallocate(HostFile.FALLOC_FL_ZERO_RANGE | HostFile.FALLOC_FL_KEEP_SIZE, offset, length)) return;
         try (Arena arena = Arena.ofConfined()) {

@@ -155,6 +155,26 @@ class VirtioBlockTest {
         }
     }
 
+    @Test
+    void rangesWithHostileSectorsAndCountsAreRefusedAndEmptyOnesAreNoOps(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path img = java.nio.file.Files.write(dir.resolve("d.img"), new byte[DISK]);
+        try (org.jhyve.devices.block.FileBlockBackend backend = org.jhyve.devices.block.FileBlockBackend.open(img.toString(), false, false, false)) {
+            VirtioBlock dev = new VirtioBlock("vblk", backend, VirtioBlockOptions.parse(img.toString()));
+            long sectors = DISK / 512;
+            for (byte[] range : List.of(range(Long.MAX_VALUE, -1, 0), range(Long.MIN_VALUE, 1, 0), range(-1, 1, 0),
+                    range(sectors - 1, 2, 0), range(sectors, 1, 0), range(Long.MAX_VALUE / 512 + 1, 1, 0))) {
+                assertThat(request(dev, VirtioBlock.T_DISCARD, 0, 16, false, range).status()).isEqualTo(VirtioBlock.S_IOERR);
+                assertThat(request(dev, VirtioBlock.T_WRITE_ZEROES, 0, 16, false, range).status()).isEqualTo(VirtioBlock.S_IOERR);
+            }
+            assertThat(dev.ioErrors()).as("refused by the checks, none reached the host").isZero();
+            // An empty range inside the disk asks for nothing: OK, and no fallocate (which would say EINVAL).
+            assertThat(request(dev, VirtioBlock.T_DISCARD, 0, 16, false, range(3, 0, 0)).status()).isEqualTo(VirtioBlock.S_OK);
+            assertThat(request(dev, VirtioBlock.T_WRITE_ZEROES, 0, 16, false, range(3, 0, 0)).status()).isEqualTo(VirtioBlock.S_OK);
+            assertThat(request(dev, VirtioBlock.T_WRITE_ZEROES, 0, 16, false, range(3, 0, 1)).status()).isEqualTo(VirtioBlock.S_OK);
+            assertThat(dev.ioErrors()).isZero();
+        }
+    }
+
     static long allocatedBlocks(java.nio.file.Path file) throws Exception {
         Process p = new ProcessBuilder("stat", "-c", "%b", file.toString()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes()).trim();
