@@ -19,7 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
  * A full file system under the image, for real: a sparse image on a small tmpfs that another file has
  * filled, so the guest's write needs space the host does not have (pwritev: ENOSPC). The freestanding
  * guests see the device's I/O error (virtio-blk IOERR, ATA ERR/ABRT), carry on, and power off normally:
- * the VMM kept running. Needs root (mount) and /dev/kvm; skipped with the reason otherwise.
+ * the VMM kept running. On a loop device over such an image the write succeeds (page cache) and the
+ * FLUSH gets IOERR when its writeback is lost. Needs root (mount, losetup) and /dev/kvm; skipped with
+ * the reason otherwise.
  */
 @Timeout(120)
 class FullHostDiskTest {
@@ -95,13 +97,30 @@ class FullHostDiskTest {
         assertThat(run.status()).isEqualTo(1);
     }
 
-    /** Runs a command; null when it worked, else its output. */
+    @Test
+    void aFlushWhoseWritebackIsLostGetsIoErrAndTheVmmSaysSo() throws Exception {
+        // A loop device over the sparse image: the guest's write lands in the block device's page cache and
+        // succeeds; the writeback at FLUSH time finds no space in the tmpfs, and fdatasync says EIO.
+        Path backing = imageOnAFullFileSystem(8 << 20);
+        String loop = run("losetup", "-f", "--show", backing.toString());
+        Assumptions.assumeTrue(loop != null && loop.startsWith("/dev/loop"), () -> "cannot attach a loop device: " + loop);
+        try {
+            JhyveProcess run = JhyveProcess.run(args("virtio-blk.elf", "-s", "4,virtio-blk," + loop));
+            assertThat(run.out()).contains("capacity=0000000000004000\r\n", "write status=0\r\n", "flush status=1\r\n", "done\r\n");
+            assertThat(run.err()).contains("fdatasync failed", "Input/output error", "every later flush of this disk fails");
+            assertThat(run.status()).as("powered off by the guest").isEqualTo(1);
+        } finally {
+            run("losetup", "-d", loop);
+        }
+    }
+
+    /** Runs a command; null when it worked and printed nothing, else its output (the loop device, for losetup --show). */
     private static String run(String... command) throws InterruptedException {
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(30, TimeUnit.SECONDS)) return command[0] + " did not finish";
-            return p.exitValue() == 0 ? null : out.strip();
+            return p.exitValue() == 0 && out.isBlank() ? null : out.strip();
         } catch (IOException e) {
             return e.getMessage();
         }
