@@ -8,6 +8,14 @@ import java.util.List;
  * Where a virtual disk's bytes live. Device models (virtio-blk, AHCI) parse the guest's requests and execute
  * them here; offsets and lengths are bytes and already checked against {@link #size()}. Buffers are views of
  * guest memory, so implementations move data without copying it through the Java heap.
+ *
+ * <p>A call returns normally only when all of it is done: a read or write that moved part of its bytes, or a
+ * sync that failed, throws (an {@link IOException}, a {@link HostIoException} with the errno where the host
+ * said why), and the device reports an I/O error for that request.
+ *
+ * <p>Threading: every method may be called from several device threads at once (one per virtio queue, one
+ * per AHCI port); implementations are thread-safe, and concurrent writes to different sectors never affect
+ * each other.
  */
 public interface BlockBackend extends AutoCloseable {
     /** Capacity in bytes. */
@@ -19,7 +27,11 @@ public interface BlockBackend extends AutoCloseable {
 
     void write(long offset, List<MemorySegment> buffers) throws IOException;
 
-    /** Makes every completed write durable (survives a host crash or a kill of the VMM). */
+    /**
+     * Makes every write that completed before this call, on any thread, durable (survives a host crash or a
+     * kill of the VMM). Once a flush has failed, every later one fails too: the writes it should have made
+     * durable may be lost, and a later success would tell the guest otherwise.
+     */
     void flush() throws IOException;
 
     /** The guest no longer needs these bytes: free the space if the host can (reads may then return anything). */
