@@ -15,13 +15,13 @@ class BlockRangeLocksTest {
     static final int BLOCK = 4096;
     final BlockRangeLocks locks = new BlockRangeLocks(BLOCK, 8);
 
-    /** Whether {@code second} gets its locks while {@code first}'s are held (waiting at most 200 ms). */
+    /** Whether {@code second} gets its locks while {@code first}'s are held (waiting at most 500 ms). */
     boolean runsAlongside(long offset1, long length1, boolean head1, boolean tail1, long offset2, long length2, boolean head2, boolean tail2)
             throws Exception {
         BlockRangeLocks.Hold first = locks.lock(offset1, length1, head1, tail1);
         CompletableFuture<Void> second = CompletableFuture.runAsync(() -> locks.lock(offset2, length2, head2, tail2).close());
         try {
-            second.get(200, TimeUnit.MILLISECONDS);
+            second.get(500, TimeUnit.MILLISECONDS);
             return true;
         } catch (java.util.concurrent.TimeoutException e) {
             return false;

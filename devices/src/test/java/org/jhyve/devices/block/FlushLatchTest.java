@@ -63,14 +63,24 @@ class FlushLatchTest {
             }
             concurrent.decrementAndGet();
         });
-        ExecutorService pool = Executors.newFixedThreadPool(5);
+        java.util.List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(5, r -> {
+            Thread t = new Thread(r);
+            threads.add(t);
+            return t;
+        });
         try {
             Future<?> first = pool.submit(() -> { flushes.flush(); return null; });
             assertThat(inSync.await(5, TimeUnit.SECONDS)).isTrue();
             // Four flushes issued while the first sync runs: that sync may not cover them, one more sync does.
             Future<?>[] waiting = new Future<?>[4];
             for (int i = 0; i < waiting.length; i++) waiting[i] = pool.submit(() -> { flushes.flush(); return null; });
-            Thread.sleep(100);
+            // Each has taken its number once it waits for the lock the first sync holds.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (threads.stream().filter(t -> t.getState() == Thread.State.BLOCKED).count() < 4) {
+                assertThat(System.nanoTime()).as("four flushes waiting").isLessThan(deadline);
+                Thread.sleep(1);
+            }
             release.countDown();
             first.get(5, TimeUnit.SECONDS);
             for (Future<?> f : waiting) f.get(5, TimeUnit.SECONDS);
