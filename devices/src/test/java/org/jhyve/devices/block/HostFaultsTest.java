@@ -80,13 +80,21 @@ class HostFaultsTest {
 
             String device = fs.loopDevice(sparse(fs.path().resolve("backing"), 8 << 20));
             FileBlockBackend disk = FileBlockBackend.open(device, false, false, false);
-            assertThat(disk.size()).isEqualTo(8 << 20);
-            disk.write(0, List.of(filled(arena, 2 << 20, 5))); // into the page cache: fine for now
-            assertThatThrownBy(disk::flush).isInstanceOf(HostIoException.class).hasMessageContaining("fdatasync: Input/output error");
-            for (int i = 0; i < 2; i++) {
-                assertThatThrownBy(disk::flush).isInstanceOf(IOException.class).hasMessageContaining("not flushed: an earlier fdatasync failed");
+            try {
+                assertThat(disk.size()).isEqualTo(8 << 20);
+                disk.write(0, List.of(filled(arena, 2 << 20, 5))); // into the page cache: fine for now
+                assertThatThrownBy(disk::flush).isInstanceOf(HostIoException.class).hasMessageContaining("fdatasync: Input/output error");
+                for (int i = 0; i < 2; i++) {
+                    assertThatThrownBy(disk::flush).isInstanceOf(IOException.class).hasMessageContaining("not flushed: an earlier fdatasync failed");
+                }
+                assertThatThrownBy(disk::close).as("closing flushes, and fails the same way").hasMessageContaining("an earlier fdatasync failed");
+            } finally {
+                try {
+                    disk.close(); // idempotent; the loop device must be free before the tmpfs can go
+                } catch (IOException expected) {
+                    // the flush in close fails: that is what the test is about
+                }
             }
-            assertThatThrownBy(disk::close).as("closing flushes, and fails the same way").hasMessageContaining("an earlier fdatasync failed");
         }
     }
 
