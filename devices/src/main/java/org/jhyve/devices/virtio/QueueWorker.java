@@ -179,7 +179,7 @@ public final class QueueWorker implements AutoCloseable {
     @Override
     public void close() {
         if (!close(CLOSE_WAIT)) {
-            log.warn("{}: still inside a request after {} ms (its backend does not return); it stops when that returns",
+            errors.report("%s: still inside a request after %d ms (its backend does not return); it stops when that returns",
                     thread.getName(), CLOSE_WAIT.toMillis());
         }
     }
@@ -195,7 +195,7 @@ public final class QueueWorker implements AutoCloseable {
         for (QueueWorker w : workers) {
             if (!w.close(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
                 all = false;
-                log.warn("{}: still inside a request after {} ms (its backend does not return); it stops when that returns",
+                w.errors.report("%s: still inside a request after %d ms (its backend does not return); it stops when that returns",
                         w.thread.getName(), wait.toMillis());
             }
         }

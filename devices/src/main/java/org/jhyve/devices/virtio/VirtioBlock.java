@@ -52,8 +52,12 @@ public final class VirtioBlock implements VirtioDevice {
     private final List<QueueWorker> workers = new ArrayList<>();
     private final AtomicLong badRequests = new AtomicLong();
     private final AtomicLong ioErrors = new AtomicLong();
-    /** Requests the guest got wrong, and host I/O failures (a full disk fails every write): each rate-limited. */
-    private final GuestErrorLog guestErrors, hostErrors;
+    /**
+     * Requests the guest got wrong, host I/O failures (a full disk fails every write), and faults the queue workers
+     * contained (refused interrupts): each rate-limited, and outliving the workers of one activation, so a guest
+     * resetting the device over and over stays rate-limited too.
+     */
+    private final GuestErrorLog guestErrors, hostErrors, workerFaults;
 
     public VirtioBlock(String name, BlockBackend backend, VirtioBlockOptions options) {
         this.name = name;
@@ -64,6 +68,7 @@ public final class VirtioBlock implements VirtioDevice {
         this.id = options.serial().orElse("").getBytes(StandardCharsets.US_ASCII);
         this.guestErrors = new GuestErrorLog(log, name + ": bad request");
         this.hostErrors = new GuestErrorLog(log, name + ": host I/O failed");
+        this.workerFaults = new GuestErrorLog(log, name);
     }
 
     private byte[] buildConfig() {
@@ -115,13 +120,15 @@ public final class VirtioBlock implements VirtioDevice {
     @Override
     public synchronized void activate(VirtioQueues queues) {
         for (int i = 0; i < queues.count(); i++) {
-            if (queues.queue(i) != null) workers.add(QueueWorker.start(name + "-q" + i, queues, i, this::handle));
+            if (queues.queue(i) != null) workers.add(QueueWorker.start(name + "-q" + i, queues, i, this::handle, workerFaults));
         }
     }
 
     @Override
     public synchronized void reset() {
-        for (QueueWorker w : workers) w.close();
+        // A reset runs on a vCPU: the wait is bounded for all queues together, not per queue. A worker still inside
+        // the backend after it stops by itself when that returns, and keeps the transport's reset pending until then.
+        QueueWorker.closeAll(workers, QueueWorker.CLOSE_WAIT);
         workers.clear();
     }
 
