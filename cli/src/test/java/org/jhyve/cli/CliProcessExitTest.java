@@ -103,10 +103,12 @@ class CliProcessExitTest {
     @Test
     void aRealKernelCutShortIsRefusedBeforeItBoots() throws Exception {
         GuestImages.assumeKvm();
+        // JHYVE_GUEST_KERNEL is the directory scripts/build-guest-kernel prints (vmlinux and bzImage in it).
         String env = System.getenv("JHYVE_GUEST_KERNEL");
-        Assumptions.assumeTrue(env != null && Files.isRegularFile(Path.of(env)),
-                "real-kernel check skipped: JHYVE_GUEST_KERNEL is not set (scripts/build-guest-kernel builds one)");
-        byte[] real = Files.readAllBytes(Path.of(env));
+        Assumptions.assumeTrue(env != null && Files.isRegularFile(Path.of(env, "bzImage")),
+                "real-kernel check skipped: JHYVE_GUEST_KERNEL is not set to a kernel directory (scripts/build-guest-kernel builds one)");
+        Path bzImage = Path.of(env, "bzImage");
+        byte[] real = Files.readAllBytes(bzImage);
         Assumptions.assumeTrue(real.length > 0x206 && new String(real, 0x202, 4, StandardCharsets.US_ASCII).equals("HdrS"),
                 "real-kernel check skipped: JHYVE_GUEST_KERNEL is not a bzImage");
         Path kernel = Files.write(dir.resolve("vmlinuz-cut"), Arrays.copyOf(real, real.length / 2));

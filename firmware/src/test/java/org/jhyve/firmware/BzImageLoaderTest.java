@@ -130,11 +130,13 @@ class BzImageLoaderTest {
     /** A real kernel (JHYVE_GUEST_KERNEL, as the Linux boot tests use) loads whole, and is refused cut short. */
     @Test
     void aRealBzImageLoadsWholeAndIsRefusedCutShort() throws IOException {
+        // JHYVE_GUEST_KERNEL is the directory scripts/build-guest-kernel prints (vmlinux and bzImage in it).
         String env = System.getenv("JHYVE_GUEST_KERNEL");
-        Assumptions.assumeTrue(env != null && Files.isRegularFile(Path.of(env)),
-                "real-kernel check skipped: JHYVE_GUEST_KERNEL is not set (scripts/build-guest-kernel builds one)");
-        byte[] real = Files.readAllBytes(Path.of(env));
-        Assumptions.assumeTrue(ImageFormat.detect(Path.of(env), real) instanceof ImageFormat.LinuxBzImage,
+        Assumptions.assumeTrue(env != null && Files.isRegularFile(Path.of(env, "bzImage")),
+                "real-kernel check skipped: JHYVE_GUEST_KERNEL is not set to a kernel directory (scripts/build-guest-kernel builds one)");
+        Path bzImage = Path.of(env, "bzImage");
+        byte[] real = Files.readAllBytes(bzImage);
+        Assumptions.assumeTrue(ImageFormat.detect(bzImage, real) instanceof ImageFormat.LinuxBzImage,
                 "real-kernel check skipped: JHYVE_GUEST_KERNEL is not a bzImage");
         GuestMemory ram = SegmentGuestMemory.onHeap(256 * MIB);
         new KexecLoader(file("bzImage", real), Optional.empty(), "console=ttyS0").load(ram, 1);
