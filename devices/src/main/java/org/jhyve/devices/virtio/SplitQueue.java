@@ -36,7 +36,7 @@ public final class SplitQueue {
 
     /**
      * @throws VirtqueueException when the layout is not one the driver may give: size not a power of two up to
-     *         32768, misaligned rings, or rings outside guest RAM
+     *         32768, misaligned rings, rings outside guest RAM, or a used ring overlapping the other two parts
      */
     public SplitQueue(GuestMemory memory, QueueLayout layout, boolean eventIdx, boolean indirect) throws VirtqueueException {
         this(memory, layout, eventIdx, indirect, QueueTrace.none());
@@ -54,6 +54,11 @@ public final class SplitQueue {
         checkRing("descriptor table", layout.descriptorTable(), layout.descriptorTableBytes(), 16);
         checkRing("available ring", layout.availRing(), layout.availRingBytes(), 2);
         checkRing("used ring", layout.usedRing(), layout.usedRingBytes(), 4);
+        // The device writes the used ring. On top of the available ring or the descriptor table, its own writes
+        // would change what it reads next: a used ring whose flags word is the available index makes every
+        // notification toggle look like a new chain, and the worker spins without ever waiting (a fuzz finding).
+        checkApart("used ring", layout.usedRing(), layout.usedRingBytes(), "available ring", layout.availRing(), layout.availRingBytes());
+        checkApart("used ring", layout.usedRing(), layout.usedRingBytes(), "descriptor table", layout.descriptorTable(), layout.descriptorTableBytes());
         // A freshly enabled queue starts at index 0 on both rings (virtio 1.2, 2.7.6 and 2.7.8).
     }
 
@@ -225,6 +230,13 @@ public final class SplitQueue {
     private void checkRange(String what, long addr, long len, long descriptorAt) throws VirtqueueException {
         if (!memory.isValid(addr, len)) {
             throw new VirtqueueException(String.format("%s [0x%x, +%d) of descriptor at 0x%x is outside guest RAM", what, addr, len, descriptorAt));
+        }
+    }
+
+    private static void checkApart(String what, long addr, long len, String other, long otherAddr, long otherLen) throws VirtqueueException {
+        // Both ranges are inside guest RAM (checked first), so the sums cannot overflow.
+        if (addr < otherAddr + otherLen && otherAddr < addr + len) {
+            throw new VirtqueueException(String.format("%s [0x%x, +%d) overlaps the %s [0x%x, +%d)", what, addr, len, other, otherAddr, otherLen));
         }
     }
 

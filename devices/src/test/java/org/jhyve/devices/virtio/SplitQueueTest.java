@@ -484,7 +484,11 @@ class SplitQueueTest {
                     new Case(new QueueLayout(8, 0x1000, RAM - 20, 0x3000), "available ring [0xfffec, +22) is outside guest RAM"),
                     new Case(new QueueLayout(8, 0x1000, 0x2000, RAM - 8), "used ring [0xffff8, +70) is outside guest RAM"),
                     new Case(new QueueLayout(8, 0x1000, 0x2000, -64L), "used ring [0xffffffffffffffc0, +70) is outside guest RAM"),
-                    new Case(new QueueLayout(32768, 0x1000, 0x2000, 0xd0000), "used ring [0xd0000, +262150) is outside guest RAM"))) {
+                    new Case(new QueueLayout(32768, 0x1000, 0x2000, 0xd0000), "used ring [0xd0000, +262150) is outside guest RAM"),
+                    // The used ring's flags on the available index: the fuzzers' spinning worker.
+                    new Case(new QueueLayout(2, 0x1000, 0x102, 0x104), "used ring [0x104, +22) overlaps the available ring [0x102, +10)"),
+                    new Case(new QueueLayout(8, 0x1000, 0x2000, 0x1040), "used ring [0x1040, +70) overlaps the descriptor table [0x1000, +128)"),
+                    new Case(new QueueLayout(8, 0x1000, 0x2000, 0x1ffc), "used ring [0x1ffc, +70) overlaps the available ring [0x2000, +22)"))) {
                 assertThatThrownBy(() -> new SplitQueue(memory, k.layout(), false, false)).as(k.message())
                         .isInstanceOf(VirtqueueException.class).hasMessageContaining(k.message());
             }
