@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,9 +17,21 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Acknowledgements: until gdb asks for no-ack mode every good packet gets {@code +} and every damaged one
  * {@code -}; a {@code -} from gdb resends the last reply.
+ *
+ * <p>Back-pressure: replies are written on the session thread, so a peer that stops reading them stalls that
+ * thread in a write, with only the kernel's socket buffers in between. The reader then stops reading too once
+ * {@link #MAX_QUEUED_BYTES} of what gdb sent waits to be handled, so the kernel's buffers fill towards the peer
+ * and its writes stall: nothing a peer does grows jhyve's memory past that bound. gdb itself never gets near it
+ * (it waits for each reply). Stop reports (one per resume) and the end of the stream are not counted: the
+ * target's threads never wait for the peer.
  */
 final class GdbConnection {
     private static final Logger log = LoggerFactory.getLogger(GdbConnection.class);
+
+    /** What a queued item from gdb costs besides its payload, so a flood of acks or Ctrl-Cs is bounded too. */
+    static final int ITEM_COST = 16;
+    /** How much of what gdb sent may wait to be handled (payload bytes plus {@link #ITEM_COST} per item). */
+    static final int MAX_QUEUED_BYTES = 2 * (PacketDecoder.MAX_PAYLOAD + ITEM_COST);
 
     /** How the session ended. */
     enum End { DETACHED, KILLED, DISCONNECTED, SHUT_DOWN }
@@ -34,6 +47,8 @@ final class GdbConnection {
     private final OutputStream out;
     private final GdbTarget target;
     private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+    /** Permits for what gdb sent and the session has not handled yet: the reader takes, the session gives back. */
+    private final Semaphore room = new Semaphore(MAX_QUEUED_BYTES);
     private byte[] lastSent = new byte[0];
 
     GdbConnection(InputStream in, OutputStream out, GdbTarget target) {
@@ -45,6 +60,11 @@ final class GdbConnection {
     /** Ends {@link #serve()} after the events already queued (a final stop reply among them) are handled. */
     void shutDown() {
         events.add(new Event.ShutDown());
+    }
+
+    /** Bytes of what gdb sent (as {@link #MAX_QUEUED_BYTES} counts them) waiting to be handled now. */
+    int queuedFromGdb() {
+        return MAX_QUEUED_BYTES - room.availablePermits();
     }
 
     /** Serves gdb until it detaches, kills, disconnects, or {@link #shutDown()}. Runs on the calling thread. */
@@ -65,7 +85,9 @@ final class GdbConnection {
     private End loop(GdbCommands commands) throws InterruptedException, IOException {
         boolean running = false;
         while (true) {
-            switch (events.take()) {
+            Event event = events.take();
+            if (event instanceof Event.FromGdb(Incoming item)) room.release(cost(item));
+            switch (event) {
                 case Event.Disconnected d -> {
                     return End.DISCONNECTED;
                 }
@@ -119,16 +141,27 @@ final class GdbConnection {
         out.flush();
     }
 
+    private static int cost(Incoming item) {
+        return ITEM_COST + (item instanceof Incoming.Packet(String payload) ? payload.length() : 0);
+    }
+
     private void readLoop() {
         PacketDecoder decoder = new PacketDecoder();
         byte[] buffer = new byte[4096];
         try {
             int n;
             while ((n = in.read(buffer)) > 0) {
-                for (int i = 0; i < n; i++) decoder.accept(buffer[i]).ifPresent(item -> events.add(new Event.FromGdb(item)));
+                for (int i = 0; i < n; i++) {
+                    var item = decoder.accept(buffer[i]);
+                    if (item.isEmpty()) continue;
+                    room.acquire(cost(item.get())); // waits (and stops reading) while the session is behind
+                    events.add(new Event.FromGdb(item.get()));
+                }
             }
         } catch (IOException e) {
             log.debug("reading from gdb: {}", e.getMessage());
+        } catch (InterruptedException e) {
+            return; // the session is over: nobody takes events any more
         }
         events.add(new Event.Disconnected());
     }
