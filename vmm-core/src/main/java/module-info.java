@@ -6,6 +6,7 @@
 module org.jhyve.core {
     requires org.slf4j;
     requires transitive jdk.jfr;
+    requires jdk.net; // SO_PEERCRED: the GDB stub serves only jhyve's own user
 
     exports org.jhyve.boot;
     exports org.jhyve.bus;
@@ -18,4 +19,5 @@ module org.jhyve.core {
     exports org.jhyve.vm;
 
     exports org.jhyve.jfr to org.jhyve.devices;
+    exports org.jhyve.sockets to org.jhyve.devices;
 }

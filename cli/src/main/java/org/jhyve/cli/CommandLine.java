@@ -20,7 +20,7 @@ final class CommandLine {
     @Option(names = "-e", description = "exit on unhandled I/O access") boolean exitOnUnhandledIo;
     @Option(names = "-f", paramLabel = "fw", description = "firmware: kexec,KERNEL,INITRD,\"CMDLINE\"") String firmware;
     @Option(names = "-F", paramLabel = "pidfile", description = "pidfile") String pidFile;
-    @Option(names = "-g", paramLabel = "gdbport", description = "gdb port: GDB remote stub on 127.0.0.1; the guest waits for gdb to continue") String gdbPort;
+    @Option(names = "-g", paramLabel = "gdbport", description = "gdb port: GDB remote stub on 127.0.0.1 (or unix:PATH, a 0600 Unix socket), for jhyve's user only; the guest waits for gdb to continue") String gdbPort;
     @Option(names = "-h", description = "help") boolean help;
     @Option(names = "-H", description = "vmexit from the guest on hlt") boolean exitOnHlt;
     @Option(names = "-l", paramLabel = "lpc", description = "LPC device configuration (com1|com2,BACKEND; -l help)") List<String> lpc = new ArrayList<>();

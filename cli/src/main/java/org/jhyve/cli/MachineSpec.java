@@ -20,7 +20,7 @@ import org.jhyve.vm.VmBuilder;
 record MachineSpec(long memoryBytes, int vcpus, List<PciSlotSpec> slots, Map<String, String> lpcPorts,
                    FirmwareSpec firmware, Optional<Path> pidFile, Optional<UUID> uuid, boolean exitOnUnhandledIo,
                    boolean acpi, boolean mpTable, Optional<CpuTemplate> cpuTemplate, Optional<TraceConfig> trace,
-                   Optional<Integer> gdbPort) {
+                   Optional<GdbOption> gdb) {
 
     static final long DEFAULT_MEMORY = 256L << 20;
 
@@ -103,19 +103,8 @@ record MachineSpec(long memoryBytes, int vcpus, List<PciSlotSpec> slots, Map<Str
             }
         }
         Optional<TraceConfig> trace = TraceSpec.parse(c.traceFile, c.traceFilter);
-        Optional<Integer> gdbPort = c.gdbPort == null ? Optional.empty() : Optional.of(parseGdbPort(c.gdbPort));
+        Optional<GdbOption> gdb = c.gdbPort == null ? Optional.empty() : Optional.of(GdbOption.parse(c.gdbPort));
         return new MachineSpec(memory, vcpus, List.copyOf(slots), lpc, firmware, pidFile, uuid, c.exitOnUnhandledIo, c.acpi,
-                !c.noMpTable, template, trace, gdbPort);
-    }
-
-    /** xhyve's {@code -g PORT}: a TCP port on 127.0.0.1 for the GDB stub. */
-    private static int parseGdbPort(String text) throws UsageException {
-        try {
-            int port = Integer.parseInt(text);
-            if (port >= 1 && port <= 65535) return port;
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw new UsageException("-g " + text, "not a TCP port (1-65535)");
+                !c.noMpTable, template, trace, gdb);
     }
 }

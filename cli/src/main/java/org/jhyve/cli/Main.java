@@ -146,8 +146,7 @@ public final class Main {
                 TerminationSignal.install(vm);
                 vm.start();
                 failures.running(vm);
-                vm.gdbAddress().ifPresent(a -> err.printf("jhyve: waiting for gdb on %s:%d (target remote :%d); the guest starts when gdb continues%n",
-                        a.getAddress().getHostAddress(), a.getPort(), a.getPort()));
+                vm.gdbAddress().ifPresent(a -> err.println(GdbOption.waitingLine(a)));
                 VmOutcome outcome = vm.await();
                 if (outcome == null) {
                     err.println("jhyve: the VM's vCPU threads ended without saying why");

@@ -53,7 +53,7 @@ final class VmAssembler {
                 .boot(new KexecLoader(spec.firmware().kernel(), spec.firmware().initrd(), spec.firmware().cmdline(), spec.acpi(), template, spec.mpTable()));
         spec.uuid().ifPresent(builder::uuid);
         spec.trace().ifPresent(builder::trace);
-        spec.gdbPort().ifPresent(builder::gdb);
+        spec.gdb().ifPresent(g -> g.applyTo(builder));
         for (PciSlotSpec slot : spec.slots()) {
             PciDeviceFactory factory = catalog.find(slot.emulation())
                     .orElseThrow(() -> new UsageException(slot.flag(), slot.emulation() + " is not supported yet"));

@@ -8,6 +8,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -169,6 +170,45 @@ class GdbStubTest {
     }
 
     @Test
+    void gdbAttachesThroughAUnixSocketOnlyItsOwnerMayOpen() throws Exception {
+        assumeGdb();
+        Path program = GuestImages.extract(dir, "countdown.elf");
+        Path socket = dir.resolve("gdb.sock");
+        Path err = dir.resolve("unix.err");
+        Process jhyve = JhyveProcess.start(err, "-s", "31,lpc", "-l", "com1,stdio", "-g", "unix:" + socket, "-f", "kexec," + program);
+        try {
+            awaitLine(jhyve, err, "jhyve: waiting for gdb on " + socket + " (target remote " + socket + "); the guest starts when gdb continues");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket))).isEqualTo("rw-------");
+            String out = runGdb(socket.toString(), null,
+                    "printf \"HELD rip=%lx\\n\", $rip",
+                    String.format("break *0x%x", LOOP),
+                    "continue",
+                    "printf \"HIT rip=%lx rbx=%lx\\n\", $rip, $rbx",
+                    "delete",
+                    "continue");
+            assertThat(out).as(out)
+                    .contains(String.format("HELD rip=%x", START))
+                    .contains(String.format("HIT rip=%x rbx=3", LOOP))
+                    .containsPattern("\\[Inferior 1 \\(.*\\) exited with code 01\\]");
+            assertThat(jhyve.waitFor(30, TimeUnit.SECONDS)).as("jhyve ended after the guest powered off").isTrue();
+            assertThat(jhyve.exitValue()).as(Files.readString(err)).isEqualTo(1);
+            assertThat(socket).as("the socket file is removed at the end").doesNotExist();
+        } finally {
+            jhyve.destroyForcibly();
+        }
+    }
+
+    @Test
+    void aFileAtTheGdbSocketPathIsKeptAndTheRunRefusedInOneLine() throws Exception {
+        Path program = GuestImages.extract(dir, "countdown.elf");
+        Path file = Files.writeString(dir.resolve("notes.txt"), "keep me");
+        JhyveProcess run = JhyveProcess.run("-g", "unix:" + file, "-f", "kexec," + program);
+        assertThat(run.status()).isEqualTo(4);
+        assertThat(run.err()).isEqualTo("jhyve: gdb socket " + file + ": " + file + " exists and is not a socket (a regular file); not replacing it\n");
+        assertThat(Files.readString(file)).isEqualTo("keep me");
+    }
+
+    @Test
     void aPortThatIsInUseIsOneLineAndStatusFour() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             Path program = GuestImages.extract(dir, "countdown.elf");
@@ -193,7 +233,10 @@ class GdbStubTest {
 
     /** jhyve says where it waits for gdb on stderr before the guest runs. */
     private static void awaitWaitingLine(Process jhyve, Path err, int port) throws Exception {
-        String expected = "jhyve: waiting for gdb on 127.0.0.1:" + port + " (target remote :" + port + "); the guest starts when gdb continues";
+        awaitLine(jhyve, err, "jhyve: waiting for gdb on 127.0.0.1:" + port + " (target remote :" + port + "); the guest starts when gdb continues");
+    }
+
+    private static void awaitLine(Process jhyve, Path err, String expected) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             if (Files.exists(err) && Files.readString(err).lines().anyMatch(expected::equals)) return;
@@ -209,10 +252,15 @@ class GdbStubTest {
      * (a {@code shell touch} just before {@code continue}: gdb's own output into a file is block-buffered).
      */
     private String runGdb(int port, Path interruptAfter, String... commands) throws Exception {
+        return runGdb(":" + port, interruptAfter, commands);
+    }
+
+    /** As {@link #runGdb(int, Path, String...)}, with {@code target remote TARGET}. */
+    private String runGdb(String target, Path interruptAfter, String... commands) throws Exception {
         List<String> argv = new ArrayList<>(List.of(gdb().orElseThrow().toString(), "-batch", "-nx",
-                "-ex", "set architecture i386:x86-64", "-ex", "target remote :" + port));
+                "-ex", "set architecture i386:x86-64", "-ex", "target remote " + target));
         for (String c : commands) argv.addAll(List.of("-ex", c));
-        Path log = dir.resolve("gdb-" + port + ".txt");
+        Path log = Files.createTempFile(dir, "gdb-", ".txt");
         Process gdb = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile())
                 .redirectInput(new File("/dev/null")).start();
         try {

@@ -1,8 +1,8 @@
 package org.jhyve.vm;
 
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -87,7 +87,7 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
     static VirtualMachine create(Hypervisor hypervisor, long memoryBytes, int vcpuCount, BootLoader boot,
                                  List<VmBuilder.PciSlot> pciSlots, List<PlatformDevice> platformDevices,
                                  boolean exitOnUnhandledIo, Optional<UUID> uuid, Optional<TraceConfig> trace,
-                                 Optional<Integer> gdbPort) {
+                                 Optional<SocketAddress> gdbAddress) {
         Tracer tracer = trace.map(VirtualMachine::openTrace).orElse(Tracer.off());
         HypervisorVm hvVm;
         try {
@@ -109,7 +109,7 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
             for (PlatformDevice device : platformDevices) device.install(vm);
             vm.bootState = boot.load(vm.memory(), vcpuCount);
             for (int i = 0; i < vcpuCount; i++) vm.vcpus.add(hvVm.createVcpu(i));
-            if (gdbPort.isPresent()) vm.listenForGdb(gdbPort.get());
+            if (gdbAddress.isPresent()) vm.listenForGdb(gdbAddress.get());
             log.info("VM built: {} MiB, {} vCPU(s), {}", memoryBytes >> 20, vcpuCount, vm.bootState.description());
             return vm;
         } catch (RuntimeException e) {
@@ -118,20 +118,23 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
         }
     }
 
-    /** Binds the stub's port now, so a port in use fails the build with one line rather than a running VM. */
-    private void listenForGdb(int port) {
+    /** Binds the stub's socket now, so a port in use fails the build with one line rather than a running VM. */
+    private void listenForGdb(SocketAddress address) {
         debugger = new VmDebugger(vcpus, memory(), () -> requestExit(ExitStatus.POWER_OFF, "killed by gdb"));
         try {
-            // Loopback only: the stub reads and writes all of guest memory and has no authentication.
-            gdbServer = GdbServer.listen(InetAddress.getLoopbackAddress(), port);
+            // Loopback or a 0600 Unix socket, and only jhyve's own user served: the stub reads and writes all of guest memory.
+            gdbServer = GdbServer.listen(address);
         } catch (UncheckedIOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
         closeOnExit(gdbServer);
     }
 
-    /** Where the GDB stub listens, when the VM was built with {@link VmBuilder#gdb}. */
-    public Optional<InetSocketAddress> gdbAddress() {
+    /**
+     * Where the GDB stub listens, when the VM was built with {@link VmBuilder#gdb}: an {@link InetSocketAddress}
+     * on loopback with the port bound, or a {@link java.net.UnixDomainSocketAddress}.
+     */
+    public Optional<SocketAddress> gdbAddress() {
         return Optional.ofNullable(gdbServer).map(GdbServer::address);
     }
 

@@ -1,5 +1,10 @@
 package org.jhyve.vm;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,7 +48,7 @@ public final class VmBuilder {
     private boolean exitOnUnhandledIo;
     private Optional<UUID> uuid = Optional.empty();
     private Optional<TraceConfig> trace = Optional.empty();
-    private Optional<Integer> gdbPort = Optional.empty();
+    private Optional<SocketAddress> gdbAddress = Optional.empty();
 
     private VmBuilder(Hypervisor hypervisor) {
         this.hypervisor = Objects.requireNonNull(hypervisor, "hypervisor");
@@ -117,11 +122,21 @@ public final class VmBuilder {
      * A GDB remote stub on 127.0.0.1:{@code port} (xhyve's {@code -g}; 0 picks a free port, see
      * {@link VirtualMachine#gdbAddress()}). The vCPUs then start held before their first instruction until gdb
      * connects and continues them, as QEMU's {@code -s -S}. While gdb holds the vCPUs stopped,
-     * {@link VirtualMachine#pause()} waits for gdb to let them run. See docs/debugging.md, "GDB".
+     * {@link VirtualMachine#pause()} waits for gdb to let them run. Only connections from jhyve's own user are
+     * served. See docs/debugging.md, "GDB".
      */
     public VmBuilder gdb(int port) {
         if (port < 0 || port > 65535) throw new IllegalArgumentException("gdb port must be 0-65535: " + port);
-        this.gdbPort = Optional.of(port);
+        this.gdbAddress = Optional.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        return this;
+    }
+
+    /**
+     * As {@link #gdb(int)}, on a Unix socket at {@code socket} (mode 0600; gdb's {@code target remote PATH}).
+     * Something already at the path is replaced only when it is a socket nobody serves any more.
+     */
+    public VmBuilder gdb(Path socket) {
+        this.gdbAddress = Optional.of(UnixDomainSocketAddress.of(Objects.requireNonNull(socket, "socket")));
         return this;
     }
 
@@ -134,12 +149,12 @@ public final class VmBuilder {
     /**
      * Creates the VM: guest RAM, buses, devices, the image in memory and the vCPUs. On failure everything
      * created so far is released and the exception propagates (DeviceConfigException, BootException,
-     * HypervisorException; IllegalArgumentException when the trace file cannot be created or the gdb port
-     * cannot be listened on).
+     * HypervisorException; IllegalArgumentException when the trace file cannot be created or the gdb port or
+     * socket cannot be listened on).
      */
     public VirtualMachine build() {
         if (boot == null) throw new IllegalStateException("no boot loader: say what the guest boots");
         return VirtualMachine.create(hypervisor, memoryBytes, vcpus, boot, List.copyOf(pciSlots.values()),
-                List.copyOf(platformDevices), exitOnUnhandledIo, uuid, trace, gdbPort);
+                List.copyOf(platformDevices), exitOnUnhandledIo, uuid, trace, gdbAddress);
     }
 }
