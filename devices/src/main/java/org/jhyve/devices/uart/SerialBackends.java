@@ -15,7 +15,7 @@ public final class SerialBackends {
         return List.of(
                 "stdio          jhyve's standard input and output (a terminal is put in raw mode)",
                 "autopty        a new pseudo-terminal; its path is printed (attach with screen or picocom)",
-                "tcp=IP:PORT    a listening TCP socket, one client at a time (e.g. tcp=127.0.0.1:5555)",
+                "tcp=IP:PORT    a listening TCP socket, one client at a time, no authentication (e.g. tcp=127.0.0.1:5555)",
                 "PATH           a file to write the output to, or a device/FIFO to use both ways");
     }
 

@@ -12,7 +12,18 @@ public final class SerialPort implements AutoCloseable {
     public SerialPort(String name, IrqLine irq, SerialBackend backend) {
         this.name = name;
         this.backend = backend;
-        this.uart = new Uart16550(irq, backend::transmit);
+        this.uart = new Uart16550(irq, new Uart16550.Transmitter() {
+            @Override
+            public void transmit(byte b) {
+                backend.transmit(b);
+            }
+
+            @Override
+            public boolean ready() {
+                return backend.canTransmit();
+            }
+        });
+        backend.onTransmitReady(uart::transmitterReady);
         this.input = new SerialInput(uart);
         backend.connect(input);
     }

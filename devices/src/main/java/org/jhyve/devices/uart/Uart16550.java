@@ -7,8 +7,10 @@ import org.jhyve.irq.IrqLine;
 /**
  * The 16550A UART's registers, knowing no bus: eight ports relative to its base, an interrupt line, a byte
  * sink for what the guest transmits and {@link #receive} for what arrives. Transmission is instant (THR
- * and the shift register are empty again right after a write), so THRE and TEMT read as set except
- * in between; the receive side holds a 16-byte FIFO (one byte with FIFOs off) and never drops input:
+ * and the shift register are empty again right after a write), so THRE and TEMT read as set, except while
+ * the sink says it is not {@linkplain Transmitter#ready ready} (a slow line: a socket client that stops
+ * reading): then they read clear, and the THRE interrupt waits, until {@link #transmitterReady}. A guest that
+ * writes THR anyway is the sink's to handle, as a real chip overruns; the receive side holds a 16-byte FIFO (one byte with FIFOs off) and never drops input:
  * {@link #receive} refuses a byte when full and {@code spaceAvailable} runs when the guest makes room.
  *
  * <p>Simplification: the character-timeout interrupt is reported whenever the FIFO holds data below
@@ -32,6 +34,14 @@ public final class Uart16550 implements BusDevice {
     @FunctionalInterface
     public interface Transmitter {
         void transmit(byte b);
+
+        /**
+         * Whether a FIFO's worth of bytes can be taken now. Called under the UART's lock: must not block or call
+         * back into the UART. Once it turns true again the sink calls {@link #transmitterReady}.
+         */
+        default boolean ready() {
+            return true;
+        }
     }
 
     private final IrqLine irq;
@@ -72,6 +82,11 @@ public final class Uart16550 implements BusDevice {
         rxFifo.add(b);
         updateInterrupt();
         return true;
+    }
+
+    /** The transmitter's sink can take bytes again: THRE and TEMT read set, and a pending THRE interrupt is raised. */
+    public synchronized void transmitterReady() {
+        updateInterrupt();
     }
 
     /** True when {@link #receive} would accept a byte now. */
@@ -132,9 +147,15 @@ public final class Uart16550 implements BusDevice {
     }
 
     private int lineStatus() {
-        int v = LSR_THR_EMPTY | LSR_TX_EMPTY | lsrErrors;
+        int v = lsrErrors;
+        if (transmitterFree()) v |= LSR_THR_EMPTY | LSR_TX_EMPTY;
         if (!rxFifo.isEmpty()) v |= LSR_DATA_READY;
         return v;
+    }
+
+    /** In loopback the transmitter feeds the receiver, never the sink, so only outside it can the line be full. */
+    private boolean transmitterFree() {
+        return (mcr & MCR_LOOPBACK) != 0 || transmitter.ready();
     }
 
     private int modemStatus() {
@@ -241,7 +262,7 @@ public final class Uart16550 implements BusDevice {
             if (!fifoEnabled || rxFifo.size() >= triggerLevel) return IIR_RX_DATA;
             return IIR_TIMEOUT;
         }
-        if ((ier & IER_THR_EMPTY) != 0 && thrEmptyPending) return IIR_THR_EMPTY;
+        if ((ier & IER_THR_EMPTY) != 0 && thrEmptyPending && transmitterFree()) return IIR_THR_EMPTY;
         if ((ier & IER_MODEM_STATUS) != 0 && (msr & MSR_DELTAS) != 0) return IIR_MODEM;
         return IIR_NONE;
     }

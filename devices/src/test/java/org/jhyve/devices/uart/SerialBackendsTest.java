@@ -79,6 +79,14 @@ class SerialBackendsTest {
     }
 
     @Test
+    void tcpBeyondLoopbackIsWarnedAboutInOneLine() {
+        assertThat(TcpBackend.exposureWarning(new InetSocketAddress("127.0.0.1", 5555))).isEmpty();
+        assertThat(TcpBackend.exposureWarning(new InetSocketAddress("::1", 5555))).isEmpty();
+        assertThat(TcpBackend.exposureWarning(new InetSocketAddress("0.0.0.0", 5555))).hasValueSatisfying(w ->
+                assertThat(w).startsWith("serial tcp=0.0.0.0:5555 listens beyond loopback: ").contains("without authentication").doesNotContain("\n"));
+    }
+
+    @Test
     void tcpBindFailureNamesTheAddress() throws Exception {
         try (var taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
             int port = taken.getLocalPort();

@@ -103,6 +103,34 @@ class Uart16550Test {
     }
 
     @Test
+    void aTransmitterThatIsNotReadyClearsThreAndTemtAndHoldsBackTheThreInterruptUntilItIs() {
+        boolean[] lineFree = {true};
+        uart = new Uart16550(irqLevels::add, new Uart16550.Transmitter() {
+            @Override public void transmit(byte b) { sent.write(b); }
+            @Override public boolean ready() { return lineFree[0]; }
+        });
+        out(4, 0x08); // OUT2
+        out(1, 0x02); // THRE interrupts
+        assertThat(in(2) & 0x0f).isEqualTo(0x02);
+        lineFree[0] = false; // the backend's buffer fills with this byte
+        out(0, 'a');
+        assertThat(sent.toString()).isEqualTo("a");
+        assertThat(in(5) & 0x60).as("THRE and TEMT while the line is full").isZero();
+        assertThat(in(2) & 0x0f).as("no THRE interrupt yet").isEqualTo(0x01);
+        assertThat(irq()).isFalse();
+
+        out(4, 0x18); // loopback: the transmitter feeds the receiver, the backend's state does not matter
+        assertThat(in(5) & 0x60).isEqualTo(0x60);
+        out(4, 0x08);
+
+        lineFree[0] = true;
+        uart.transmitterReady();
+        assertThat(irq()).as("the held-back THRE interrupt").isTrue();
+        assertThat(in(5) & 0x60).isEqualTo(0x60);
+        assertThat(in(2) & 0x0f).isEqualTo(0x02);
+    }
+
+    @Test
     void iirReportsTheHighestPriorityFirst() {
         out(4, 0x08 | 0x10); // OUT2 + loopback, to produce an overrun from inside
         out(1, 0x0f); // every source
