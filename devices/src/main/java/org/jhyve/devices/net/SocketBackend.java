@@ -9,6 +9,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDomainDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -20,41 +21,78 @@ import io.netty.channel.unix.DomainSocketAddress;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
+import java.net.PortUnreachableException;
 import java.net.SocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jhyve.sockets.UnixSocketFile;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Ethernet frames as datagrams, one frame per datagram, over UDP ({@code udp:HOST:PORT}) or a Unix-domain
  * datagram socket ({@code unix:PATH}, Netty's native epoll transport), sent to a fixed peer. Two jhyve guests
  * pointing at each other share a link without root or a tap. No vnet header: the guest computes checksums.
  *
+ * <p>Only the peer's frames reach the guest. A UDP socket is connected to the peer, so the kernel drops
+ * datagrams from anyone else. A Unix socket is not connected: Netty's epoll channel closes itself when a
+ * connect fails (the peer is not up yet), and a connected AF_UNIX datagram socket makes the kernel refuse
+ * (EPERM) the datagrams of a peer that restarted until it connects again. Instead its file is 0600, so only
+ * this user's processes may send to it at all, and a datagram is taken only when its sender is bound to the
+ * peer's socket file (the same file, however its path is spelled). What others send is dropped and counted
+ * ({@link #foreign}).
+ *
+ * <p>A {@code unix:} path is made 0600 (only this user's processes can send to it) and deleted at close; what is
+ * at the path before is replaced only when it is a socket no process is bound to ({@link UnixSocketFile}).
+ *
  * <p>Received frames wait in a bounded queue of direct buffers; when it is full, Netty stops reading the
  * socket (the kernel's socket buffer then holds, and at last drops, what comes), so memory stays bounded.
+ * Sent frames wait in Netty's outbound buffer while the socket takes no more (a Unix peer that stops reading):
+ * {@link #send} then waits up to {@link #SEND_WAIT_MILLIS} for room and otherwise drops the frame (counted, and
+ * an IOException, which virtio-net counts as a dropped transmit), and drops the next ones at once until the
+ * socket takes frames again, so at most the high water mark
+ * ({@link #MAX_PENDING_SEND}) plus one frame waits. Ethernet is lossy; a real NIC on a stalled link drops too.
+ *
+ * <p>Threads: one receive thread calls {@link #awaitReadable} and {@link #receive}; one transmit thread calls
+ * {@link #send}; Netty's event loop reads the socket. {@link #wakeReceiver} and {@link #close} from any thread.
  */
 public final class SocketBackend implements NetBackend {
+    private static final Logger log = LoggerFactory.getLogger(SocketBackend.class);
     static final int QUEUE = 256, MAX_FRAME = 65550;
+    /** Netty's high water mark for frames not yet in the kernel: above it {@link #send} waits, then drops. */
+    static final int MAX_PENDING_SEND = 256 * 1024;
+    static final int SEND_WAIT_MILLIS = 20;
 
     private final String local;
     private final EventLoopGroup group;
     private final Channel channel;
     private final SocketAddress peer;
+    private final Optional<UnixSocketFile> socketFile;
     private final BlockingQueue<ByteBuf> received = new ArrayBlockingQueue<>(QUEUE);
     private final AtomicLong oversized = new AtomicLong();
+    private final AtomicLong foreign = new AtomicLong();
+    private final AtomicLong sendDropped = new AtomicLong();
+    private final Object writability = new Object();
+    /** A send waited {@link #SEND_WAIT_MILLIS} in vain and the socket has not taken frames since. Transmit thread only. */
+    private boolean stalled;
     private volatile boolean closed;
+    /** The sender path last found to be bound to the peer's socket file (Unix). Event loop only. */
+    private String peerSenderPath;
     /** Set by {@link #wakeReceiver} for the next (or the current) {@link #awaitReadable}; guarded by {@code received}. */
     private boolean woken;
 
-    private SocketBackend(String local, EventLoopGroup group, Channel channel, SocketAddress peer) {
+    private SocketBackend(String local, EventLoopGroup group, Channel channel, SocketAddress peer, Optional<UnixSocketFile> socketFile) {
         this.local = local;
         this.group = group;
         this.channel = channel;
         this.peer = peer;
+        this.socketFile = socketFile;
     }
 
     /** Binds {@code local} and sends to {@code peer}: both {@code udp:HOST:PORT}, or both {@code unix:PATH} (peer may omit "unix:"). */
@@ -74,23 +112,49 @@ public final class SocketBackend implements NetBackend {
                 .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 // One byte more than a frame: a longer datagram, which the kernel cuts to the buffer, shows as too long.
                 .option(ChannelOption.RCVBUF_ALLOCATOR, new io.netty.channel.FixedRecvByteBufAllocator(MAX_FRAME + 1))
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(MAX_PENDING_SEND / 2, MAX_PENDING_SEND))
                 .handler(new SimpleChannelInboundHandler<Object>(false) {
                     @Override
                     protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
-                        ByteBuf frame = msg instanceof DatagramPacket p ? p.content() : ((DomainDatagramPacket) msg).content();
-                        self[0].offer(ctx, frame);
+                        if (self[0] != null) self[0].offer(ctx, msg);
+                        else io.netty.util.ReferenceCountUtil.release(msg); // arrived between the bind and the end of open
+                    }
+
+                    @Override
+                    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+                        synchronized (self[0].writability) {
+                            self[0].writability.notifyAll();
+                        }
+                    }
+
+                    @Override
+                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                        // A connected UDP socket hears ICMP port unreachable while the peer is not up yet: expected.
+                        if (cause instanceof PortUnreachableException) log.debug("{}: {}", local, cause.toString());
+                        else log.warn("{}: {}", local, cause.toString());
                     }
                 });
         b.channelFactory(() -> unix ? new EpollDomainDatagramChannel() : new NioDatagramChannel());
+        Optional<Path> path = unix ? Optional.of(Path.of(local.substring(5))) : Optional.empty();
         try {
-            if (unix) Files.deleteIfExists(Path.of(local.substring(5)));
+            if (path.isPresent()) UnixSocketFile.prepare(path.get());
             Channel ch = b.bind(localAddress).sync().channel();
-            self[0] = new SocketBackend(local, group, ch, peerAddress);
-            return self[0];
+            Optional<UnixSocketFile> file = path.isPresent() ? Optional.of(UnixSocketFile.claim(path.get())) : Optional.empty();
+            self[0] = new SocketBackend(local, group, ch, peerAddress, file);
         } catch (Exception e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw new IOException("cannot bind " + local + ": " + e.getMessage(), e);
         }
+        SocketBackend backend = self[0];
+        if (!unix) {
+            try {
+                backend.channel.connect(peerAddress).sync(); // UDP: the peer need not be up
+            } catch (Exception e) {
+                backend.close();
+                throw new IOException("cannot connect " + local + " to peer " + peer + ": " + e.getMessage(), e);
+            }
+        }
+        return backend;
     }
 
     private static InetSocketAddress inet(String hostPort, String what) throws IOException {
@@ -106,7 +170,13 @@ public final class SocketBackend implements NetBackend {
     }
 
     /** On the event loop: queue the frame, or stop reading while the guest is behind. */
-    private void offer(ChannelHandlerContext ctx, ByteBuf frame) {
+    private void offer(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf frame = msg instanceof DatagramPacket p ? p.content() : ((DomainDatagramPacket) msg).content();
+        if (!fromPeer(msg)) {
+            foreign.incrementAndGet();
+            frame.release();
+            return;
+        }
         if (frame.readableBytes() > MAX_FRAME || frame.readableBytes() < 14) {
             oversized.incrementAndGet();
             frame.release();
@@ -120,6 +190,24 @@ public final class SocketBackend implements NetBackend {
         synchronized (received) {
             received.notifyAll(); // wake awaitReadable now, not at the end of its (up to 20 ms) wait
         }
+    }
+
+    /**
+     * UDP: connected, so the kernel passed only the peer's datagrams. Unix: the sender must be bound to the
+     * peer's socket file; the last sender path found to be it is remembered, so only a new one costs a stat.
+     */
+    private boolean fromPeer(Object msg) {
+        if (!(msg instanceof DomainDatagramPacket p)) return true;
+        DomainSocketAddress sender = p.sender();
+        if (sender == null || sender.path().isEmpty()) return false; // unbound: nobody's path
+        if (sender.path().equals(peerSenderPath)) return true;
+        try {
+            if (!Files.isSameFile(Path.of(sender.path()), Path.of(((DomainSocketAddress) peer).path()))) return false;
+        } catch (IOException | java.nio.file.InvalidPathException e) {
+            return false; // a path that is gone or cannot be looked up is not the peer's
+        }
+        peerSenderPath = sender.path();
+        return true;
     }
 
     @Override public boolean vnetHeader() { return false; }
@@ -176,8 +264,16 @@ public final class SocketBackend implements NetBackend {
         }
     }
 
+    /**
+     * Sends one frame, or drops it (counted, and an IOException) when the socket has taken no frame for
+     * {@link #SEND_WAIT_MILLIS} while Netty holds {@link #MAX_PENDING_SEND} bytes: the peer stopped reading.
+     */
     @Override
-    public void send(List<MemorySegment> buffers) {
+    public void send(List<MemorySegment> buffers) throws IOException {
+        if (!awaitWritable()) {
+            sendDropped.incrementAndGet();
+            throw new IOException(local + ": the peer takes no frames (" + pendingSendBytes() + " bytes wait); frame dropped");
+        }
         int length = 0;
         for (MemorySegment b : buffers) length += (int) b.byteSize();
         ByteBuf frame = channel.alloc().directBuffer(length);
@@ -186,9 +282,51 @@ public final class SocketBackend implements NetBackend {
             frame.writerIndex(at + (int) b.byteSize());
             MemorySegment.copy(b, 0, MemorySegment.ofBuffer(frame.nioBuffer(at, (int) b.byteSize())), 0, b.byteSize());
         }
-        Object packet = peer instanceof DomainSocketAddress d ? new DomainDatagramPacket(frame, d) : new DatagramPacket(frame, (InetSocketAddress) peer);
+        // A connected UDP socket takes the bare frame; a Unix one is addressed each time.
+        Object packet = peer instanceof DomainSocketAddress d ? new DomainDatagramPacket(frame, d) : frame;
         channel.writeAndFlush(packet);
     }
+
+    /**
+     * Waits for the socket to take frames again; after one wait in vain, frames are dropped at once until it
+     * does, so a peer that stopped reading costs the transmit thread one wait, not one per frame.
+     */
+    private boolean awaitWritable() {
+        if (channel.isWritable()) {
+            stalled = false;
+            return true;
+        }
+        if (stalled) return false;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SEND_WAIT_MILLIS);
+        synchronized (writability) {
+            while (!channel.isWritable() && !closed) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    stalled = true;
+                    return false;
+                }
+                try {
+                    writability.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+        return channel.isWritable();
+    }
+
+    /** Bytes of sent frames Netty holds, not yet taken by the kernel (what a peer that stops reading makes grow). */
+    public long pendingSendBytes() {
+        var outbound = channel.unsafe().outboundBuffer();
+        return outbound == null ? 0 : outbound.totalPendingWriteBytes();
+    }
+
+    /** Frames {@link #send} dropped because the socket took none for a while. */
+    public long sendDropped() { return sendDropped.get(); }
+
+    /** Datagrams from senders other than the peer, dropped (only those the kernel did not filter already). */
+    public long foreign() { return foreign.get(); }
 
     /** Frames dropped because they were not Ethernet-sized. */
     public long dropped() { return oversized.get(); }
@@ -200,6 +338,10 @@ public final class SocketBackend implements NetBackend {
         if (closed) return;
         closed = true;
         channel.close().syncUninterruptibly();
+        socketFile.ifPresent(UnixSocketFile::delete);
+        synchronized (writability) {
+            writability.notifyAll();
+        }
         group.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).syncUninterruptibly();
         ByteBuf b;
         while ((b = received.poll()) != null) b.release();

@@ -11,14 +11,19 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Two real socket backends on this host exchanging Ethernet frames as datagrams, over UDP and Unix sockets. */
@@ -141,10 +146,10 @@ class SocketBackendTest {
 
     @Test
     void datagramsThatAreNotEthernetSizedAreDroppedAndCounted() throws Exception {
-        int pa = freePort();
-        SocketBackend a = track(SocketBackend.open("udp:127.0.0.1:" + pa, "127.0.0.1:" + freePort()));
+        int pa = freePort(), peer = freePort();
+        SocketBackend a = track(SocketBackend.open("udp:127.0.0.1:" + pa, "127.0.0.1:" + peer));
         InetSocketAddress to = new InetSocketAddress("127.0.0.1", pa);
-        try (DatagramSocket s = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+        try (DatagramSocket s = new DatagramSocket(peer, InetAddress.getLoopbackAddress())) { // the peer's port: a is connected to it
             s.send(new DatagramPacket(new byte[13], 13, to)); // shorter than an Ethernet header
             s.send(new DatagramPacket(new byte[0], 0, to));
             byte[] largest = pattern(65507, 3); // the largest UDP/IPv4 datagram: still a frame (<= 65550)
@@ -221,14 +226,121 @@ class SocketBackendTest {
 
     @Test
     void aUnixSocketPathLeftBehindIsReplaced(@TempDir Path dir) throws Exception {
-        Assumptions.assumeTrue(Epoll.isAvailable(), () -> "Netty's native epoll transport does not load here: " + Epoll.unavailabilityCause());
+        assumeEpoll();
         Path pa = dir.resolve("a.sock");
-        Files.writeString(pa, "stale");
+        try (ServerSocketChannel killed = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            killed.bind(UnixDomainSocketAddress.of(pa)); // closing leaves the file: a stale socket, as a killed jhyve leaves
+        }
         SocketBackend a = track(SocketBackend.open("unix:" + pa, "unix:" + dir.resolve("b.sock")));
         SocketBackend b = track(SocketBackend.open("unix:" + dir.resolve("b.sock"), "unix:" + pa));
         b.send(pieces(pattern(64, 9)));
         List<MemorySegment> in = buffers(1514);
         assertThat(receive(a, in)).isEqualTo(64);
         assertThat(gathered(in, 64)).isEqualTo(pattern(64, 9));
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(pa))).as("the socket's mode").isEqualTo("rw-------");
+        a.close();
+        assertThat(pa).as("deleted at close").doesNotExist();
+    }
+
+    @Test
+    void aFileAtTheUnixPathIsLeftAloneAndRefusedAsIsASocketInUse(@TempDir Path dir) throws Exception {
+        assumeEpoll();
+        Path file = Files.writeString(dir.resolve("a.sock"), "not a socket");
+        assertThatThrownBy(() -> track(SocketBackend.open("unix:" + file, "unix:" + dir.resolve("b.sock"))))
+                .isInstanceOf(IOException.class)
+                .hasMessage("cannot bind unix:" + file + ": " + file + " exists and is not a socket (a regular file); not replacing it");
+        assertThat(Files.readString(file)).isEqualTo("not a socket");
+
+        Path busy = dir.resolve("busy.sock");
+        track(SocketBackend.open("unix:" + busy, "unix:" + dir.resolve("c.sock")));
+        assertThatThrownBy(() -> track(SocketBackend.open("unix:" + busy, "unix:" + dir.resolve("c.sock"))))
+                .isInstanceOf(IOException.class)
+                .hasMessage("cannot bind unix:" + busy + ": " + busy + " is a socket a running process serves; not replacing it");
+    }
+
+    @Test
+    void aUdpFrameFromAThirdSenderNeverReachesTheGuest() throws Exception {
+        int pa = freePort(), pb = freePort();
+        SocketBackend a = track(SocketBackend.open("udp:127.0.0.1:" + pa, "127.0.0.1:" + pb));
+        try (DatagramSocket third = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            byte[] spoof = pattern(60, 66);
+            third.send(new DatagramPacket(spoof, spoof.length, new InetSocketAddress("127.0.0.1", pa)));
+        }
+        SocketBackend b = track(SocketBackend.open("udp:127.0.0.1:" + pb, "127.0.0.1:" + pa));
+        b.send(pieces(pattern(70, 1)));
+        List<MemorySegment> in = buffers(1514);
+        assertThat(receive(a, in)).as("the peer's frame, not the third sender's").isEqualTo(70);
+        assertThat(gathered(in, 70)).isEqualTo(pattern(70, 1));
+        assertThat(a.awaitReadable(200)).as("nothing else arrives").isFalse();
+    }
+
+    @Test
+    void aUnixFrameFromAThirdSenderNeverReachesTheGuestAndThePeerIsKnownByItsFileNotItsSpelling(@TempDir Path dir) throws Exception {
+        assumeEpoll();
+        Path pa = dir.resolve("a.sock"), pb = dir.resolve("b.sock"), pc = dir.resolve("c.sock");
+        SocketBackend a = track(SocketBackend.open("unix:" + pa, "unix:" + dir.resolve("sub/../b.sock")));
+        Files.createDirectory(dir.resolve("sub"));
+        SocketBackend third = track(SocketBackend.open("unix:" + pc, "unix:" + pa));
+        third.send(pieces(pattern(60, 66)));
+        SocketBackend b = track(SocketBackend.open("unix:" + pb, "unix:" + pa));
+        b.send(pieces(pattern(70, 1)));
+        third.send(pieces(pattern(61, 67)));
+        b.send(pieces(pattern(71, 2)));
+        List<MemorySegment> in = buffers(1514);
+        assertThat(receive(a, in)).as("the peer's frame, not the third sender's").isEqualTo(70);
+        assertThat(gathered(in, 70)).isEqualTo(pattern(70, 1));
+        assertThat(receive(a, in)).isEqualTo(71);
+        assertThat(a.awaitReadable(200)).as("nothing else arrives").isFalse();
+        assertThat(a.foreign()).as("the third sender's frames, dropped").isEqualTo(2);
+    }
+
+    @Test
+    void aUdpPeerThatComesUpLaterGetsTheFramesSentFromThenOn() throws Exception {
+        int pa = freePort(), pb = freePort();
+        SocketBackend a = track(SocketBackend.open("udp:127.0.0.1:" + pa, "127.0.0.1:" + pb));
+        for (int i = 0; i < 3; i++) a.send(pieces(pattern(60, i))); // port unreachable: lost, as on a cable to nowhere
+        Thread.sleep(100);
+        SocketBackend b = track(SocketBackend.open("udp:127.0.0.1:" + pb, "127.0.0.1:" + pa));
+        a.send(pieces(pattern(80, 5)));
+        List<MemorySegment> in = buffers(1514);
+        assertThat(receive(b, in)).isEqualTo(80);
+        b.send(pieces(pattern(81, 6)));
+        assertThat(receive(a, in)).isEqualTo(81);
+    }
+
+    @Test
+    @Timeout(60)
+    void sendingToAUnixPeerThatStopsReadingDropsFramesAndHoldsABoundedBacklog(@TempDir Path dir) throws Exception {
+        assumeEpoll();
+        Path pa = dir.resolve("a.sock"), pb = dir.resolve("b.sock");
+        SocketBackend b = track(SocketBackend.open("unix:" + pb, "unix:" + pa)); // never receives: its queue and the kernel's fill
+        SocketBackend a = track(SocketBackend.open("unix:" + pa, "unix:" + pb));
+        long most = 0;
+        int failed = 0;
+        for (int i = 0; i < 3000; i++) {
+            try {
+                a.send(pieces(pattern(1500, i)));
+            } catch (IOException e) {
+                failed++;
+            }
+            most = Math.max(most, a.pendingSendBytes());
+        }
+        assertThat(most).as("bytes of frames waiting in jhyve").isLessThanOrEqualTo(SocketBackend.MAX_PENDING_SEND + 2 * 1500 + 1024);
+        assertThat(a.sendDropped()).as("frames dropped").isPositive().isEqualTo(failed);
+
+        // Once the peer reads again, frames flow.
+        List<MemorySegment> in = buffers(1514);
+        int drained = 0;
+        while (b.awaitReadable(300)) {
+            b.receive(in);
+            drained++;
+        }
+        assertThat(drained).isPositive();
+        a.send(pieces(pattern(90, 9)));
+        assertThat(receive(b, in)).isEqualTo(90);
+    }
+
+    private static void assumeEpoll() {
+        Assumptions.assumeTrue(Epoll.isAvailable(), () -> "Netty's native epoll transport does not load here: " + Epoll.unavailabilityCause());
     }
 }
