@@ -146,6 +146,7 @@ public final class SocketBackend implements NetBackend {
             throw new IOException("cannot bind " + local + ": " + e.getMessage(), e);
         }
         SocketBackend backend = self[0];
+        exposureWarning(localAddress).ifPresent(log::warn);
         if (!unix) {
             try {
                 backend.channel.connect(peerAddress).sync(); // UDP: the peer need not be up
@@ -155,6 +156,13 @@ public final class SocketBackend implements NetBackend {
             }
         }
         return backend;
+    }
+
+    /** The one line logged when a UDP socket is bound beyond loopback. */
+    static Optional<String> exposureWarning(SocketAddress bound) {
+        if (!(bound instanceof InetSocketAddress inet) || inet.getAddress() == null || inet.getAddress().isLoopbackAddress()) return Optional.empty();
+        return Optional.of("socket=udp:" + inet.getHostString() + ":" + inet.getPort() + " is bound beyond loopback: frames are taken from "
+                + "whatever claims the peer's address (UDP source addresses are not authenticated)");
     }
 
     private static InetSocketAddress inet(String hostPort, String what) throws IOException {

@@ -340,6 +340,13 @@ class SocketBackendTest {
         assertThat(receive(b, in)).isEqualTo(90);
     }
 
+    @Test
+    void udpBeyondLoopbackIsWarnedAboutInOneLine() {
+        assertThat(SocketBackend.exposureWarning(new InetSocketAddress("127.0.0.1", 5000))).isEmpty();
+        assertThat(SocketBackend.exposureWarning(new InetSocketAddress("0.0.0.0", 5000)))
+                .hasValueSatisfying(w -> assertThat(w).startsWith("socket=udp:0.0.0.0:5000 is bound beyond loopback: ").doesNotContain("\n"));
+    }
+
     private static void assumeEpoll() {
         Assumptions.assumeTrue(Epoll.isAvailable(), () -> "Netty's native epoll transport does not load here: " + Epoll.unavailabilityCause());
     }
