@@ -13,7 +13,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A port on a path: a regular file records the guest's output (appended, created if missing); a device
- * or FIFO (an existing /dev/pts/N, a null-modem tty) is opened read-write and also feeds input.
+ * (an existing /dev/pts/N, a null-modem tty) is opened read-write and also feeds input. A FIFO is refused:
+ * opened read-write it would hand the guest's output back to the guest as input, and opened one way it
+ * would carry one direction only; {@link PipeBackend} takes a PATH.in and PATH.out pair instead.
  */
 public final class FileBackend implements SerialBackend {
     private static final Logger log = LoggerFactory.getLogger(FileBackend.class);
@@ -30,6 +32,10 @@ public final class FileBackend implements SerialBackend {
         this.path = path;
         if (Files.exists(path) && !Files.isRegularFile(path)) {
             if (Files.isDirectory(path)) throw new IOException(path + " is a directory");
+            if (isFifo(path)) {
+                throw new IOException(path + " is a FIFO: one FIFO would hand the guest's output back to it as input; make "
+                        + path + ".in and " + path + ".out (mkfifo) and give " + path);
+            }
             deviceFd = Posix.open(path.toString(), Posix.O_RDWR | Posix.O_NOCTTY | Posix.O_CLOEXEC);
             file = null;
             arena = Arena.ofShared();
@@ -42,7 +48,14 @@ public final class FileBackend implements SerialBackend {
         }
     }
 
-    /** True when the path is a device or FIFO that also provides input. */
+    /** st_mode's file type bits, and a FIFO's (stat(2)). */
+    private static final int S_IFMT = 0170000, S_IFIFO = 0010000;
+
+    private static boolean isFifo(Path path) throws IOException {
+        return ((Integer) Files.getAttribute(path, "unix:mode") & S_IFMT) == S_IFIFO;
+    }
+
+    /** True when the path is a device that also provides input. */
     public boolean isDevice() {
         return deviceFd >= 0;
     }

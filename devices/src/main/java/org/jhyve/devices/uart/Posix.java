@@ -15,7 +15,8 @@ import java.io.IOException;
 final class Posix {
     private Posix() {}
 
-    static final int O_RDWR = 0x2, O_NOCTTY = 0x100, O_CLOEXEC = 0x80000;
+    static final int O_RDONLY = 0x0, O_RDWR = 0x2, O_NONBLOCK = 0x800, O_NOCTTY = 0x100, O_CLOEXEC = 0x80000;
+    static final int EAGAIN = 11;
     static final int TCSANOW = 0;
     static final int EINTR = 4;
     /** glibc's struct termios on x86-64 is 60 bytes; a larger buffer costs nothing and keeps us safe. */
@@ -95,6 +96,16 @@ final class Posix {
         }
     }
 
+    /** Writes what it can of {@code data} without waiting (the fd is O_NONBLOCK); returns that count, 0 when full (EAGAIN). */
+    static int writeSome(int fd, MemorySegment data) throws IOException {
+        while (true) {
+            Result r = invoke(WRITE, fd, data, data.byteSize());
+            if (r.value() < 0 && r.errno() == EINTR) continue;
+            if (r.value() < 0 && r.errno() == EAGAIN) return 0;
+            return (int) check("write", r);
+        }
+    }
+
     static void close(int fd) {
         invoke(CLOSE, fd);
     }
@@ -126,14 +137,23 @@ final class Posix {
         return raw;
     }
 
-    static final short POLLIN = 0x1;
+    static final short POLLIN = 0x1, POLLOUT = 0x4;
 
     /** Waits up to {@code timeoutMillis} for {@code fd} to be readable (or hung up); true if so. */
     static boolean pollReadable(int fd, int timeoutMillis) throws IOException {
+        return poll(fd, POLLIN, timeoutMillis);
+    }
+
+    /** Waits up to {@code timeoutMillis} for {@code fd} to take a write (or fail one); true if so. */
+    static boolean pollWritable(int fd, int timeoutMillis) throws IOException {
+        return poll(fd, POLLOUT, timeoutMillis);
+    }
+
+    private static boolean poll(int fd, short events, int timeoutMillis) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment pfd = a.allocate(8, 4);
             pfd.set(INT, 0, fd);
-            pfd.set(ValueLayout.JAVA_SHORT, 4, POLLIN);
+            pfd.set(ValueLayout.JAVA_SHORT, 4, events);
             Result r = invoke(POLL, pfd, 1L, timeoutMillis);
             if (r.value() < 0 && r.errno() == EINTR) return false;
             return check("poll", r) > 0;

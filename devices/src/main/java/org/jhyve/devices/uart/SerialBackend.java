@@ -14,7 +14,7 @@ package org.jhyve.devices.uart;
  * call back into the UART. The ready callback may run on any thread.
  */
 public sealed interface SerialBackend extends AutoCloseable
-        permits StdioBackend, PtyBackend, FileBackend, TcpBackend, StreamBackend {
+        permits StdioBackend, PtyBackend, FileBackend, PipeBackend, TcpBackend, StreamBackend {
 
     void transmit(byte b);
 

@@ -16,7 +16,8 @@ public final class SerialBackends {
                 "stdio          jhyve's standard input and output (a terminal is put in raw mode)",
                 "autopty        a new pseudo-terminal; its path is printed (attach with screen or picocom)",
                 "tcp=IP:PORT    a listening TCP socket, one client at a time, no authentication (e.g. tcp=127.0.0.1:5555)",
-                "PATH           a file to write the output to, or a device/FIFO to use both ways");
+                "PATH           a file to write the output to, or a device to use both ways;",
+                "               with PATH.in and PATH.out present (FIFOs: mkfifo), input from PATH.in, output to PATH.out");
     }
 
     /** @throws IllegalArgumentException with a one-line message naming the bad value */
@@ -54,7 +55,7 @@ public final class SerialBackends {
                 case SerialBackendSpec.Stdio s -> new StdioBackend();
                 case SerialBackendSpec.AutoPty p -> new PtyBackend();
                 case SerialBackendSpec.Tcp t -> new TcpBackend(t.address());
-                case SerialBackendSpec.File f -> new FileBackend(f.path());
+                case SerialBackendSpec.File f -> PipeBackend.pairExists(f.path()) ? new PipeBackend(f.path()) : new FileBackend(f.path());
                 case SerialBackendSpec.Streams s -> new StreamBackend(s.toGuest(), s.fromGuest());
             };
         } catch (IOException e) {
