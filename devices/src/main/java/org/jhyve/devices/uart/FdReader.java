@@ -41,6 +41,7 @@ final class FdReader implements Runnable {
             while (!stopped) {
                 if (!Posix.pollReadable(fd, POLL_MILLIS)) continue;
                 int n = Posix.read(fd, buf);
+                if (n < 0) continue; // a non-blocking fd that was readable a moment ago is not: poll again
                 if (n == 0) break; // end of input: the port just goes quiet
                 MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, 0, chunk, 0, n);
                 if (!input.put(chunk, 0, n)) break;

@@ -5,15 +5,12 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A port on a path: a regular file records the guest's output (appended, created if missing); a device
- * (an existing /dev/pts/N, a null-modem tty) is opened read-write and also feeds input. A FIFO is refused:
+ * (an existing /dev/pts/N, a null-modem tty) is opened read-write and non-blocking and also feeds input. A FIFO is refused:
  * opened read-write it would hand the guest's output back to the guest as input, and opened one way it
  * would carry one direction only; {@link PipeBackend} takes a PATH.in and PATH.out pair instead.
  */
@@ -23,8 +20,7 @@ public final class FileBackend implements SerialBackend {
     private final Path path;
     private final OutputStream file;
     private final int deviceFd;
-    private final Arena arena;
-    private final MemorySegment oneByte;
+    private final FdTransmitter deviceOutput;
     private FdReader reader;
     private boolean closed;
 
@@ -36,15 +32,14 @@ public final class FileBackend implements SerialBackend {
                 throw new IOException(path + " is a FIFO: one FIFO would hand the guest's output back to it as input; make "
                         + path + ".in and " + path + ".out (mkfifo) and give " + path);
             }
-            deviceFd = Posix.open(path.toString(), Posix.O_RDWR | Posix.O_NOCTTY | Posix.O_CLOEXEC);
+            // Non-blocking: a terminal whose other side nobody reads must not stall a vCPU in write(2).
+            deviceFd = Posix.open(path.toString(), Posix.O_RDWR | Posix.O_NOCTTY | Posix.O_CLOEXEC | Posix.O_NONBLOCK);
             file = null;
-            arena = Arena.ofShared();
-            oneByte = arena.allocate(1);
+            deviceOutput = new FdTransmitter(deviceFd, path.toString(), FdTransmitter.WhenFull.HOLD);
         } else {
             file = Files.newOutputStream(path, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
             deviceFd = -1;
-            arena = null;
-            oneByte = null;
+            deviceOutput = null;
         }
     }
 
@@ -61,19 +56,31 @@ public final class FileBackend implements SerialBackend {
     }
 
     @Override
-    public synchronized void transmit(byte b) {
-        if (closed) return;
-        try {
-            if (file != null) {
+    public void transmit(byte b) {
+        if (deviceOutput != null) {
+            deviceOutput.transmit(b);
+            return;
+        }
+        synchronized (this) {
+            if (closed) return;
+            try {
                 file.write(b);
                 if (b == '\n') file.flush();
-            } else {
-                oneByte.set(ValueLayout.JAVA_BYTE, 0, b);
-                Posix.writeFully(deviceFd, oneByte);
+            } catch (IOException e) {
+                log.debug("{}: {}", path, e.getMessage());
             }
-        } catch (IOException e) {
-            log.debug("{}: {}", path, e.getMessage());
         }
+    }
+
+    /** A device whose other side does not read shows a full transmitter, as a slow line ({@link FdTransmitter}). */
+    @Override
+    public boolean canTransmit() {
+        return deviceOutput == null || deviceOutput.canTransmit();
+    }
+
+    @Override
+    public void onTransmitReady(Runnable ready) {
+        if (deviceOutput != null) deviceOutput.onReady(ready);
     }
 
     @Override
@@ -103,8 +110,8 @@ public final class FileBackend implements SerialBackend {
             log.warn("{}: {}", path, e.getMessage());
         }
         if (deviceFd >= 0) {
+            deviceOutput.close();
             Posix.close(deviceFd);
-            arena.close();
         }
     }
 }

@@ -78,21 +78,13 @@ final class Posix {
         }
     }
 
-    /** Reads into {@code buf}; 0 at end of file; retries EINTR. */
+    /** Reads into {@code buf}; 0 at end of file, -1 when a non-blocking fd has nothing (EAGAIN); retries EINTR. */
     static int read(int fd, MemorySegment buf) throws IOException {
         while (true) {
             Result r = invoke(READ, fd, buf, buf.byteSize());
             if (r.value() < 0 && r.errno() == EINTR) continue;
+            if (r.value() < 0 && r.errno() == EAGAIN) return -1;
             return (int) check("read", r);
-        }
-    }
-
-    static void writeFully(int fd, MemorySegment data) throws IOException {
-        long done = 0;
-        while (done < data.byteSize()) {
-            Result r = invoke(WRITE, fd, data.asSlice(done), data.byteSize() - done);
-            if (r.value() < 0 && r.errno() == EINTR) continue;
-            done += check("write", r);
         }
     }
 
@@ -160,8 +152,9 @@ final class Posix {
         }
     }
 
+    /** A new pseudo-terminal master, non-blocking (writes to a terminal nobody reads must not stall a vCPU). */
     static int openPtyMaster() throws IOException {
-        int fd = (int) check("posix_openpt", invoke(POSIX_OPENPT, O_RDWR | O_NOCTTY | O_CLOEXEC));
+        int fd = (int) check("posix_openpt", invoke(POSIX_OPENPT, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK));
         try {
             check("grantpt", invoke(GRANTPT, fd));
             check("unlockpt", invoke(UNLOCKPT, fd));

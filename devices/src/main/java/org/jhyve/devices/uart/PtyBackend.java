@@ -2,24 +2,24 @@ package org.jhyve.devices.uart;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A new pseudo-terminal ({@code autopty}): the guest's port is the master side and the user attaches
  * to the slave path (screen, minicom, picocom). jhyve keeps the slave open itself, in raw mode, so the
  * line settings stick and the master does not see end-of-file while nobody is attached.
+ *
+ * <p>Since jhyve holds the slave open it cannot tell whether anyone else reads it, and the terminal holds only
+ * a few KiB: the master is non-blocking, and once the terminal is full the guest's output is dropped (counted
+ * and logged) until someone reads, as QEMU's pty does while nobody is connected ({@link FdTransmitter},
+ * {@code DROP}). Before, the vCPU that printed blocked in write(2) for good once some 20 KiB were written with
+ * nobody attached, and closing the VM waited for it.
  */
 public final class PtyBackend implements SerialBackend {
-    private static final Logger log = LoggerFactory.getLogger(PtyBackend.class);
 
     private final int master;
     private final int slave;
     private final String path;
-    private final Arena arena = Arena.ofShared();
-    private final MemorySegment oneByte = arena.allocate(1);
+    private final FdTransmitter output;
     private FdReader reader;
     private boolean closed;
 
@@ -35,9 +35,11 @@ public final class PtyBackend implements SerialBackend {
         try (Arena a = Arena.ofConfined()) {
             Posix.setTermios(slave, Posix.rawCopy(Posix.getTermios(slave, a), a));
         } catch (IOException e) {
-            close();
+            Posix.close(slave);
+            Posix.close(master);
             throw e;
         }
+        output = new FdTransmitter(master, path, FdTransmitter.WhenFull.DROP);
     }
 
     /** The slave device to attach a terminal program to, e.g. /dev/pts/3. */
@@ -46,14 +48,13 @@ public final class PtyBackend implements SerialBackend {
     }
 
     @Override
-    public synchronized void transmit(byte b) {
-        if (closed) return;
-        oneByte.set(ValueLayout.JAVA_BYTE, 0, b);
-        try {
-            Posix.writeFully(master, oneByte);
-        } catch (IOException e) {
-            log.debug("pty {}: {}", path, e.getMessage());
-        }
+    public void transmit(byte b) {
+        output.transmit(b);
+    }
+
+    /** Bytes dropped because the terminal was full (nobody reading it). */
+    long dropped() {
+        return output.dropped();
     }
 
     @Override
@@ -76,8 +77,8 @@ public final class PtyBackend implements SerialBackend {
             r = reader;
         }
         if (r != null) r.stop();
+        output.close();
         Posix.close(slave);
         Posix.close(master);
-        arena.close();
     }
 }
