@@ -72,7 +72,8 @@ class ModulePathTest {
         Map<String, Set<String>> qualified = core.exports().stream().filter(ModuleDescriptor.Exports::isQualified)
                 .collect(Collectors.toMap(ModuleDescriptor.Exports::source, ModuleDescriptor.Exports::targets));
         assertThat(toAll).isEqualTo(CORE_API);
-        assertThat(qualified).isEqualTo(Map.of("org.jhyve.jfr", Set.of("org.jhyve.devices")));
+        assertThat(qualified).isEqualTo(Map.of("org.jhyve.jfr", Set.of("org.jhyve.devices"),
+                "org.jhyve.sockets", Set.of("org.jhyve.devices"))); // UnixSocketFile, for the unix: network backend
         assertThat(core.packages()).contains("org.jhyve.x86", "org.jhyve.gdb"); // there, but not exported
         assertThat(core.opens()).isEmpty();
         assertThat(core.requires()).extracting(ModuleDescriptor.Requires::name).noneMatch(n -> n.startsWith("org.jhyve."));
