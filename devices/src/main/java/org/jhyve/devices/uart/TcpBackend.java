@@ -134,7 +134,12 @@ public final class TcpBackend implements SerialBackend {
             flush = !flushQueued;
             flushQueued = true;
         }
-        if (flush) c.eventLoop().execute(() -> flushBatch(c));
+        if (!flush) return;
+        try {
+            c.eventLoop().execute(() -> flushBatch(c));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.debug("serial {}: closed while transmitting", describe()); // the VM is going away: the byte goes nowhere
+        }
     }
 
     /** On the event loop: the batch leaves as one message; its bytes count as buffered until Netty has written them. */
