@@ -1,6 +1,5 @@
 package org.jhyve.devices.virtio;
 
-import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import org.jhyve.devices.fuzz.CheckingBlockBackend;
 import org.jhyve.fuzz.CapturedLogs;
@@ -9,8 +8,9 @@ import org.jhyve.fuzz.FuzzMemory;
 
 /**
  * Fuzz target for virtio-blk requests through a split virtqueue (docs/reliability.md). The input is the queue's
- * setup (size, ring addresses, indirect and event-index features, a read-only disk, injected I/O errors) and an
- * image of guest RAM holding descriptor table, rings, indirect tables, headers and data. The harness does what
+ * setup (size, ring addresses, indirect and event-index features; {@link VirtqueueFuzzing.Setup}: flag bit 4 a
+ * read-only disk, byte 2 an I/O error every n-th backend operation, byte 3 the sector-size and serial options)
+ * and an image of guest RAM holding descriptor table, rings, indirect tables, headers and data. The harness does what
  * the queue worker does, on one thread: {@link SplitQueue#pop} each chain, {@link VirtioBlock#handle} it,
  * {@link SplitQueue#addUsed} it, then the notification calls.
  *
@@ -25,25 +25,25 @@ class VirtioBlockFuzzTest {
     static final long LOW = 0x10000, HIGH_BASE = 0x20000, HIGH = 0x10000;
     static final long BUDGET = 1_000_000;
     static final int DISK = 32 * 1024;
+    private static final String[] OPTIONS = {"", ",sectorsize=4096", ",sectorsize=512/4096", ",serial=fuzz-serial-01234"};
     private static final FuzzMemory MEMORY = FuzzMemory.of(FuzzMemory.OutsideRam.FINDING, new Findings("virtio-blk"), BUDGET,
             0, LOW, HIGH_BASE, HIGH);
 
     @FuzzTest(maxDuration = "10s")
-    void requests(FuzzedDataProvider data) {
+    void requests(byte[] input) {
         Findings findings = new Findings("virtio-blk");
         FuzzMemory memory = MEMORY;
         memory.arm(findings, BUDGET);
         try (CapturedLogs ignored = CapturedLogs.open(findings, e -> e.thrown() != null)) {
-            QueueLayout layout = VirtqueueFuzzing.layout(data);
-            boolean eventIdx = data.consumeBoolean(), indirect = data.consumeBoolean();
-            boolean readOnly = data.consumeBoolean();
-            int failEvery = data.consumeInt(0, 8);
-            String options = data.pickValue(new String[] {"", ",sectorsize=4096", ",sectorsize=512/4096", ",serial=fuzz-serial-01234"});
-            memory.load(data.consumeRemainingAsBytes());
+            VirtqueueFuzzing.Setup setup = VirtqueueFuzzing.Setup.of(input);
+            boolean readOnly = setup.flag(4);
+            int failEvery = setup.a() % 9;
+            String options = OPTIONS[setup.b() % OPTIONS.length];
+            memory.load(setup.image());
             CheckingBlockBackend backend = new CheckingBlockBackend(DISK, readOnly, memory, findings,
                     n -> failEvery != 0 && n % failEvery == failEvery - 1);
             VirtioBlock blk = new VirtioBlock("fuzz-blk", backend, VirtioBlockOptions.parse("fuzz.img" + options));
-            VirtqueueFuzzing.serve(memory, layout, eventIdx, indirect, findings, chain -> {
+            VirtqueueFuzzing.serve(memory, setup.layout(), setup.eventIdx(), setup.indirect(), findings, chain -> {
                 int written = blk.handle(chain);
                 if (chain.readable().length() >= 16 && chain.writable().length() >= 1) {
                     int status = VirtqueueFuzzing.lastWritableByte(memory, chain);

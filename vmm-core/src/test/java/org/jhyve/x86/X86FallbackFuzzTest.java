@@ -2,7 +2,6 @@ package org.jhyve.x86;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import java.util.Arrays;
 import org.jhyve.fuzz.Findings;
 import org.jhyve.fuzz.FuzzMemory;
 import org.jhyve.hv.FpuState;
@@ -11,41 +10,21 @@ import org.jhyve.hv.Segment;
 import org.jhyve.hv.SpecialRegisters;
 
 /**
- * Fuzz targets for the x86 instruction decoder and the instruction fallback (docs/reliability.md).
+ * Fuzz target for the instruction fallback (docs/reliability.md): {@link InstructionFallback#complete} on a vCPU
+ * whose registers, mode, control registers, page mappings, reported instruction bytes and guest memory come
+ * from the input.
  *
- * <p>{@code decode}: any bytes in any mode. Documented exception: {@link DecodeException}. Asserted: a decoded
- * instruction is 1 to 15 bytes, a prefix of the input, in the mode asked for.
- *
- * <p>{@code fallback}: {@link InstructionFallback#complete} on a vCPU whose registers, mode, control registers,
- * page mappings and guest memory come from the input. Documented exceptions: none (the recording vCPU can
- * inject exceptions). Asserted: no access outside guest RAM (the fallback checks every page first), the step
- * budget holds, and an {@code Unsupported} result leaves the vCPU untouched, as its javadoc promises.
+ * <p>Documented exceptions: none (the recording vCPU can inject exceptions, so the UnsupportedOperationException
+ * of a hypervisor that cannot does not arise). Asserted: no access outside guest RAM (the fallback checks every
+ * page first), the step budget holds, and an {@code Unsupported} result leaves the vCPU untouched, as its
+ * javadoc promises.
  */
-class X86FuzzTest {
-    private static final InstructionDecoder DECODER = new InstructionDecoder();
+class X86FallbackFuzzTest {
     private static final long RAM_LOW = 0x10000, RAM_HIGH_BASE = 0x20000, RAM_HIGH = 0x10000;
     private static final long BUDGET = 100_000;
     /** One memory for every input (allocating per input would load the GC); {@link FuzzMemory#load} clears it. */
     private static final FuzzMemory MEMORY = FuzzMemory.of(FuzzMemory.OutsideRam.FINDING, new Findings("x86-fallback"), BUDGET,
             0, RAM_LOW, RAM_HIGH_BASE, RAM_HIGH);
-
-    @FuzzTest(maxDuration = "10s")
-    void decode(FuzzedDataProvider data) {
-        CpuMode mode = data.pickValue(CpuMode.values());
-        byte[] code = data.consumeRemainingAsBytes();
-        Instruction insn;
-        try {
-            insn = DECODER.decode(code, mode);
-        } catch (DecodeException e) {
-            return;
-        }
-        Findings findings = new Findings("x86-decode");
-        findings.check(insn.length() >= 1 && insn.length() <= InstructionDecoder.MAX_LENGTH && insn.length() <= code.length,
-                "decoded length " + insn.length() + " of " + code.length + " input bytes");
-        findings.check(Arrays.equals(insn.bytes(), Arrays.copyOf(code, insn.length())), "instruction bytes are not the input's first bytes");
-        findings.check(insn.mode() == mode, "decoded in " + insn.mode() + ", asked for " + mode);
-        findings.throwIfAny();
-    }
 
     @FuzzTest(maxDuration = "10s")
     void fallback(FuzzedDataProvider data) {
