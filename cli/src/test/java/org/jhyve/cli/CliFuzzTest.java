@@ -1,0 +1,119 @@
+package org.jhyve.cli;
+
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.jhyve.boot.BootException;
+import org.jhyve.devices.DeviceCatalog;
+import org.jhyve.fuzz.Findings;
+import org.jhyve.hv.Hypervisor;
+import org.jhyve.hv.HypervisorException;
+import org.jhyve.hv.HypervisorVm;
+import org.jhyve.hv.VmSpec;
+import org.jhyve.vm.DeviceConfigException;
+import picocli.CommandLine.ParameterException;
+
+/**
+ * Fuzz target for the command line (docs/reliability.md): {@link Main#run} on an argument vector the input
+ * gives (arguments separated by NUL bytes, at most 24).
+ *
+ * <p>Random arguments can be a valid machine, and {@code Main.run} would then open /dev/kvm and boot it. So the
+ * harness first asks what {@code Main.run} itself asks, with the same calls: does picocli parse it, is it a
+ * help or version request, does {@link MachineSpec#from} accept it. Only argument vectors that cannot start a
+ * guest go to {@code Main.run}; for the others the harness goes on as {@code Main.run} would, into
+ * {@link VmAssembler#build}, but with a {@link Hypervisor} that refuses to create a VM, so nothing native, no
+ * device and no file is opened. And every '/' is removed from the arguments: no path can leave the working
+ * directory (no --trace file, no image, no serial output file can be named anywhere it could do harm).
+ *
+ * <p>Documented: {@code Main.run} returns 0 (help, version, lists) or 4 (bad input), never throws;
+ * {@code VmAssembler.build} throws only what {@code Main.run} turns into status 4 (UsageException,
+ * BootException, DeviceConfigException, HypervisorException, IllegalArgumentException). Asserted: those; a
+ * status 4 comes with a message on stderr starting "jhyve: ", on one line unless an argument itself holds a
+ * line break.
+ */
+class CliFuzzTest {
+    private static final int MAX_ARGS = 24;
+
+    /** A hypervisor that never makes a VM: where VM assembly would touch the host, it stops. */
+    private static final Hypervisor REFUSING = new Hypervisor() {
+        @Override public String name() { return "refusing"; }
+
+        @Override
+        public HypervisorVm createVm(VmSpec spec) {
+            throw new HypervisorException("this fuzz harness creates no VMs");
+        }
+
+        @Override public void close() { }
+    };
+
+    @DictionaryEntries({"-A", "-c", "-e", "-f", "-F", "-g", "-h", "-H", "-l", "-m", "-P", "-s", "-U", "-v", "-Y", "-b", "-C", "-M",
+            "-p", "-u", "-w", "-W", "-x", "--trace", "--trace-filter", "--cpu-template", "help", "kexec,", "hostbridge", "amd_hostbridge",
+            "lpc", "virtio-blk", "virtio-net", "ahci-hd", "ahci-cd", "ahci", "hd:", "cd:", "com1", "com2", "stdio", "autopty", "tcp=",
+            "pom.xml", ",ro", ",nocache", ",sync", ",sectorsize=", ",serial=", ",num-queues=", ",mac=", ",queues=", "socket=udp:",
+            "socket=unix:", "peer=", "1G", "512M", "0:0", "31", "4:1", "pvm", "host"})
+    @FuzzTest(maxDuration = "10s")
+    void run(byte[] input) throws Exception {
+        Findings findings = new Findings("cli");
+        String[] argv = arguments(input);
+        if (couldStartAGuest(argv)) {
+            assembleWithoutAHypervisor(argv, findings);
+        } else {
+            ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+            int status = Main.run(argv, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+            String message = err.toString(StandardCharsets.UTF_8);
+            findings.check(status == 0 || status == 4, "exit status " + status + " for arguments that cannot start a guest");
+            if (status == 4) {
+                findings.check(message.startsWith("jhyve: "), "status 4 without a 'jhyve: ' message: '" + message + "'");
+                boolean lineBreakGiven = String.join("", argv).chars().anyMatch(c -> c == '\n' || c == '\r');
+                findings.check(lineBreakGiven || message.indexOf('\n') == message.length() - 1, "status 4 with more than one line: '" + message + "'");
+            }
+        }
+        findings.throwIfAny();
+    }
+
+    private static String[] arguments(byte[] input) {
+        List<String> args = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i <= input.length && args.size() < MAX_ARGS; i++) {
+            if (i == input.length || input[i] == 0) {
+                if (i > start || i < input.length) args.add(new String(input, start, i - start, StandardCharsets.UTF_8).replace("/", ""));
+                start = i + 1;
+            }
+        }
+        return args.toArray(String[]::new);
+    }
+
+    /** What {@link Main#run} decides before it boots, decided with its own calls. */
+    private static boolean couldStartAGuest(String[] argv) {
+        CommandLine flags = new CommandLine();
+        try {
+            new picocli.CommandLine(flags).parseArgs(argv);
+        } catch (ParameterException e) {
+            return false;
+        }
+        if (flags.help || flags.version || flags.slots.contains("help") || flags.lpc.contains("help")) return false;
+        try {
+            MachineSpec.from(flags, DeviceCatalog.standard(Map.of()), HostMemory.total());
+            return true;
+        } catch (UsageException e) {
+            return false;
+        }
+    }
+
+    private static void assembleWithoutAHypervisor(String[] argv, Findings findings) {
+        CommandLine flags = new CommandLine();
+        new picocli.CommandLine(flags).parseArgs(argv);
+        try {
+            MachineSpec spec = MachineSpec.from(flags, DeviceCatalog.standard(Map.of()), HostMemory.total());
+            VmAssembler.build(spec, REFUSING).close();
+            findings.add("a VM was built by a hypervisor that refuses to create one");
+        } catch (UsageException | BootException | DeviceConfigException | HypervisorException | IllegalArgumentException e) {
+            // What Main.run turns into one line and status 4.
+        }
+    }
+}
