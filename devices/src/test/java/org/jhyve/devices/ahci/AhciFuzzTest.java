@@ -132,6 +132,7 @@ class AhciFuzzTest {
     }
 
     /** The guest side: registers through the machine's buses, as a driver reaches them. */
+
     static final class Guest {
         final AhciHba hba;
         final FuzzMachine machine;
@@ -201,6 +202,21 @@ class AhciFuzzTest {
             for (int p = 0; p < hba.portCount(); p++) settle(p);
         }
 
+        /** The slots of port {@code p}'s command list that hold an NCQ command (read as the HBA reads them). */
+        int queuedSlots(int p) {
+            long list = (port(p, P_CLB) & 0xffff_ffffL) | (long) port(p, P_CLBU) << 32;
+            int slots = 0;
+            for (int s = 0; s < SLOTS; s++) {
+                long header = list + (long) COMMAND_HEADER_SIZE * s;
+                if (!machine.fuzzMemory().raw().isValid(header, COMMAND_HEADER_SIZE)) continue;
+                long table = (machine.fuzzMemory().raw().readInt(header + 8) & 0xffff_ff80L) | (machine.fuzzMemory().raw().readInt(header + 12) & 0xffff_ffffL) << 32;
+                if (!machine.fuzzMemory().raw().isValid(table, CommandFis.LENGTH)) continue;
+                CommandFis fis = CommandFis.parse(machine.fuzzMemory().raw().readBytes(table, CommandFis.LENGTH));
+                if (fis.command() && (fis.opcode() == AtaOpcodes.READ_FPDMA_QUEUED || fis.opcode() == AtaOpcodes.WRITE_FPDMA_QUEUED)) slots |= 1 << s;
+            }
+            return slots;
+        }
+
         /**
          * Commands issued last to a started port with its link up have ended: completed, or failed with PxIS saying
          * so (checked on ports whose PxIS the guest has not cleared since it started them, see {@link #clean}).
@@ -209,7 +225,8 @@ class AhciFuzzTest {
             for (int p = 0; p < hba.portCount(); p++) {
                 if (issued[p] == 0 || !clean[p]) continue;
                 boolean running = (port(p, P_CMD) & CMD_ST) != 0 && (port(p, P_SSTS) & DET_MASK) == DET_PRESENT_PHY_UP;
-                int pending = (port(p, P_CI) | port(p, P_SACT)) & issued[p];
+                // PxSACT counts only for NCQ commands: the guest may set it for others too, and then it stays set.
+                int pending = (port(p, P_CI) | port(p, P_SACT) & queuedSlots(p)) & issued[p];
                 if (running && pending != 0 && (port(p, P_IS) & IS_ERRORS) == 0) {
                     findings.add(String.format("port %d: slots 0x%08x issued, 0x%08x neither completed nor failed (PxIS 0x%08x, PxTFD 0x%04x)",
                             p, issued[p], pending, port(p, P_IS), port(p, P_TFD)));
