@@ -64,9 +64,20 @@ public final class FuzzMachine implements MachineContext, AutoCloseable {
             int n = msisSent.getAndIncrement();
             if (msiFails.test(n)) {
                 msisRefused.incrementAndGet();
-                throw new HypervisorException(String.format("KVM_SIGNAL_MSI address 0x%x data 0x%x: no vCPU accepts it", address, data), 1);
+                throw new HypervisorException(String.format("KVM_SIGNAL_MSI address 0x%x data 0x%x: " + INJECTED, address, data), 1);
             }
         };
+    }
+
+    /** What the failures this sink injects say, so that a harness can tell the device's report of one from a bug. */
+    public static final String INJECTED = "refused by the fuzz harness (as a host failure would)";
+
+    /**
+     * Whether {@code event} is a device reporting a failure this sink injected: a contained delivery fault, logged
+     * with the exception the first time and with its text after that. Such a line is the device doing its job.
+     */
+    public static boolean injected(LogEvent event) {
+        return event.message().contains(INJECTED) || event.thrown() != null && String.valueOf(event.thrown().getMessage()).contains(INJECTED);
     }
 
     /** MSIs devices tried to send, and how many of them the sink refused. */

@@ -32,7 +32,7 @@ class VirtioNetTransmitFuzzTest {
             long limit = vnet ? VirtioNet.HEADER + VirtioNet.MAX_FRAME : VirtioNet.MAX_FRAME;
             CheckingNetBackend backend = new CheckingNetBackend(vnet, memory, findings, limit, failSends);
             VirtioNet net = new VirtioNet("fuzz-net", backend, MAC);
-            int served = VirtqueueFuzzing.serve(memory, setup.layout(), setup.eventIdx(), setup.indirect(), findings, chain -> net.transmit(backend, chain));
+            int served = VirtqueueFuzzing.serve(memory, setup.layout(), setup.eventIdx(), setup.indirect(), findings, chain -> net.transmit(0, backend, chain));
             long counted = net.txFrames.get() + net.txDropped.get();
             findings.check(counted == served, served + " chains taken, " + counted + " counted sent or dropped");
         } finally {
