@@ -3,6 +3,7 @@ package org.jhyve.devices.uart;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import org.slf4j.Logger;
@@ -11,13 +12,15 @@ import org.slf4j.LoggerFactory;
 /**
  * The port on jhyve's own standard input and output. When stdin is a terminal it is put in raw mode
  * while the port is open (no echo, no line editing, Ctrl-C goes to the guest as 0x03), and restored on
- * close and, should the JVM exit without closing, by a shutdown hook.
+ * close and, should the JVM exit without closing, by a shutdown hook. Output is written by a thread of its own
+ * ({@link ThreadedOutput}): a standard output nobody reads (a pipe to a stopped process) fills the UART's
+ * transmitter instead of stalling a vCPU in write(2) for good.
  */
 public final class StdioBackend implements SerialBackend {
     private static final Logger log = LoggerFactory.getLogger(StdioBackend.class);
     private static final int STDIN = 0;
 
-    private final FileOutputStream out = new FileOutputStream(FileDescriptor.out);
+    private final ThreadedOutput out;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment savedTermios;
     private final Thread restoreHook;
@@ -25,6 +28,12 @@ public final class StdioBackend implements SerialBackend {
     private boolean closed;
 
     public StdioBackend() {
+        this(new FileOutputStream(FileDescriptor.out));
+    }
+
+    /** Output to {@code stdout} instead of jhyve's standard output (for tests); stdin as above. */
+    StdioBackend(OutputStream stdout) {
+        this.out = new ThreadedOutput(stdout, "stdio");
         MemorySegment saved = null;
         Thread hook = null;
         if (Posix.isatty(STDIN)) {
@@ -49,11 +58,17 @@ public final class StdioBackend implements SerialBackend {
 
     @Override
     public void transmit(byte b) {
-        try {
-            out.write(b);
-        } catch (IOException e) {
-            log.debug("stdout: {}", e.getMessage());
-        }
+        out.transmit(b);
+    }
+
+    @Override
+    public boolean canTransmit() {
+        return out.canTransmit();
+    }
+
+    @Override
+    public void onTransmitReady(Runnable ready) {
+        out.onTransmitReady(ready);
     }
 
     @Override
@@ -79,6 +94,7 @@ public final class StdioBackend implements SerialBackend {
     public synchronized void close() {
         if (closed) return;
         closed = true;
+        out.close();
         if (reader != null) reader.stop();
         if (savedTermios != null) {
             restore(savedTermios);
