@@ -36,7 +36,7 @@ final class CommandLine {
     @Option(names = "-W", description = "force virtio to use single-vector MSI") boolean singleMsi;
     @Option(names = "-x", description = "local apic is in x2APIC mode") boolean x2apic;
     @Option(names = "-Y", description = "disable MPtable generation") boolean noMpTable;
-    @Option(names = "--cpu-template", paramLabel = "name", description = "jhyve: CPU template for Linux guests: host, pvm (default: chosen for this host)") String cpuTemplate;
+    @Option(names = "--cpu-template", paramLabel = "name", description = "jhyve: the guest's CPUID and Linux kernel parameters: host (KVM's CPUID as it is), pvm (for KVM without VMX/SVM) (default: chosen for this host; docs/cli.md)") String cpuTemplate;
     @Option(names = "--trace", paramLabel = "file", description = "jhyve: trace exits, device accesses and interrupts to file (docs/debugging.md)") String traceFile;
     @Option(names = "--trace-filter", paramLabel = "spec", description = "jhyve: what --trace records, e.g. pio,mmio;device=com1;range=0x3f8-0x3ff") String traceFilter;
 }

@@ -3,7 +3,6 @@ package org.jhyve.cli;
 import org.jhyve.cpu.CpuTemplate;
 import org.jhyve.devices.DeviceCatalog;
 import org.jhyve.firmware.ImageFormat;
-import org.jhyve.kvm.HostCpu;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.jhyve.firmware.KexecLoader;
@@ -38,10 +37,11 @@ final class VmAssembler {
 
     static VirtualMachine build(MachineSpec spec, Hypervisor hypervisor) throws UsageException {
         DeviceCatalog catalog = DeviceCatalog.standard(spec.lpcPorts());
+        // The one choice of CPU template: the vCPUs' CPUID comes from it, the Linux command line's additions too.
         CpuTemplate template = spec.cpuTemplate().orElseGet(() -> {
-            CpuTemplate chosen = CpuTemplate.forHost(HostCpu.read().hasHardwareVirtualization());
+            CpuTemplate chosen = CpuTemplate.forHost(hypervisor.hasHardwareVirtualization());
             if (!chosen.kernelParameters().isEmpty() && isLinux(spec.firmware(), spec.memoryBytes())) {
-                log.warn("this host's KVM has no VMX/SVM: CPU template '{}' adds kernel parameters \"{}\" (--cpu-template host to skip)",
+                log.warn("this host's KVM has no VMX/SVM: CPU template '{}' adds kernel parameters \"{}\" (--cpu-template pvm asks for it without this warning)",
                         chosen.name(), chosen.kernelParameters());
             }
             return chosen;
@@ -50,6 +50,7 @@ final class VmAssembler {
                 .memory(spec.memoryBytes())
                 .vcpus(spec.vcpus())
                 .exitOnUnhandledIo(spec.exitOnUnhandledIo())
+                .cpuTemplate(template)
                 .boot(new KexecLoader(spec.firmware().kernel(), spec.firmware().initrd(), spec.firmware().cmdline(), spec.acpi(), template, spec.mpTable()));
         spec.uuid().ifPresent(builder::uuid);
         spec.trace().ifPresent(builder::trace);

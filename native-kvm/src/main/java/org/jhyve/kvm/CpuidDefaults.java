@@ -3,34 +3,28 @@ package org.jhyve.kvm;
 import java.util.ArrayList;
 import java.util.List;
 import org.jhyve.hv.CpuidEntry;
+import org.jhyve.hv.CpuidModifier;
 
 /**
- * The CPUID a new vCPU starts with: KVM's supported leaves with the vCPU's own APIC ID filled in,
- * which KVM leaves to userspace. Callers that want a different CPUID replace it with
- * {@link org.jhyve.hv.Vcpu#setCpuid} before the first run.
+ * The CPUID a new vCPU starts with: KVM's supported leaves with the vCPU's own APIC ID and the VM's topology
+ * filled in, which KVM leaves to userspace, then the VM's CPU template applied ({@link CpuidModifier#applyAll},
+ * the template's data from {@link org.jhyve.hv.VmSpec#cpuid()}). Callers that want a different CPUID replace
+ * it with {@link org.jhyve.hv.Vcpu#setCpuid} before the first run.
  */
 final class CpuidDefaults {
     private CpuidDefaults() {}
 
-    /** "GenuineIntel" as leaf 0 returns it in EBX, EDX, ECX. */
-    static final int PV_HYPERCALL_FEATURES = 1 << 7 | 1 << 11 | 1 << 13;
-    static final int INTEL_EBX = 0x756e6547, INTEL_EDX = 0x49656e69, INTEL_ECX = 0x6c65746e;
-
-    /**
-     * {@code intelVendor}: present "GenuineIntel" whatever the host is. On hosts where KVM emulates guest
-     * kernel code, an AMD vendor string sends Linux down AMD-only paths (an FPU workaround with
-     * instructions the emulator rejects; "unknown vendor" with a kernel built for Intel only).
-     */
-    static List<CpuidEntry> forVcpu(List<CpuidEntry> supported, int apicId, boolean intelVendor) {
-        return forVcpu(supported, apicId, 1, intelVendor);
+    /** As {@link #forVcpu(List, int, int, List)} for a VM of one vCPU. */
+    static List<CpuidEntry> forVcpu(List<CpuidEntry> supported, int apicId, List<CpuidModifier> template) {
+        return forVcpu(supported, apicId, 1, template);
     }
 
     /**
-     * As above, for vCPU {@code apicId} of {@code vcpuCount}: the topology leaves describe one package of
+     * For vCPU {@code apicId} of {@code vcpuCount}: the topology leaves describe one package of
      * {@code vcpuCount} cores with one thread each (APIC IDs 0..N-1, as jhyve's MADT lists them), instead of
-     * the host's topology that KVM passes through.
+     * the host's topology that KVM passes through; then {@code template} (a CPU template's CPUID) is applied.
      */
-    static List<CpuidEntry> forVcpu(List<CpuidEntry> supported, int apicId, int vcpuCount, boolean intelVendor) {
+    static List<CpuidEntry> forVcpu(List<CpuidEntry> supported, int apicId, int vcpuCount, List<CpuidModifier> template) {
         int coreBits = 32 - Integer.numberOfLeadingZeros(Math.max(1, vcpuCount) - 1); // ceil(log2 N)
         List<CpuidEntry> out = new ArrayList<>(supported.size());
         boolean hasLeafB = false;
@@ -51,12 +45,6 @@ final class CpuidDefaults {
                 case 0x4 -> (e.eax() & 0x1f) == 0 ? e : new CpuidEntry(e.function(), e.index(), e.flags(),
                         (e.eax() & 0x3fff) | ((1 << coreBits) - 1) << 26 | (((e.eax() >>> 5) & 7) >= 3 ? (1 << coreBits) - 1 : 0) << 14,
                         e.ebx(), e.ecx(), e.edx());
-                // KVM paravirt features that need hypercalls: measured on a host without VMX/SVM, a guest's
-                // VMCALL for PV send-IPI never completed (the AP stayed on it; SMP boot hung), so such hosts
-                // do not offer PV_UNHALT (7), PV_SEND_IPI (11) or PV_SCHED_YIELD (13).
-                case 0x40000001 -> intelVendor ? new CpuidEntry(e.function(), e.index(), e.flags(), e.eax() & ~PV_HYPERCALL_FEATURES,
-                        e.ebx(), e.ecx(), e.edx()) : e;
-                case 0x0 -> intelVendor ? new CpuidEntry(0, e.index(), e.flags(), e.eax(), INTEL_EBX, INTEL_ECX, INTEL_EDX) : e;
                 default -> e;
             });
         }
@@ -68,6 +56,6 @@ final class CpuidDefaults {
             out.add(new CpuidEntry(0xB, 1, sig, coreBits, vcpuCount, 1 | 2 << 8, apicId));
             out.add(new CpuidEntry(0xB, 2, sig, 0, 0, 2, apicId));
         }
-        return out;
+        return CpuidModifier.applyAll(template, out);
     }
 }

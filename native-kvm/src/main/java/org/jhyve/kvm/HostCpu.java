@@ -10,7 +10,9 @@ import java.util.stream.Collectors;
 /**
  * What the host CPU offers, from /proc/cpuinfo. KVM without VMX or SVM (the PVM flavour) emulates guest
  * kernel code instruction by instruction, and its emulator rejects some instructions: guests there need
- * an Intel vendor string and kernel parameters that steer them clear of those instructions.
+ * the {@code pvm} CPU template ({@link org.jhyve.cpu.CpuTemplate#PVM}: an Intel vendor string, no
+ * hypercall-based PV features, kernel parameters that steer Linux clear of those instructions). Read by
+ * {@link KvmSystem} when it opens; {@link KvmHypervisor#hasHardwareVirtualization()} is how the rest of jhyve asks.
  */
 public record HostCpu(Set<String> flags) {
     public HostCpu {

@@ -60,6 +60,12 @@ public final class KvmHypervisor implements Hypervisor {
         return "kvm";
     }
 
+    /** From the host CPU's flags: false on KVM's PVM flavour, which emulates guest kernel code. */
+    @Override
+    public boolean hasHardwareVirtualization() {
+        return system.hostCpu().hasHardwareVirtualization();
+    }
+
     /** The {@code /dev/kvm} wrapper, for capability queries. */
     public KvmSystem system() {
         return system;

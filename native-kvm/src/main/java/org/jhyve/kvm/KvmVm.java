@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.jhyve.hv.CpuidEntry;
+import org.jhyve.hv.CpuidModifier;
 import org.jhyve.hv.Doorbell;
 import org.jhyve.hv.HypervisorException;
 import org.jhyve.hv.HypervisorVm;
@@ -40,8 +41,6 @@ public final class KvmVm implements HypervisorVm {
     private final VmSpec spec;
     private final int vcpuMmapSize;
     private final List<CpuidEntry> supportedCpuid;
-    /** True on hosts without VMX/SVM, where guests are shown an Intel CPU (see {@link CpuidDefaults}). */
-    private final boolean intelVendor;
     private final Arena ramArena;
     /** Closes {@link #ramArena} once the VM is closed and no device thread holds guest RAM. */
     private final MappingLifetime ramLifetime;
@@ -63,7 +62,6 @@ public final class KvmVm implements HypervisorVm {
         this.spec = spec;
         this.vcpuMmapSize = system.vcpuMmapSize();
         this.supportedCpuid = supportedCpuid;
-        this.intelVendor = !system.hostCpu().hasHardwareVirtualization();
         this.vcpus = new KvmVcpu[spec.vcpus()];
         this.ramArena = Arena.ofShared();
         this.ramLifetime = new MappingLifetime(ramArena::close);
@@ -145,8 +143,9 @@ public final class KvmVm implements HypervisorVm {
         return memory;
     }
 
-    boolean presentsIntelVendor() {
-        return intelVendor;
+    /** The CPU template's changes to the supported CPUID, for every vCPU (see {@link CpuidDefaults}). */
+    List<CpuidModifier> cpuidTemplate() {
+        return spec.cpuid();
     }
 
     @Override

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import org.jhyve.cpu.CpuTemplate;
 import org.jhyve.hv.CpuidEntry;
 import org.jhyve.hv.DescriptorTable;
 import org.jhyve.hv.FpuState;
@@ -83,7 +84,7 @@ class CodecTest {
     void cpuidDefaultsSetApicId() {
         List<CpuidEntry> supported = List.of(new CpuidEntry(1, 0, 0, 0x806f8, 0xff00_0800, 0, 0),
                 new CpuidEntry(0xb, 1, 1, 0, 0, 0, 0), new CpuidEntry(0, 0, 0, 1, 2, 3, 4));
-        List<CpuidEntry> v = CpuidDefaults.forVcpu(supported, 3, false);
+        List<CpuidEntry> v = CpuidDefaults.forVcpu(supported, 3, CpuTemplate.HOST.cpuid());
         assertThat(v.get(0).ebx()).isEqualTo(0x0301_0800);
         assertThat(v.get(1)).isEqualTo(supported.get(2));
         assertThat(v.get(2).function()).isEqualTo(0xb);
@@ -98,7 +99,7 @@ class CodecTest {
                 new CpuidEntry(4, 4, 1, 0, 0, 0, 0),             // end of the cache list
                 new CpuidEntry(0xb, 0, 1, 1, 2, 0x100, 7), new CpuidEntry(0xb, 1, 1, 4, 16, 0x201, 7),
                 new CpuidEntry(0x1f, 0, 1, 1, 2, 0x100, 7));
-        List<CpuidEntry> v = CpuidDefaults.forVcpu(supported, 2, 3, true);
+        List<CpuidEntry> v = CpuidDefaults.forVcpu(supported, 2, 3, CpuTemplate.PVM.cpuid());
         CpuidEntry leaf1 = v.get(0);
         assertThat(leaf1.ebx() >>> 24).as("APIC ID").isEqualTo(2);
         assertThat((leaf1.ebx() >>> 16) & 0xff).as("addressable IDs: 3 rounded up").isEqualTo(4);
@@ -112,7 +113,7 @@ class CodecTest {
                 new CpuidEntry(0xb, 0, 1, 0, 1, 0x100, 2),
                 new CpuidEntry(0xb, 1, 1, 2, 3, 0x201, 2),
                 new CpuidEntry(0xb, 2, 1, 0, 0, 2, 2));
-        assertThat(CpuidDefaults.forVcpu(supported, 0, 1, true).get(0).edx() & 1 << 28).as("no HTT alone").isZero();
+        assertThat(CpuidDefaults.forVcpu(supported, 0, 1, CpuTemplate.PVM.cpuid()).get(0).edx() & 1 << 28).as("no HTT alone").isZero();
     }
 
     @Test

@@ -84,14 +84,16 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
     @Override
     public Optional<UUID> uuid() { return uuid; }
 
-    static VirtualMachine create(Hypervisor hypervisor, long memoryBytes, int vcpuCount, BootLoader boot,
+    static VirtualMachine create(Hypervisor hypervisor, VmSpec spec, BootLoader boot,
                                  List<VmBuilder.PciSlot> pciSlots, List<PlatformDevice> platformDevices,
                                  boolean exitOnUnhandledIo, Optional<UUID> uuid, Optional<TraceConfig> trace,
                                  Optional<SocketAddress> gdbAddress) {
+        long memoryBytes = spec.memoryBytes();
+        int vcpuCount = spec.vcpus();
         Tracer tracer = trace.map(VirtualMachine::openTrace).orElse(Tracer.off());
         HypervisorVm hvVm;
         try {
-            hvVm = hypervisor.createVm(new VmSpec(memoryBytes, vcpuCount));
+            hvVm = hypervisor.createVm(spec);
         } catch (RuntimeException e) {
             tracer.close();
             throw e;

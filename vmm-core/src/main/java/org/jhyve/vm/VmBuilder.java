@@ -13,7 +13,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import org.jhyve.boot.BootLoader;
+import org.jhyve.cpu.CpuTemplate;
 import org.jhyve.hv.Hypervisor;
+import org.jhyve.hv.VmSpec;
 import org.jhyve.pci.PciAddress;
 import org.jhyve.trace.TraceConfig;
 
@@ -49,6 +51,7 @@ public final class VmBuilder {
     private Optional<UUID> uuid = Optional.empty();
     private Optional<TraceConfig> trace = Optional.empty();
     private Optional<SocketAddress> gdbAddress = Optional.empty();
+    private Optional<CpuTemplate> cpuTemplate = Optional.empty();
 
     private VmBuilder(Hypervisor hypervisor) {
         this.hypervisor = Objects.requireNonNull(hypervisor, "hypervisor");
@@ -140,6 +143,21 @@ public final class VmBuilder {
         return this;
     }
 
+    /**
+     * What the guest's CPUID shows ({@code --cpu-template}): {@link CpuTemplate#HOST}, {@link CpuTemplate#PVM}.
+     * Without it, the template for the hypervisor's host ({@link CpuTemplate#forHost}). Its kernel parameters
+     * are the boot loader's to add: give a {@code KexecLoader} the same template ({@link #cpuTemplate()}).
+     */
+    public VmBuilder cpuTemplate(CpuTemplate template) {
+        this.cpuTemplate = Optional.of(Objects.requireNonNull(template, "cpu template"));
+        return this;
+    }
+
+    /** The template the VM will get: the one given, or the one for the hypervisor's host. */
+    public CpuTemplate cpuTemplate() {
+        return cpuTemplate.orElseGet(() -> CpuTemplate.forHost(hypervisor.hasHardwareVirtualization()));
+    }
+
     public long memory() { return memoryBytes; }
 
     public int vcpus() { return vcpus; }
@@ -154,7 +172,7 @@ public final class VmBuilder {
      */
     public VirtualMachine build() {
         if (boot == null) throw new IllegalStateException("no boot loader: say what the guest boots");
-        return VirtualMachine.create(hypervisor, memoryBytes, vcpus, boot, List.copyOf(pciSlots.values()),
+        return VirtualMachine.create(hypervisor, new VmSpec(memoryBytes, vcpus, cpuTemplate().cpuid()), boot, List.copyOf(pciSlots.values()),
                 List.copyOf(platformDevices), exitOnUnhandledIo, uuid, trace, gdbAddress);
     }
 }
