@@ -3,13 +3,23 @@ package org.jhyve.devices.ahci;
 import static org.jhyve.devices.ahci.AtaOpcodes.*;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.jhyve.devices.block.BlockBackend;
-import org.jhyve.devices.log.GuestErrorLog;
+import org.jhyve.devices.block.BlockExecutor;
+import org.jhyve.devices.block.BlockGeometry;
+import org.jhyve.devices.block.BlockOutcome;
+import org.jhyve.devices.block.BlockRequest;
+import org.jhyve.devices.block.BlockRequest.Discard;
+import org.jhyve.devices.block.BlockRequest.Flush;
+import org.jhyve.devices.block.BlockRequest.Range;
+import org.jhyve.devices.block.BlockRequest.Read;
+import org.jhyve.devices.block.BlockRequest.Verify;
+import org.jhyve.devices.block.BlockRequest.Write;
+import org.jhyve.devices.block.DataBuffers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +35,9 @@ import org.slf4j.LoggerFactory;
  * sync has. A write with Force Unit Access (WRITE DMA FUA EXT, or WRITE FPDMA QUEUED with the FUA bit), and
  * every write while the guest has turned the write cache off, completes only once the backend has synced
  * it. A host failure is ERR with ABRT for a write or a flush and with UNC for a read.
+ *
+ * <p>Reads, writes, flushes, TRIM and READ VERIFY become {@link BlockRequest}s that the disk's {@link
+ * BlockExecutor} checks, runs and logs; this class parses the commands and turns each outcome into a task file.
  */
 final class AtaDisk implements SataDevice {
     private static final Logger log = LoggerFactory.getLogger(AtaDisk.class);
@@ -36,6 +49,11 @@ final class AtaDisk implements SataDevice {
     static final int QUEUE_DEPTH = 32;
     static final int LOG_DIRECTORY = 0x00, LOG_NCQ_ERROR = 0x10, LOG_PAGE = 512;
     private static final int NQ = 0x80;
+    /**
+     * The most one command can ask for: a 48-bit or queued transfer of 65536 sectors, a TRIM entry of 65535. The
+     * count registers cannot say more, so the executor's limits never refuse an ATA command.
+     */
+    private static final long MAX_TRANSFER_SECTORS = 65536, MAX_TRIM_SECTORS = 0xffff;
 
     /** The queued command whose failure the drive keeps reporting until log 10h is read. */
     private record NcqError(int tag, TaskFile taskFile) {}
@@ -44,9 +62,8 @@ final class AtaDisk implements SataDevice {
     private final AhciDriveOptions options;
     private final int sectorSize;
     private final long sectors;
-    private final GuestErrorLog errors;
-    /** Host I/O failures: a full disk fails every write, so they are rate-limited as the guest's mistakes are. */
-    private final GuestErrorLog hostErrors;
+    /** Checks and runs the disk requests; logs the guest's mistakes and the host's failures, rate-limited. */
+    private final BlockExecutor executor;
     private boolean writeCache = true;
     private TransferMode transferMode = TransferMode.DEFAULT;
     private NcqError ncqError;
@@ -56,8 +73,8 @@ final class AtaDisk implements SataDevice {
         this.options = options;
         this.sectorSize = options.logicalSectorSize();
         this.sectors = backend.size() / sectorSize;
-        this.errors = new GuestErrorLog(log, name);
-        this.hostErrors = new GuestErrorLog(log, name + ": host I/O failed");
+        this.executor = new BlockExecutor(log, name, backend,
+                new BlockGeometry(sectorSize, sectors, MAX_TRANSFER_SECTORS * sectorSize, MAX_TRIM_SECTORS * sectorSize));
     }
 
     @Override
@@ -115,26 +132,22 @@ final class AtaDisk implements SataDevice {
         return new Completion(Protocol.PIO_IN, TaskFile.ok(), data.length);
     }
 
-    /** Reads or writes {@code count} sectors at {@code lba} between the disk and the command's buffers. */
+    /**
+     * Reads or writes {@code count} sectors at {@code lba} between the disk and the command's buffers. The PRD
+     * table is mapped once the range has passed its checks: a table that does not fit faults before the disk
+     * is touched, and a command refused for its range is IDNF, not a fault.
+     */
     private Completion transfer(AtaCommand c, long lba, long count, boolean write, Protocol protocol, boolean fua) {
-        if (write && backend.readOnly()) return refuse("write of %d sectors at LBA %d to a read-only disk", count, lba);
-        if (!inRange(lba, count)) return outOfRange(lba, count);
         long bytes = count * sectorSize;
-        // The buffers first: a PRD table that does not fit faults before the disk is touched.
-        List<MemorySegment> buffers = c.data().segments(0, bytes);
-        try {
-            if (write) {
-                backend.write(lba * sectorSize, buffers);
-                // Without a write cache (or with FUA) a write is only complete once it is durable.
-                if (!writeCache || fua) backend.flush();
-            } else {
-                backend.read(lba * sectorSize, buffers);
-            }
-        } catch (IOException e) {
-            hostErrors.report("%s of %d sectors at LBA %d: %s", write ? "write" : "read", count, lba, e.getMessage());
-            return new Completion(protocol, TaskFile.failed(write ? TaskFile.ABRT : TaskFile.UNC, lba), 0);
-        }
-        return new Completion(protocol, TaskFile.ok(), bytes);
+        DataBuffers data = length -> c.data().segments(0, length);
+        // Without a write cache (or with FUA) a write is only complete once it is durable.
+        BlockRequest request = write ? new Write(lba, bytes, data, fua || !writeCache) : new Read(lba, bytes, data);
+        return switch (executor.execute(request)) {
+            case OK -> new Completion(protocol, TaskFile.ok(), bytes);
+            case GUEST_ERROR -> Completion.nonData(TaskFile.failed(TaskFile.IDNF, lba));
+            case HOST_ERROR -> new Completion(protocol, TaskFile.failed(write ? TaskFile.ABRT : TaskFile.UNC, lba), 0);
+            case READ_ONLY, UNSUPPORTED -> Completion.nonData(TaskFile.aborted());
+        };
     }
 
     private Completion queued(AtaCommand c) {
@@ -151,46 +164,43 @@ final class AtaDisk implements SataDevice {
     }
 
     private Completion flush() {
-        try {
-            backend.flush();
-            return Completion.nonData(TaskFile.ok());
-        } catch (IOException e) {
-            hostErrors.report("flush: %s", e.getMessage());
-            return Completion.nonData(TaskFile.aborted());
-        }
+        BlockOutcome flushed = executor.execute(new Flush());
+        return Completion.nonData(flushed == BlockOutcome.OK ? TaskFile.ok() : TaskFile.aborted());
     }
 
     private Completion verify(long lba, long count) {
-        return inRange(lba, count) ? Completion.nonData(TaskFile.ok()) : outOfRange(lba, count);
+        BlockOutcome checked = executor.execute(new Verify(lba, count * sectorSize));
+        return Completion.nonData(checked == BlockOutcome.OK ? TaskFile.ok() : TaskFile.failed(TaskFile.IDNF, lba));
     }
 
     /**
      * DATA SET MANAGEMENT with the TRIM bit: a payload of 8-byte entries (LBA in bits 47:0, sector count in
-     * 63:48, count 0 meaning "unused entry"). Every range is checked before any is discarded.
+     * 63:48, count 0 meaning "unused entry", which is left out). Every range is checked before any is discarded.
      */
     private Completion trim(AtaCommand c) {
         CommandFis f = c.fis();
         if ((f.features() & 1) == 0) return refuse("DATA SET MANAGEMENT without TRIM (features 0x%04x)", f.features());
-        if (backend.readOnly()) return refuse("TRIM on a read-only disk");
+        // A read-only disk refuses TRIM before its payload is fetched: the executor aborts it with no ranges.
+        if (backend.readOnly()) return trimmed(executor.execute(new Discard(List.of())), 0);
         if (f.count() == 0 || f.count() > MAX_DSM_BLOCKS) return refuse("TRIM with %d payload blocks", f.count());
         int bytes = f.count() * 512;
         ByteBuffer payload = ByteBuffer.wrap(c.data().read(bytes)).order(ByteOrder.LITTLE_ENDIAN);
+        List<Range> ranges = new ArrayList<>();
         for (int at = 0; at < bytes; at += 8) {
             long entry = payload.getLong(at);
             long lba = entry & 0xffff_ffff_ffffL, count = entry >>> 48;
-            if (count != 0 && !inRange(lba, count)) return refuse("TRIM of %d sectors at LBA %d is past the end (%d sectors)", count, lba, sectors);
+            if (count != 0) ranges.add(new Range(lba, count * sectorSize));
         }
-        try {
-            for (int at = 0; at < bytes; at += 8) {
-                long entry = payload.getLong(at);
-                long lba = entry & 0xffff_ffff_ffffL, count = entry >>> 48;
-                if (count != 0) backend.discard(lba * sectorSize, count * sectorSize);
-            }
-        } catch (IOException e) {
-            hostErrors.report("TRIM: %s", e.getMessage());
-            return new Completion(Protocol.DMA, TaskFile.aborted(), bytes);
-        }
-        return new Completion(Protocol.DMA, TaskFile.ok(), bytes);
+        return trimmed(executor.execute(new Discard(ranges)), bytes);
+    }
+
+    /** TRIM's task file: the payload moved unless the command was refused before it was read or checked. */
+    private static Completion trimmed(BlockOutcome outcome, int payloadBytes) {
+        return switch (outcome) {
+            case OK -> new Completion(Protocol.DMA, TaskFile.ok(), payloadBytes);
+            case HOST_ERROR -> new Completion(Protocol.DMA, TaskFile.aborted(), payloadBytes);
+            case GUEST_ERROR, READ_ONLY, UNSUPPORTED -> Completion.nonData(TaskFile.aborted());
+        };
     }
 
     private Completion setFeatures(CommandFis f) {
@@ -256,15 +266,6 @@ final class AtaDisk implements SataDevice {
         for (int i = 0; i < LOG_PAGE - 1; i++) sum += d[i];
         d[LOG_PAGE - 1] = (byte) -sum;
         return d;
-    }
-
-    private boolean inRange(long lba, long count) {
-        return lba >= 0 && count >= 0 && lba <= sectors && count <= sectors - lba;
-    }
-
-    private Completion outOfRange(long lba, long count) {
-        errors.report("%d sectors at LBA %d are past the end of the disk (%d sectors)", count, lba, sectors);
-        return Completion.nonData(TaskFile.failed(TaskFile.IDNF, lba));
     }
 
     private Completion refuse(String format, Object... args) {

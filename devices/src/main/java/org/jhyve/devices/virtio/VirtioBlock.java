@@ -8,6 +8,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jhyve.devices.block.BlockBackend;
+import org.jhyve.devices.block.BlockExecutor;
+import org.jhyve.devices.block.BlockGeometry;
+import org.jhyve.devices.block.BlockOutcome;
+import org.jhyve.devices.block.BlockRequest;
+import org.jhyve.devices.block.BlockRequest.Discard;
+import org.jhyve.devices.block.BlockRequest.Flush;
+import org.jhyve.devices.block.BlockRequest.Malformed;
+import org.jhyve.devices.block.BlockRequest.Range;
+import org.jhyve.devices.block.BlockRequest.Read;
+import org.jhyve.devices.block.BlockRequest.Unsupported;
+import org.jhyve.devices.block.BlockRequest.Write;
+import org.jhyve.devices.block.BlockRequest.WriteZeroes;
+import org.jhyve.devices.block.BlockRequest.ZeroRange;
 import org.jhyve.devices.log.GuestErrorLog;
 import org.jhyve.jfr.DeviceRequestEvent;
 import org.slf4j.Logger;
@@ -15,9 +28,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * virtio-blk (virtio 1.2, 5.2): a disk over a {@link BlockBackend}. Each queue is served by its own worker
- * thread; a request is parsed from its descriptor chain, checked (sector range, lengths, read-only) and run
- * against the backend, and every request gets a status: OK, IOERR for a bad or failed one, UNSUPP for a type
- * the device does not know. FLUSH returns only once the backend made the writes durable.
+ * thread; a request is parsed from its descriptor chain into a {@link BlockRequest}, which the disk's {@link
+ * BlockExecutor} checks (sector range, lengths, read-only), runs against the backend and logs, and every
+ * request gets a status from its outcome: OK, IOERR for a bad or failed one, UNSUPP for a type the device
+ * does not know. GET_ID, which needs no disk, is answered here. FLUSH returns only once the backend made the
+ * writes durable.
  */
 public final class VirtioBlock implements VirtioDevice {
     private static final Logger log = LoggerFactory.getLogger(VirtioBlock.class);
@@ -53,11 +68,13 @@ public final class VirtioBlock implements VirtioDevice {
     private final AtomicLong badRequests = new AtomicLong();
     private final AtomicLong ioErrors = new AtomicLong();
     /**
-     * Requests the guest got wrong, host I/O failures (a full disk fails every write), and faults the queue workers
-     * contained (refused interrupts): each rate-limited, and outliving the workers of one activation, so a guest
-     * resetting the device over and over stays rate-limited too.
+     * Checks and runs the requests, and logs what the guest got wrong and what failed in the host (a full disk
+     * fails every write), rate-limited; its logs and {@link #workerFaults} outlive the workers of one
+     * activation, so a guest resetting the device over and over stays rate-limited too.
      */
-    private final GuestErrorLog guestErrors, hostErrors, workerFaults;
+    private final BlockExecutor executor;
+    /** Faults the queue workers contained (refused interrupts), rate-limited. */
+    private final GuestErrorLog workerFaults;
 
     public VirtioBlock(String name, BlockBackend backend, VirtioBlockOptions options) {
         this.name = name;
@@ -66,8 +83,7 @@ public final class VirtioBlock implements VirtioDevice {
         this.capacity = backend.size() / options.logicalSectorSize() * (options.logicalSectorSize() / SECTOR);
         this.config = buildConfig();
         this.id = options.serial().orElse("").getBytes(StandardCharsets.US_ASCII);
-        this.guestErrors = new GuestErrorLog(log, name + ": bad request");
-        this.hostErrors = new GuestErrorLog(log, name + ": host I/O failed");
+        this.executor = new BlockExecutor(log, name, backend, new BlockGeometry(SECTOR, capacity, MAX_TRANSFER, MAX_RANGE_BYTES));
         this.workerFaults = new GuestErrorLog(log, name);
     }
 
@@ -155,7 +171,8 @@ public final class VirtioBlock implements VirtioDevice {
         GuestBuffers in = chain.readable(), out = chain.writable();
         if (in.length() < HEADER || out.length() < 1) {
             // Without a header or a status byte there is nothing to answer: complete it empty.
-            bad("descriptor chain at head %d has %d readable / %d writable bytes, too few for a request", chain.head(), in.length(), out.length());
+            count(executor.execute(Malformed.of("descriptor chain at head %d has %d readable / %d writable bytes, too few for a request",
+                    chain.head(), in.length(), out.length())));
             event.complete(name, "bad", 0, "none");
             return 0;
         }
@@ -163,53 +180,83 @@ public final class VirtioBlock implements VirtioDevice {
         in.read(0, header.array());
         int type = header.getInt(0);
         long sector = header.getLong(8);
-        long statusAt = out.length() - 1;
         int status;
-        long written = 1;
-        long moved = 0; // data bytes between guest and disk, for the JFR event
-        try {
-            switch (type) {
-                case T_IN -> {
-                    long len = out.length() - 1;
-                    status = checkRange(sector, len, MAX_TRANSFER, "read");
-                    if (status == S_OK) {
-                        backend.read(sector * SECTOR, out.slices(0, len));
-                        written += len;
-                        moved = len;
-                    }
-                }
-                case T_OUT -> {
-                    long len = in.length() - HEADER;
-                    status = backend.readOnly() ? refuseReadOnly("write") : checkRange(sector, len, MAX_TRANSFER, "write");
-                    if (status == S_OK) {
-                        backend.write(sector * SECTOR, in.slices(HEADER, len));
-                        moved = len;
-                    }
-                }
-                case T_FLUSH -> {
-                    backend.flush();
-                    status = S_OK;
-                }
-                case T_GET_ID -> {
-                    long len = Math.min(VirtioBlockOptions.SERIAL_BYTES, out.length() - 1);
-                    byte[] answer = new byte[(int) len];
-                    System.arraycopy(id, 0, answer, 0, Math.min(id.length, answer.length));
-                    out.write(0, answer);
-                    written += len;
-                    status = S_OK;
-                }
-                case T_DISCARD, T_WRITE_ZEROES -> status = backend.readOnly()
-                        ? refuseReadOnly(type == T_DISCARD ? "discard" : "write-zeroes") : ranges(type, in);
-                default -> status = unsupported(type);
+        long written = 1; // the status byte
+        long moved = 0;   // data bytes between guest and disk, for the JFR event
+        if (type == T_GET_ID) {
+            written += answerId(out);
+            status = S_OK;
+        } else {
+            BlockRequest request = parse(type, sector, in, out);
+            BlockOutcome outcome = count(executor.execute(request));
+            status = switch (outcome) {
+                case OK -> S_OK;
+                case UNSUPPORTED -> S_UNSUPP;
+                case GUEST_ERROR, READ_ONLY, HOST_ERROR -> S_IOERR;
+            };
+            if (outcome == BlockOutcome.OK && request instanceof Read r) {
+                written += r.bytes();
+                moved = r.bytes();
             }
-        } catch (IOException e) {
-            ioErrors.incrementAndGet();
-            hostErrors.report("%s at sector %d: %s", requestName(type), sector, e.getMessage());
-            status = S_IOERR;
+            if (outcome == BlockOutcome.OK && request instanceof Write w) moved = w.bytes();
         }
-        out.write(statusAt, new byte[] {(byte) status});
+        out.write(out.length() - 1, new byte[] {(byte) status});
         event.complete(name, requestName(type), moved, status == S_OK ? "ok" : status == S_UNSUPP ? "unsupp" : "ioerr");
         return (int) written;
+    }
+
+    /**
+     * The request a header and its buffers make: data after the header for OUT, before the status byte for IN,
+     * an array of ranges after the header for DISCARD and WRITE_ZEROES.
+     */
+    private BlockRequest parse(int type, long sector, GuestBuffers in, GuestBuffers out) {
+        return switch (type) {
+            case T_IN -> new Read(sector, out.length() - 1, bytes -> out.slices(0, bytes));
+            case T_OUT -> new Write(sector, in.length() - HEADER, bytes -> in.slices(HEADER, bytes), false);
+            case T_FLUSH -> new Flush();
+            // On a read-only disk the executor refuses these whatever their ranges say, as it does a write, so the
+            // ranges are not read: a malformed list there is no mistake of the guest's to count.
+            case T_DISCARD -> backend.readOnly() ? new Discard(List.of()) : ranges(type, in);
+            case T_WRITE_ZEROES -> backend.readOnly() ? new WriteZeroes(List.of()) : ranges(type, in);
+            default -> new Unsupported("request type " + type);
+        };
+    }
+
+    /**
+     * DISCARD and WRITE_ZEROES carry an array of {sector, num_sectors, flags} ranges after the header. Only
+     * write-zeroes may set a flag, UNMAP; an empty range is kept (it asks for nothing, but its sector is checked).
+     */
+    private BlockRequest ranges(int type, GuestBuffers in) {
+        String what = type == T_DISCARD ? "discard" : "write-zeroes";
+        long bytes = in.length() - HEADER;
+        if (bytes == 0 || bytes % RANGE != 0 || bytes / RANGE > MAX_RANGE_SEGMENTS) {
+            return Malformed.of("%s request with %d bytes of ranges", what, bytes);
+        }
+        ByteBuffer r = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+        in.read(HEADER, r.array());
+        List<Range> discard = new ArrayList<>();
+        List<ZeroRange> zeroes = new ArrayList<>();
+        for (int at = 0; at < bytes; at += RANGE) {
+            long sector = r.getLong(at);
+            long count = Integer.toUnsignedLong(r.getInt(at + 8));
+            int flags = r.getInt(at + 12);
+            boolean unmap = (flags & 1) != 0;
+            if ((flags & ~1) != 0 || (type == T_DISCARD && unmap)) {
+                return Malformed.of("range at sector %d: %d sectors, flags 0x%x not allowed", sector, count, flags);
+            }
+            if (type == T_DISCARD) discard.add(new Range(sector, count * SECTOR));
+            else zeroes.add(new ZeroRange(sector, count * SECTOR, unmap));
+        }
+        return type == T_DISCARD ? new Discard(discard) : new WriteZeroes(zeroes);
+    }
+
+    /** GET_ID: the serial, padded with zeroes, in at most 20 bytes before the status byte. */
+    private long answerId(GuestBuffers out) {
+        long len = Math.min(VirtioBlockOptions.SERIAL_BYTES, out.length() - 1);
+        byte[] answer = new byte[(int) len];
+        System.arraycopy(id, 0, answer, 0, Math.min(id.length, answer.length));
+        out.write(0, answer);
+        return len;
     }
 
     private static String requestName(int type) {
@@ -224,57 +271,13 @@ public final class VirtioBlock implements VirtioDevice {
         };
     }
 
-    /** Checks that {@code len} bytes at {@code sector} are whole sectors inside the disk, and at most {@code limit}. */
-    private int checkRange(long sector, long len, long limit, String what) {
-        if (len % SECTOR != 0) return bad("%s of %d bytes at sector %d is not whole sectors", what, len, sector);
-        if (len > limit) return bad("%s of %d bytes at sector %d is larger than %d bytes", what, len, sector, limit);
-        if (sector < 0 || sector > capacity || len / SECTOR > capacity - sector) {
-            return bad("%s of %d sectors at sector %d is past the end of the disk (%d sectors)", what, len / SECTOR, sector, capacity);
+    /** Counts what the guest got wrong (bad ranges, lengths, types) and what failed in the host. */
+    private BlockOutcome count(BlockOutcome outcome) {
+        switch (outcome) {
+            case GUEST_ERROR, UNSUPPORTED -> badRequests.incrementAndGet();
+            case HOST_ERROR -> ioErrors.incrementAndGet();
+            case OK, READ_ONLY -> { }
         }
-        return S_OK;
-    }
-
-    /** DISCARD and WRITE_ZEROES carry an array of {sector, num_sectors, flags} ranges after the header. */
-    private int ranges(int type, GuestBuffers in) throws IOException {
-        long bytes = in.length() - HEADER;
-        if (bytes == 0 || bytes % RANGE != 0 || bytes / RANGE > MAX_RANGE_SEGMENTS) {
-            return bad("%s request with %d bytes of ranges", type == T_DISCARD ? "discard" : "write-zeroes", bytes);
-        }
-        ByteBuffer r = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
-        in.read(HEADER, r.array());
-        for (int at = 0; at < bytes; at += RANGE) {
-            long sector = r.getLong(at);
-            long count = Integer.toUnsignedLong(r.getInt(at + 8));
-            int flags = r.getInt(at + 12);
-            boolean unmap = (flags & 1) != 0;
-            if ((flags & ~1) != 0 || (type == T_DISCARD && unmap) || count > MAX_RANGE_SECTORS) {
-                return bad("range at sector %d: %d sectors, flags 0x%x not allowed", sector, count, flags);
-            }
-            int status = checkRange(sector, count * SECTOR, MAX_RANGE_BYTES, type == T_DISCARD ? "discard" : "write-zeroes");
-            if (status != S_OK) return status;
-        }
-        for (int at = 0; at < bytes; at += RANGE) {
-            long offset = r.getLong(at) * SECTOR, length = Integer.toUnsignedLong(r.getInt(at + 8)) * SECTOR;
-            if (type == T_DISCARD) backend.discard(offset, length);
-            else backend.writeZeroes(offset, length, (r.getInt(at + 12) & 1) != 0);
-        }
-        return S_OK;
-    }
-
-    private int refuseReadOnly(String what) {
-        log.debug("{}: {} refused: the disk is read-only", name, what);
-        return S_IOERR;
-    }
-
-    private int unsupported(int type) {
-        badRequests.incrementAndGet();
-        log.debug("{}: request type {} not supported", name, type);
-        return S_UNSUPP;
-    }
-
-    private int bad(String format, Object... args) {
-        badRequests.incrementAndGet();
-        guestErrors.report(format, args);
-        return S_IOERR;
+        return outcome;
     }
 }
