@@ -1,7 +1,8 @@
 /**
  * jhyve's device models. Exported: the catalog of standard devices, the serial console backends, the
  * PCI and platform devices every machine has, and the virtio transport and split virtqueue for writing
- * virtio devices of one's own. The block, network and AHCI back ends are implementation.
+ * virtio devices of one's own. The block, network and AHCI back ends are implementation, so virtio-blk and
+ * virtio-net are built only by their factories (the catalog's), never with a back end an embedder supplies.
  */
 module org.jhyve.devices {
     requires transitive org.jhyve.core;

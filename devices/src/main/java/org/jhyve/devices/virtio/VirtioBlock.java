@@ -76,7 +76,8 @@ public final class VirtioBlock implements VirtioDevice {
     /** Faults the queue workers contained (refused interrupts), rate-limited. */
     private final GuestErrorLog workerFaults;
 
-    public VirtioBlock(String name, BlockBackend backend, VirtioBlockOptions options) {
+    /** Package-private: {@link BlockBackend} is not exported; the catalog builds one through {@link VirtioBlockFactory}. */
+    VirtioBlock(String name, BlockBackend backend, VirtioBlockOptions options) {
         this.name = name;
         this.backend = backend;
         this.options = options;

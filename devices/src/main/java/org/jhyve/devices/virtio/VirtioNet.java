@@ -90,12 +90,13 @@ public final class VirtioNet implements VirtioDevice {
     final AtomicLong rxTruncated = new AtomicLong(), txDropped = new AtomicLong();
     final AtomicLong rxRefused = new AtomicLong(), controlRefused = new AtomicLong(), backendErrors = new AtomicLong();
 
-    public VirtioNet(String name, NetBackend backend, byte[] mac) {
+    /** Package-private, as the others: {@link NetBackend} is not exported; the catalog builds one through {@link VirtioNetFactory}. */
+    VirtioNet(String name, NetBackend backend, byte[] mac) {
         this(name, List.of(backend), mac);
     }
 
     /** {@code backends.size()} queue pairs, pair k on backend k (the queues of one multi-queue tap, say). */
-    public VirtioNet(String name, List<NetBackend> backends, byte[] mac) {
+    VirtioNet(String name, List<NetBackend> backends, byte[] mac) {
         this(name, backends, mac, new GuestErrorLog(log, name));
     }
 
