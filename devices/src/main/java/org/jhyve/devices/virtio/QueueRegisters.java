@@ -4,7 +4,7 @@ package org.jhyve.devices.virtio;
 final class QueueRegisters {
     int size;
     /** Read by worker threads when they interrupt. */
-    volatile int msixVector = VirtioPciTransport.NO_VECTOR;
+    volatile int msixVector = CommonConfig.NO_VECTOR;
     boolean enabled;
     long desc, driver, device;
 

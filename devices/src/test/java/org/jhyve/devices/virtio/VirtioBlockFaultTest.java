@@ -1,6 +1,8 @@
 package org.jhyve.devices.virtio;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.jhyve.devices.virtio.CommonConfig.*;
+import static org.jhyve.devices.virtio.VirtioPciLayout.*;
 import static org.jhyve.devices.virtio.VirtioPciTransportTest.await;
 
 import java.nio.ByteBuffer;
@@ -74,28 +76,28 @@ class VirtioBlockFaultTest {
 
     /** Linux's negotiation with MSI-X, for the device in {@code slot}: queue 0 on vector 1 (0xfee00000, data 0x41). */
     VirtqueueDriver start(Bar0 bar, int slot) {
-        bar.write(0x14, 1, 0);
-        bar.write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
-        bar.write(0x08, 4, 1);
-        bar.write(0x0c, 4, 1); // VERSION_1
-        bar.write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
+        bar.write(COMMON + DEVICE_STATUS, 1, 0);
+        bar.write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+        bar.write(COMMON + DRIVER_FEATURE_SELECT, 4, 1);
+        bar.write(COMMON + DRIVER_FEATURE, 4, 1); // VERSION_1
+        bar.write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
         int cap = 0;
         for (int c = machine.pci().configRead(0, slot, 0, 0x34, 1); c != 0; c = machine.pci().configRead(0, slot, 0, c + 1, 1)) {
             if (machine.pci().configRead(0, slot, 0, c, 1) == 0x11) cap = c;
         }
         machine.pci().configWrite(0, slot, 0, cap + 2, 2, 0x8000);
-        bar.write(VirtioPciTransport.MSIX_TABLE + 16, 4, 0xfee0_0000L);
-        bar.write(VirtioPciTransport.MSIX_TABLE + 16 + 8, 4, 0x41);
-        bar.write(VirtioPciTransport.MSIX_TABLE + 16 + 12, 4, 0);
-        bar.write(0x16, 2, 0);
-        bar.write(0x18, 2, 16);
+        bar.write(MSIX_TABLE + 16, 4, 0xfee0_0000L);
+        bar.write(MSIX_TABLE + 16 + 8, 4, 0x41);
+        bar.write(MSIX_TABLE + 16 + 12, 4, 0);
+        bar.write(COMMON + QUEUE_SELECT, 2, 0);
+        bar.write(COMMON + QUEUE_SIZE, 2, 16);
         VirtqueueDriver driver = new VirtqueueDriver(machine.memory(), 0x1000, 16, 0x10000, 4L << 20);
-        bar.write(0x1a, 2, 1);
-        bar.write(0x20, 8, driver.layout().descriptorTable());
-        bar.write(0x28, 8, driver.layout().availRing());
-        bar.write(0x30, 8, driver.layout().usedRing());
-        bar.write(0x1c, 2, 1);
-        bar.write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK | VirtioStatus.DRIVER_OK);
+        bar.write(COMMON + QUEUE_MSIX_VECTOR, 2, 1);
+        bar.write(COMMON + QUEUE_DESC, 8, driver.layout().descriptorTable());
+        bar.write(COMMON + QUEUE_DRIVER, 8, driver.layout().availRing());
+        bar.write(COMMON + QUEUE_DEVICE, 8, driver.layout().usedRing());
+        bar.write(COMMON + QUEUE_ENABLE, 2, 1);
+        bar.write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK | VirtioStatus.DRIVER_OK);
         return driver;
     }
 
@@ -106,7 +108,7 @@ class VirtioBlockFaultTest {
         long data = driver.allocate(512);
         long status = driver.allocate(1);
         driver.addChain(List.of(Buf.in(header, 16), Buf.out(data, 512), Buf.out(status, 1)));
-        bar.write(VirtioPciTransport.NOTIFY, 2, 0);
+        bar.write(NOTIFY, 2, 0);
         return data;
     }
 
@@ -123,7 +125,7 @@ class VirtioBlockFaultTest {
         await(() -> driver.usedIndex() == 2, "the second read, after the refused interrupt");
         assertThat(machine.memory().readByte(second)).isEqualTo((byte) 8);
         await(() -> msis.size() == 1, "the second interrupt");
-        assertThat(read(0x14, 1) & VirtioStatus.DEVICE_NEEDS_RESET).as("no reset needed").isZero();
+        assertThat(read(COMMON + DEVICE_STATUS, 1) & VirtioStatus.DEVICE_NEEDS_RESET).as("no reset needed").isZero();
     }
 
     @Test
@@ -140,13 +142,13 @@ class VirtioBlockFaultTest {
             assertThat(hung.entered.await(5, TimeUnit.SECONDS)).as("the read is stuck in the backend").isTrue();
 
             // The driver resets the device from a vCPU: the write must return though the backend does not.
-            vcpu.submit(() -> machine.mmio().write(base + 0x14, 1, 0)).get(5, TimeUnit.SECONDS);
-            assertThat(machine.mmio().read(base + 0x14, 1)).as("the reset is not complete").isNotZero();
-            machine.mmio().write(base + 0x14, 1, VirtioStatus.ACKNOWLEDGE);
-            assertThat(machine.mmio().read(base + 0x14, 1)).as("a driver that does not wait is ignored").isNotEqualTo(VirtioStatus.ACKNOWLEDGE);
+            vcpu.submit(() -> machine.mmio().write(base + COMMON + DEVICE_STATUS, 1, 0)).get(5, TimeUnit.SECONDS);
+            assertThat(machine.mmio().read(base + COMMON + DEVICE_STATUS, 1)).as("the reset is not complete").isNotZero();
+            machine.mmio().write(base + COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE);
+            assertThat(machine.mmio().read(base + COMMON + DEVICE_STATUS, 1)).as("a driver that does not wait is ignored").isNotEqualTo(VirtioStatus.ACKNOWLEDGE);
 
             hung.gate.countDown();
-            await(() -> machine.mmio().read(base + 0x14, 1) == 0, "the reset to complete once the read returned");
+            await(() -> machine.mmio().read(base + COMMON + DEVICE_STATUS, 1) == 0, "the reset to complete once the read returned");
             assertThat(driver.usedIndex()).as("the request is not completed after the reset").isZero();
 
             hung.data.data[1024] = 6;

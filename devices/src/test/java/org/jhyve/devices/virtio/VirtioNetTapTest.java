@@ -1,6 +1,8 @@
 package org.jhyve.devices.virtio;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.jhyve.devices.virtio.CommonConfig.*;
+import static org.jhyve.devices.virtio.VirtioPciLayout.*;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -75,9 +77,9 @@ class VirtioNetTapTest {
 
         void write(long offset, int size, long value) { machine.mmio().write(bar0 + offset, size, value); }
 
-        int status() { return (int) read(0x14, 1); }
+        int status() { return (int) read(COMMON + DEVICE_STATUS, 1); }
 
-        int link() { return (int) read(VirtioPciTransport.DEVICE_CONFIG + 6, 2); }
+        int link() { return (int) read(DEVICE_CONFIG + 6, 2); }
 
         /** MSI data of vector {@code v}: 0x40 + slot * 8 + v. */
         int msiData(int v) { return 0x40 + slot * 8 + v; }
@@ -89,40 +91,40 @@ class VirtioNetTapTest {
             rx = new VirtqueueDriver(machine.memory(), base, 64, base + 0x10000, base + 0x60000);
             tx = new VirtqueueDriver(machine.memory(), base + 0x1000, 64, base + 0x60000, base + 0xe0000);
             ctrl = new VirtqueueDriver(machine.memory(), base + 0x2000, 16, base + 0xe0000, base + 0x100000);
-            write(0x14, 1, 0);
-            write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
-            write(0x08, 4, 0);
-            write(0x0c, 4, features & 0xffffffffL);
-            write(0x08, 4, 1);
-            write(0x0c, 4, features >>> 32);
-            write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
+            write(COMMON + DEVICE_STATUS, 1, 0);
+            write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+            write(COMMON + DRIVER_FEATURE_SELECT, 4, 0);
+            write(COMMON + DRIVER_FEATURE, 4, features & 0xffffffffL);
+            write(COMMON + DRIVER_FEATURE_SELECT, 4, 1);
+            write(COMMON + DRIVER_FEATURE, 4, features >>> 32);
+            write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
             int cap = 0;
             for (int c = machine.pci().configRead(0, slot, 0, 0x34, 1); c != 0; c = machine.pci().configRead(0, slot, 0, c + 1, 1)) {
                 if (machine.pci().configRead(0, slot, 0, c, 1) == 0x11) cap = c;
             }
             machine.pci().configWrite(0, slot, 0, cap + 2, 2, 0x8000);
             for (int v = 0; v < 4; v++) {
-                long entry = VirtioPciTransport.MSIX_TABLE + 16L * v;
+                long entry = MSIX_TABLE + 16L * v;
                 write(entry, 4, MSI_ADDRESS);
                 write(entry + 8, 4, msiData(v));
                 write(entry + 12, 4, 0);
             }
-            write(0x10, 2, 0);
+            write(COMMON + CONFIG_MSIX_VECTOR, 2, 0);
             VirtqueueDriver[] drivers = {rx, tx, ctrl};
             for (int q = 0; q < 3; q++) {
-                write(0x16, 2, q);
-                write(0x18, 2, drivers[q].size());
-                write(0x1a, 2, 1 + q);
-                write(0x20, 8, drivers[q].layout().descriptorTable());
-                write(0x28, 8, drivers[q].layout().availRing());
-                write(0x30, 8, drivers[q].layout().usedRing());
-                write(0x1c, 2, 1);
+                write(COMMON + QUEUE_SELECT, 2, q);
+                write(COMMON + QUEUE_SIZE, 2, drivers[q].size());
+                write(COMMON + QUEUE_MSIX_VECTOR, 2, 1 + q);
+                write(COMMON + QUEUE_DESC, 8, drivers[q].layout().descriptorTable());
+                write(COMMON + QUEUE_DRIVER, 8, drivers[q].layout().availRing());
+                write(COMMON + QUEUE_DEVICE, 8, drivers[q].layout().usedRing());
+                write(COMMON + QUEUE_ENABLE, 2, 1);
             }
-            write(0x14, 1, 0x0f);
+            write(COMMON + DEVICE_STATUS, 1, 0x0f);
             assertThat(status() & VirtioStatus.DEVICE_NEEDS_RESET).isZero();
         }
 
-        void kick(int queue) { write(VirtioPciTransport.NOTIFY + 4L * queue, 2, queue); }
+        void kick(int queue) { write(NOTIFY + 4L * queue, 2, queue); }
 
         /** Queues a 60-byte frame on the transmit queue and kicks it. */
         void send(int seed) {

@@ -1,6 +1,8 @@
 package org.jhyve.devices.virtio;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.jhyve.devices.virtio.CommonConfig.*;
+import static org.jhyve.devices.virtio.VirtioPciLayout.*;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -101,39 +103,39 @@ class VirtioNetTest {
 
     void write(long offset, int size, long value) { machine.mmio().write(bar0 + offset, size, value); }
 
-    int status() { return (int) read(0x14, 1); }
+    int status() { return (int) read(COMMON + DEVICE_STATUS, 1); }
 
     /** Negotiates {@code features} like Linux, sets up MSI-X and the three queues, and sets DRIVER_OK. */
     void start(long features) {
-        write(0x14, 1, 0);
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
-        write(0x08, 4, 0);
-        write(0x0c, 4, features & 0xffffffffL);
-        write(0x08, 4, 1);
-        write(0x0c, 4, features >>> 32);
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
+        write(COMMON + DEVICE_STATUS, 1, 0);
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+        write(COMMON + DRIVER_FEATURE_SELECT, 4, 0);
+        write(COMMON + DRIVER_FEATURE, 4, features & 0xffffffffL);
+        write(COMMON + DRIVER_FEATURE_SELECT, 4, 1);
+        write(COMMON + DRIVER_FEATURE, 4, features >>> 32);
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
         assertThat(status() & VirtioStatus.FEATURES_OK).as("features 0x%x accepted", features).isNotZero();
         cfgWrite(msixCap() + 2, 2, 0x8000);
         for (int v = 0; v < 4; v++) {
-            long entry = VirtioPciTransport.MSIX_TABLE + 16L * v;
+            long entry = MSIX_TABLE + 16L * v;
             write(entry, 4, MSI_ADDRESS);
             write(entry + 4, 4, 0);
             write(entry + 8, 4, 0x40 + v);
             write(entry + 12, 4, 0);
         }
-        write(0x10, 2, 0);
+        write(COMMON + CONFIG_MSIX_VECTOR, 2, 0);
         VirtqueueDriver[] drivers = {rx, tx, ctrl};
         for (int q = 0; q < 3; q++) {
-            write(0x16, 2, q);
-            assertThat(read(0x18, 2)).as("queue %d max size", q).isEqualTo(256);
-            write(0x18, 2, drivers[q].size());
-            write(0x1a, 2, 1 + q);
-            write(0x20, 8, drivers[q].layout().descriptorTable());
-            write(0x28, 8, drivers[q].layout().availRing());
-            write(0x30, 8, drivers[q].layout().usedRing());
-            write(0x1c, 2, 1);
+            write(COMMON + QUEUE_SELECT, 2, q);
+            assertThat(read(COMMON + QUEUE_SIZE, 2)).as("queue %d max size", q).isEqualTo(256);
+            write(COMMON + QUEUE_SIZE, 2, drivers[q].size());
+            write(COMMON + QUEUE_MSIX_VECTOR, 2, 1 + q);
+            write(COMMON + QUEUE_DESC, 8, drivers[q].layout().descriptorTable());
+            write(COMMON + QUEUE_DRIVER, 8, drivers[q].layout().availRing());
+            write(COMMON + QUEUE_DEVICE, 8, drivers[q].layout().usedRing());
+            write(COMMON + QUEUE_ENABLE, 2, 1);
         }
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK | VirtioStatus.DRIVER_OK);
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK | VirtioStatus.DRIVER_OK);
         assertThat(status() & VirtioStatus.DEVICE_NEEDS_RESET).isZero();
     }
 
@@ -142,7 +144,7 @@ class VirtioNetTest {
         throw new AssertionError("no MSI-X capability");
     }
 
-    void kick(int queue) { write(VirtioPciTransport.NOTIFY + VirtioPciTransport.NOTIFY_MULTIPLIER * queue, 2, queue); }
+    void kick(int queue) { write(NOTIFY + NOTIFY_MULTIPLIER * queue, 2, queue); }
 
     static TestMachine.Msi queueMsi(int queue) { return new TestMachine.Msi(MSI_ADDRESS, 0x41 + queue); }
 
@@ -220,10 +222,10 @@ class VirtioNetTest {
         assertThat(net.deviceFeatures()).as("no offloads without a vnet header").isEqualTo(expected);
         assertThat(net.queueCount()).isEqualTo(3);
         // As the driver reads them: with the transport's INDIRECT_DESC, EVENT_IDX and VERSION_1.
-        write(0x00, 4, 0);
-        assertThat(read(0x04, 4)).isEqualTo(expected | bit(VirtioStatus.F_INDIRECT_DESC) | bit(VirtioStatus.F_EVENT_IDX));
-        write(0x00, 4, 1);
-        assertThat(read(0x04, 4)).isEqualTo(1);
+        write(COMMON + DEVICE_FEATURE_SELECT, 4, 0);
+        assertThat(read(COMMON + DEVICE_FEATURE, 4)).isEqualTo(expected | bit(VirtioStatus.F_INDIRECT_DESC) | bit(VirtioStatus.F_EVENT_IDX));
+        write(COMMON + DEVICE_FEATURE_SELECT, 4, 1);
+        assertThat(read(COMMON + DEVICE_FEATURE, 4)).isEqualTo(1);
     }
 
     @Test
@@ -251,7 +253,7 @@ class VirtioNetTest {
                 for (int i = 0; i < size; i++) expected |= (config[offset + i] & 0xffL) << (8 * i);
                 assertThat(net.configRead(offset, size)).as("configRead(%d, %d)", offset, size).isEqualTo(expected);
                 if (size <= 4) {
-                    assertThat(read(VirtioPciTransport.DEVICE_CONFIG + offset, size)).as("BAR0 read at %d, size %d", offset, size).isEqualTo(expected);
+                    assertThat(read(DEVICE_CONFIG + offset, size)).as("BAR0 read at %d, size %d", offset, size).isEqualTo(expected);
                 }
                 checked++;
             }
@@ -261,9 +263,9 @@ class VirtioNetTest {
         assertThat(net.configRead(4, 2)).isEqualTo(0x5544);
         assertThat(net.configRead(6, 2)).as("status: VIRTIO_NET_S_LINK_UP").isEqualTo(1);
         assertThat(net.configRead(8, 2)).as("max_virtqueue_pairs").isEqualTo(1);
-        assertThat(read(VirtioPciTransport.DEVICE_CONFIG + 8, 4)).as("past the end").isZero();
-        write(VirtioPciTransport.DEVICE_CONFIG, 4, 0xffff_ffffL);
-        assertThat(read(VirtioPciTransport.DEVICE_CONFIG, 4)).as("the MAC is read-only").isEqualTo(0x3322_1102L);
+        assertThat(read(DEVICE_CONFIG + 8, 4)).as("past the end").isZero();
+        write(DEVICE_CONFIG, 4, 0xffff_ffffL);
+        assertThat(read(DEVICE_CONFIG, 4)).as("the MAC is read-only").isEqualTo(0x3322_1102L);
     }
 
     // ---- transmit ----
@@ -402,7 +404,7 @@ class VirtioNetTest {
         // The driver resets the device from a vCPU: the write returns though the backend does not.
         java.util.concurrent.ExecutorService vcpu = java.util.concurrent.Executors.newSingleThreadExecutor();
         try {
-            vcpu.submit(() -> write(0x14, 1, 0)).get(5, java.util.concurrent.TimeUnit.SECONDS);
+            vcpu.submit(() -> write(COMMON + DEVICE_STATUS, 1, 0)).get(5, java.util.concurrent.TimeUnit.SECONDS);
         } finally {
             vcpu.shutdownNow();
         }
@@ -681,21 +683,21 @@ class VirtioNetTest {
         ctrl = new VirtqueueDriver(machine.memory(), 0x5000, 16, 0x100000, 0x140000);
         VirtqueueDriver[] queues = {rx0, tx0, rx1, tx1, ctrl};
         long features = VERSION_1 | bit(VirtioNetFeatures.CTRL_VQ) | bit(VirtioNetFeatures.MQ);
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
-        write(0x08, 4, 0);
-        write(0x0c, 4, features & 0xffffffffL);
-        write(0x08, 4, 1);
-        write(0x0c, 4, features >>> 32);
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+        write(COMMON + DRIVER_FEATURE_SELECT, 4, 0);
+        write(COMMON + DRIVER_FEATURE, 4, features & 0xffffffffL);
+        write(COMMON + DRIVER_FEATURE_SELECT, 4, 1);
+        write(COMMON + DRIVER_FEATURE, 4, features >>> 32);
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
         for (int q = 0; q < queues.length; q++) {
-            write(0x16, 2, q);
-            write(0x18, 2, queues[q].size());
-            write(0x20, 8, queues[q].layout().descriptorTable());
-            write(0x28, 8, queues[q].layout().availRing());
-            write(0x30, 8, queues[q].layout().usedRing());
-            write(0x1c, 2, 1);
+            write(COMMON + QUEUE_SELECT, 2, q);
+            write(COMMON + QUEUE_SIZE, 2, queues[q].size());
+            write(COMMON + QUEUE_DESC, 8, queues[q].layout().descriptorTable());
+            write(COMMON + QUEUE_DRIVER, 8, queues[q].layout().availRing());
+            write(COMMON + QUEUE_DEVICE, 8, queues[q].layout().usedRing());
+            write(COMMON + QUEUE_ENABLE, 2, 1);
         }
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK | VirtioStatus.DRIVER_OK);
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK | VirtioStatus.DRIVER_OK);
         assertThat(second.queueEnabled()).as("pair 1 disabled until VQ_PAIRS_SET").isFalse();
 
         long buf1 = rx1.allocate(RXBUF);
@@ -747,7 +749,7 @@ class VirtioNetTest {
         start(VERSION_1);
         await(() -> backend.waits() > 0, "the receive thread waiting for a frame");
         long started = System.nanoTime();
-        write(0x14, 1, 0); // the driver resets the device: its threads stop before the write returns
+        write(COMMON + DEVICE_STATUS, 1, 0); // the driver resets the device: its threads stop before the write returns
         long millis = (System.nanoTime() - started) / 1_000_000;
         assertThat(backend.wokenWaits()).as("the wait the reset ended").isEqualTo(1);
         assertThat(millis).as("reset took %d ms; the receive poll is 200 ms", millis).isLessThan(200);
@@ -788,16 +790,16 @@ class VirtioNetTest {
         plug(breaking, machine, new GuestErrorLog(new RecordingLogger(), "vnet"));
         bar0 = transport.barAddress(0);
         start(VERSION_1 | bit(VirtioNetFeatures.STATUS));
-        long linkStatus = VirtioPciTransport.DEVICE_CONFIG + 6;
+        long linkStatus = DEVICE_CONFIG + 6;
         assertThat(read(linkStatus, 2)).as("link up").isEqualTo(1);
-        long generation = read(0x15, 1);
+        long generation = read(COMMON + CONFIG_GENERATION, 1);
         long first = postRx(RXBUF);
         kick(RX);
 
         breaking.broken(true);
         await(() -> read(linkStatus, 2) == 0, "the link going down");
         await(() -> msiCount(CONFIG_MSI) == 1, "the configuration interrupt");
-        assertThat(read(0x15, 1)).as("config_generation").isNotEqualTo(generation);
+        assertThat(read(COMMON + CONFIG_GENERATION, 1)).as("config_generation").isNotEqualTo(generation);
         tx.addChain(txBuffers(concat(new byte[HDR], frame(60, 1)), 12));
         kick(TX);
         await(() -> tx.usedIndex() == 1, "the frame sent into the broken backend returned");
@@ -845,7 +847,7 @@ class VirtioNetTest {
                 kick(RX);
                 kick(TX);
                 Thread.sleep(random.nextInt(3));
-                write(0x14, 1, 0); // reset in the middle of it
+                write(COMMON + DEVICE_STATUS, 1, 0); // reset in the middle of it
                 int writes = memory.writes().size();
                 Thread.sleep(10);
                 assertThat(memory.writes()).as("device writes after the reset of cycle %d", cycle).hasSize(writes);

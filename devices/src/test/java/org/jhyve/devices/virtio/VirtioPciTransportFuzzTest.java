@@ -1,5 +1,8 @@
 package org.jhyve.devices.virtio;
 
+import static org.jhyve.devices.virtio.CommonConfig.*;
+import static org.jhyve.devices.virtio.VirtioPciLayout.*;
+
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.util.Arrays;
 import java.util.concurrent.locks.LockSupport;
@@ -81,12 +84,12 @@ class VirtioPciTransportFuzzTest {
     static void apply(Driver d, int op, int selector, long value) {
         int[] widths = {1, 2, 4, 8};
         switch (op % 8) {
-            case 0 -> d.write(selector % VirtioPciTransport.COMMON_LENGTH, widths[selector >>> 6], value);
-            case 1 -> d.read(selector * 48L % VirtioPciTransport.NOTIFY, widths[selector >>> 6]);
+            case 0 -> d.write(COMMON + selector % CommonConfig.LENGTH, widths[selector >>> 6], value);
+            case 1 -> d.read(selector * 48L % NOTIFY, widths[selector >>> 6]);
             case 2 -> d.setUp(value);
-            case 3 -> d.write(VirtioPciTransport.NOTIFY + 4L * (selector % 3), 2, selector % 3);
+            case 3 -> d.write(NOTIFY + 4L * (selector % 3), 2, selector % 3);
             case 4 -> d.status((int) value & 0xff);
-            case 5 -> d.write(VirtioPciTransport.MSIX_TABLE + 4L * (selector % 24), 4, value);
+            case 5 -> d.write(MSIX_TABLE + 4L * (selector % 24), 4, value);
             case 6 -> d.cfg(selector, widths[(int) (value >>> 30)] == 8 ? 4 : widths[(int) (value >>> 30)], (int) value);
             default -> LockSupport.parkNanos(1000L * selector);
         }
@@ -131,7 +134,7 @@ class VirtioPciTransportFuzzTest {
         long read(long offset, int size) { return machine.mmio().read(bar0() + offset, size); }
 
         void write(long offset, int size, long value) {
-            if (offset == 0x14 && (value & 0xff) == 0) {
+            if (offset == COMMON + DEVICE_STATUS && (value & 0xff) == 0) {
                 resetAndCheckQuiet();
                 return;
             }
@@ -139,40 +142,40 @@ class VirtioPciTransportFuzzTest {
         }
 
         void status(int value) {
-            write(0x14, 1, value);
+            write(COMMON + DEVICE_STATUS, 1, value);
         }
 
         /** Linux's virtio_pci probe: reset, ACK, DRIVER, features, FEATURES_OK, queues, DRIVER_OK. */
         void setUp(long value) {
             resetAndCheckQuiet();
-            write(0x14, 1, VirtioStatus.ACKNOWLEDGE);
-            write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+            write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE);
+            write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
             long offered = 0;
             for (int half = 0; half < 2; half++) {
-                write(0x00, 4, half);
-                offered |= (read(0x04, 4) & 0xffff_ffffL) << (32 * half);
+                write(COMMON + DEVICE_FEATURE_SELECT, 4, half);
+                offered |= (read(COMMON + DEVICE_FEATURE, 4) & 0xffff_ffffL) << (32 * half);
             }
             long keep = (value & 0xffff) | 1L << VirtioStatus.F_VERSION_1
                     | ((flags & 1) != 0 ? 1L << VirtioStatus.F_EVENT_IDX : 0) | ((flags & 2) != 0 ? 1L << VirtioStatus.F_INDIRECT_DESC : 0);
             long features = offered & (keep | ~0xffffL & ~(1L << VirtioStatus.F_EVENT_IDX | 1L << VirtioStatus.F_INDIRECT_DESC));
             for (int half = 0; half < 2; half++) {
-                write(0x08, 4, half);
-                write(0x0c, 4, (features >>> (32 * half)) & 0xffff_ffffL);
+                write(COMMON + DRIVER_FEATURE_SELECT, 4, half);
+                write(COMMON + DRIVER_FEATURE, 4, (features >>> (32 * half)) & 0xffff_ffffL);
             }
-            write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
+            write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
             if ((flags & 4) != 0) cfg(msixCap + 2, 2, 0x8000); // MSI-X on; vectors 1 and 2 for the queues
             int queues = (value & 1L << 20) != 0 ? 2 : 1;
             for (int q = 0; q < queues; q++) {
-                write(0x16, 2, q);
-                write(0x18, 2, 1L << ((value >>> 16) % 9));
+                write(COMMON + QUEUE_SELECT, 2, q);
+                write(COMMON + QUEUE_SIZE, 2, 1L << ((value >>> 16) % 9));
                 long base = (long) QUEUE_STRIDE * q;
-                write(0x20, 8, base + VirtqueueFuzzing.DESC);
-                write(0x28, 8, base + VirtqueueFuzzing.AVAIL);
-                write(0x30, 8, base + VirtqueueFuzzing.USED);
-                write(0x1a, 2, q + 1);
-                write(0x1c, 2, 1);
+                write(COMMON + QUEUE_DESC, 8, base + VirtqueueFuzzing.DESC);
+                write(COMMON + QUEUE_DRIVER, 8, base + VirtqueueFuzzing.AVAIL);
+                write(COMMON + QUEUE_DEVICE, 8, base + VirtqueueFuzzing.USED);
+                write(COMMON + QUEUE_MSIX_VECTOR, 2, q + 1);
+                write(COMMON + QUEUE_ENABLE, 2, 1);
             }
-            write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK | VirtioStatus.DRIVER_OK);
+            write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK | VirtioStatus.DRIVER_OK);
         }
 
         /** Resets the device and checks it then keeps still: status 0, and no guest memory touched after the reset. */
@@ -180,9 +183,9 @@ class VirtioPciTransportFuzzTest {
             // The guest may have moved BAR0 or turned memory decoding off: put it back first, as a driver would.
             machine.pci().configWrite(0, SLOT.slot(), 0, PciFunction.BAR0, 4, (int) assignedBar0);
             machine.pci().configWrite(0, SLOT.slot(), 0, PciFunction.COMMAND, 2, PciFunction.COMMAND_MEMORY | PciFunction.COMMAND_BUS_MASTER);
-            machine.mmio().write(bar0() + 0x14, 1, 0);
+            machine.mmio().write(bar0() + COMMON + DEVICE_STATUS, 1, 0);
             long steps = memory.steps();
-            int status = (int) read(0x14, 1);
+            int status = (int) read(COMMON + DEVICE_STATUS, 1);
             if (status != 0) findings.add("status reads 0x" + Integer.toHexString(status) + " after a reset");
             LockSupport.parkNanos(200_000);
             if (memory.steps() != steps) findings.add((memory.steps() - steps) + " guest-memory accesses after the reset returned");

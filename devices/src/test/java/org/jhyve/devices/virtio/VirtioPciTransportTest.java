@@ -1,6 +1,8 @@
 package org.jhyve.devices.virtio;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.jhyve.devices.virtio.CommonConfig.*;
+import static org.jhyve.devices.virtio.VirtioPciLayout.*;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -59,7 +61,7 @@ class VirtioPciTransportTest {
             int id = cfgRead(cap, 1);
             if (id == 0x09) {
                 seen.append(String.format("vendor type=%d bar=%d off=0x%x len=0x%x; ", cfgRead(cap + 3, 1), cfgRead(cap + 4, 1), cfgRead(cap + 8, 4), cfgRead(cap + 12, 4)));
-                if (cfgRead(cap + 3, 1) == 2) seen.append("mult=").append(cfgRead(cap + 16, 4)).append("; ");
+                if (cfgRead(cap + 3, 1) == 2) seen.append("mult=").append(cfgRead(cap + PCI_CFG_DATA, 4)).append("; ");
             } else {
                 seen.append(String.format("id=0x%x ctl=0x%x table=0x%x pba=0x%x; ", id, cfgRead(cap + 2, 2), cfgRead(cap + 4, 4), cfgRead(cap + 8, 4)));
             }
@@ -71,34 +73,34 @@ class VirtioPciTransportTest {
 
     /** Negotiates like Linux: reset, ACK, DRIVER, features, FEATURES_OK, queue 0, DRIVER_OK. */
     VirtqueueDriver start(long features, boolean msix) {
-        write(0x14, 1, 0);
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
-        write(0x00, 4, 1);
-        assertThat(read(0x04, 4) & 1).as("VERSION_1 offered").isEqualTo(1);
-        write(0x08, 4, 0);
-        write(0x0c, 4, features & 0xffffffffL);
-        write(0x08, 4, 1);
-        write(0x0c, 4, features >>> 32);
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
-        assertThat(read(0x14, 1) & VirtioStatus.FEATURES_OK).isNotZero();
+        write(COMMON + DEVICE_STATUS, 1, 0);
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+        write(COMMON + DEVICE_FEATURE_SELECT, 4, 1);
+        assertThat(read(COMMON + DEVICE_FEATURE, 4) & 1).as("VERSION_1 offered").isEqualTo(1);
+        write(COMMON + DRIVER_FEATURE_SELECT, 4, 0);
+        write(COMMON + DRIVER_FEATURE, 4, features & 0xffffffffL);
+        write(COMMON + DRIVER_FEATURE_SELECT, 4, 1);
+        write(COMMON + DRIVER_FEATURE, 4, features >>> 32);
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
+        assertThat(read(COMMON + DEVICE_STATUS, 1) & VirtioStatus.FEATURES_OK).isNotZero();
         if (msix) {
             int cap = msixCap();
             cfgWrite(cap + 2, 2, 0x8000);
-            write(VirtioPciTransport.MSIX_TABLE + 16, 4, 0xfee0_0000L); // vector 1: address
-            write(VirtioPciTransport.MSIX_TABLE + 16 + 8, 4, 0x41);     // data
-            write(VirtioPciTransport.MSIX_TABLE + 16 + 12, 4, 0);       // unmask
+            write(MSIX_TABLE + 16, 4, 0xfee0_0000L); // vector 1: address
+            write(MSIX_TABLE + 16 + 8, 4, 0x41);     // data
+            write(MSIX_TABLE + 16 + 12, 4, 0);       // unmask
         }
-        write(0x16, 2, 0);
-        assertThat(read(0x18, 2)).isEqualTo(256);
-        write(0x18, 2, 16);
+        write(COMMON + QUEUE_SELECT, 2, 0);
+        assertThat(read(COMMON + QUEUE_SIZE, 2)).isEqualTo(256);
+        write(COMMON + QUEUE_SIZE, 2, 16);
         VirtqueueDriver driver = new VirtqueueDriver(machine.memory(), 0x1000, 16, 0x10000, 4L << 20);
-        write(0x1a, 2, msix ? 1 : VirtioPciTransport.NO_VECTOR);
-        write(0x20, 8, driver.layout().descriptorTable());
-        write(0x28, 4, driver.layout().availRing());
-        write(0x2c, 4, 0);
-        write(0x30, 8, driver.layout().usedRing());
-        write(0x1c, 2, 1);
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK | VirtioStatus.DRIVER_OK);
+        write(COMMON + QUEUE_MSIX_VECTOR, 2, msix ? 1 : VirtioPciTransport.NO_VECTOR);
+        write(COMMON + QUEUE_DESC, 8, driver.layout().descriptorTable());
+        write(COMMON + QUEUE_DRIVER, 4, driver.layout().availRing());
+        write(COMMON + QUEUE_DRIVER + 4, 4, 0);
+        write(COMMON + QUEUE_DEVICE, 8, driver.layout().usedRing());
+        write(COMMON + QUEUE_ENABLE, 2, 1);
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK | VirtioStatus.DRIVER_OK);
         return driver;
     }
 
@@ -115,7 +117,7 @@ class VirtioPciTransportTest {
         long status = driver.allocate(1);
         machine.memory().writeByte(status, (byte) 0x7f);
         driver.addChain(List.of(Buf.in(header, 16), Buf.out(data, 512), Buf.out(status, 1)));
-        write(VirtioPciTransport.NOTIFY, 2, 0);
+        write(NOTIFY, 2, 0);
         return data;
     }
 
@@ -145,40 +147,40 @@ class VirtioPciTransportTest {
         VirtqueueDriver driver = start(1L << VirtioStatus.F_VERSION_1, false);
         readSector(driver, 0);
         await(() -> machine.irqLevel(20), "INTx");
-        assertThat(read(VirtioPciTransport.ISR, 1)).isEqualTo(1);
+        assertThat(read(ISR, 1)).isEqualTo(1);
         assertThat(machine.irqLevel(20)).isFalse();
-        assertThat(read(VirtioPciTransport.ISR, 1)).isZero();
+        assertThat(read(ISR, 1)).isZero();
     }
 
     @Test
     void featuresTheDeviceDidNotOfferOrALegacyDriverAreRefused() {
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
-        write(0x08, 4, 0);
-        write(0x0c, 4, 1 << 7); // GEOMETRY is not offered
-        write(0x08, 4, 1);
-        write(0x0c, 4, 1);
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
-        assertThat(read(0x14, 1) & VirtioStatus.FEATURES_OK).isZero();
-        write(0x14, 1, 0);
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK); // no VERSION_1
-        assertThat(read(0x14, 1) & VirtioStatus.FEATURES_OK).isZero();
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+        write(COMMON + DRIVER_FEATURE_SELECT, 4, 0);
+        write(COMMON + DRIVER_FEATURE, 4, 1 << 7); // GEOMETRY is not offered
+        write(COMMON + DRIVER_FEATURE_SELECT, 4, 1);
+        write(COMMON + DRIVER_FEATURE, 4, 1);
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
+        assertThat(read(COMMON + DEVICE_STATUS, 1) & VirtioStatus.FEATURES_OK).isZero();
+        write(COMMON + DEVICE_STATUS, 1, 0);
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK); // no VERSION_1
+        assertThat(read(COMMON + DEVICE_STATUS, 1) & VirtioStatus.FEATURES_OK).isZero();
     }
 
     @Test
     void aQueueOutsideGuestRamMakesTheDeviceNeedAReset() {
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
-        write(0x08, 4, 1);
-        write(0x0c, 4, 1);
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
-        write(0x16, 2, 0);
-        write(0x20, 8, 0xffff_0000L);
-        write(0x28, 8, 0x2000);
-        write(0x30, 8, 0x3000);
-        write(0x1c, 2, 1);
-        write(0x14, 1, 0x0f);
-        assertThat(read(0x14, 1) & VirtioStatus.DEVICE_NEEDS_RESET).isNotZero();
-        write(0x14, 1, 0);
-        assertThat(read(0x14, 1)).as("reset clears it").isZero();
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+        write(COMMON + DRIVER_FEATURE_SELECT, 4, 1);
+        write(COMMON + DRIVER_FEATURE, 4, 1);
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
+        write(COMMON + QUEUE_SELECT, 2, 0);
+        write(COMMON + QUEUE_DESC, 8, 0xffff_0000L);
+        write(COMMON + QUEUE_DRIVER, 8, 0x2000);
+        write(COMMON + QUEUE_DEVICE, 8, 0x3000);
+        write(COMMON + QUEUE_ENABLE, 2, 1);
+        write(COMMON + DEVICE_STATUS, 1, 0x0f);
+        assertThat(read(COMMON + DEVICE_STATUS, 1) & VirtioStatus.DEVICE_NEEDS_RESET).isNotZero();
+        write(COMMON + DEVICE_STATUS, 1, 0);
+        assertThat(read(COMMON + DEVICE_STATUS, 1)).as("reset clears it").isZero();
     }
 
     @Test
@@ -186,9 +188,9 @@ class VirtioPciTransportTest {
         VirtqueueDriver driver = start(1L << VirtioStatus.F_VERSION_1, false);
         driver.writeDescriptor(driver.layout().descriptorTable(), 0, 0x3f_0000_0000L, 512, 0, 0);
         driver.publish(0);
-        write(VirtioPciTransport.NOTIFY, 2, 0);
-        await(() -> (read(0x14, 1) & VirtioStatus.DEVICE_NEEDS_RESET) != 0, "DEVICE_NEEDS_RESET");
-        assertThat(read(VirtioPciTransport.ISR, 1) & 2).as("configuration change announced").isEqualTo(2);
+        write(NOTIFY, 2, 0);
+        await(() -> (read(COMMON + DEVICE_STATUS, 1) & VirtioStatus.DEVICE_NEEDS_RESET) != 0, "DEVICE_NEEDS_RESET");
+        assertThat(read(ISR, 1) & 2).as("configuration change announced").isEqualTo(2);
         VirtqueueDriver again = start(1L << VirtioStatus.F_VERSION_1, false);
         disk.data[0] = 9;
         long data = readSector(again, 0);
@@ -198,89 +200,89 @@ class VirtioPciTransportTest {
 
     @Test
     void queueVectorsBeyondTheTableReadBackAsNoVector() {
-        write(0x16, 2, 0);
-        write(0x1a, 2, 77);
-        assertThat(read(0x1a, 2)).isEqualTo(VirtioPciTransport.NO_VECTOR);
-        write(0x16, 2, 5); // no such queue
-        assertThat(read(0x18, 2)).isZero();
+        write(COMMON + QUEUE_SELECT, 2, 0);
+        write(COMMON + QUEUE_MSIX_VECTOR, 2, 77);
+        assertThat(read(COMMON + QUEUE_MSIX_VECTOR, 2)).isEqualTo(VirtioPciTransport.NO_VECTOR);
+        write(COMMON + QUEUE_SELECT, 2, 5); // no such queue
+        assertThat(read(COMMON + QUEUE_SIZE, 2)).isZero();
     }
 
     @Test
     void theDeviceConfigurationIsInBar0AndThroughThePciConfigurationWindow() {
-        assertThat(read(VirtioPciTransport.DEVICE_CONFIG, 8)).isEqualTo(128); // 64 KiB in sectors
+        assertThat(read(DEVICE_CONFIG, 8)).isEqualTo(128); // 64 KiB in sectors
         int cap = 0;
-        for (int c = cfgRead(0x34, 1); c != 0; c = cfgRead(c + 1, 1)) if (cfgRead(c, 1) == 0x09 && cfgRead(c + 3, 1) == 5) cap = c;
-        cfgWrite(cap + 4, 1, 0);
-        cfgWrite(cap + 8, 4, VirtioPciTransport.DEVICE_CONFIG);
-        cfgWrite(cap + 12, 4, 4);
-        assertThat(cfgRead(cap + 16, 4)).isEqualTo(128);
+        for (int c = cfgRead(0x34, 1); c != 0; c = cfgRead(c + 1, 1)) if (cfgRead(c, 1) == CAP_VENDOR && cfgRead(c + CFG_TYPE, 1) == CFG_PCI) cap = c;
+        cfgWrite(cap + CAP_BAR, 1, 0);
+        cfgWrite(cap + CAP_OFFSET, 4, DEVICE_CONFIG);
+        cfgWrite(cap + CAP_LENGTH, 4, 4);
+        assertThat(cfgRead(cap + PCI_CFG_DATA, 4)).isEqualTo(128);
     }
 
     // ---- a hostile driver's register writes ----
 
     @Test
     void featureSelectsAboveOneAreNoWordAtAllReadOrWritten() {
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
-        write(0x00, 4, 1);
-        assertThat(read(0x04, 4)).as("word 1: VERSION_1").isEqualTo(1);
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+        write(COMMON + DEVICE_FEATURE_SELECT, 4, 1);
+        assertThat(read(COMMON + DEVICE_FEATURE, 4)).as("word 1: VERSION_1").isEqualTo(1);
         for (long select : new long[] {0xffff_ffffL, 0xffff_fffeL, 0x8000_0000L, 0x7fff_ffffL, 2}) {
-            write(0x00, 4, select);
-            assertThat(read(0x00, 4)).isEqualTo(select);
-            assertThat(read(0x04, 4)).as("device features, select 0x%x", select).isZero();
-            write(0x08, 4, select);
-            write(0x0c, 4, 0xffff_ffffL); // would set every feature bit of some word if the select aliased one
-            assertThat(read(0x0c, 4)).as("driver features, select 0x%x", select).isZero();
+            write(COMMON + DEVICE_FEATURE_SELECT, 4, select);
+            assertThat(read(COMMON + DEVICE_FEATURE_SELECT, 4)).isEqualTo(select);
+            assertThat(read(COMMON + DEVICE_FEATURE, 4)).as("device features, select 0x%x", select).isZero();
+            write(COMMON + DRIVER_FEATURE_SELECT, 4, select);
+            write(COMMON + DRIVER_FEATURE, 4, 0xffff_ffffL); // would set every feature bit of some word if the select aliased one
+            assertThat(read(COMMON + DRIVER_FEATURE, 4)).as("driver features, select 0x%x", select).isZero();
         }
         for (int word = 0; word < 2; word++) {
-            write(0x08, 4, word);
-            assertThat(read(0x0c, 4)).as("driver features word %d untouched", word).isZero();
+            write(COMMON + DRIVER_FEATURE_SELECT, 4, word);
+            assertThat(read(COMMON + DRIVER_FEATURE, 4)).as("driver features word %d untouched", word).isZero();
         }
         // With nothing accepted, FEATURES_OK fails for want of VERSION_1 rather than for features never offered.
-        write(0x08, 4, 1);
-        write(0x0c, 4, 1);
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
-        assertThat(read(0x14, 1) & VirtioStatus.FEATURES_OK).isNotZero();
+        write(COMMON + DRIVER_FEATURE_SELECT, 4, 1);
+        write(COMMON + DRIVER_FEATURE, 4, 1);
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
+        assertThat(read(COMMON + DEVICE_STATUS, 1) & VirtioStatus.FEATURES_OK).isNotZero();
     }
 
     @Test
     void aQueueSelectBeyondTheQueuesReadsAsNoQueueAndWritesReachNothing() {
         for (int select : new int[] {1, 2, 0x7fff, 0xffff}) {
-            write(0x16, 2, select);
-            assertThat(read(0x16, 2)).isEqualTo(select);
-            write(0x18, 2, 16);
-            write(0x1a, 2, 0);
-            write(0x1c, 2, 1);
-            write(0x20, 8, 0x1000);
-            write(0x28, 8, 0x2000);
-            write(0x30, 8, 0x3000);
-            assertThat(read(0x18, 2)).as("queue_size of queue %d: none", select).isZero();
-            assertThat(read(0x1a, 2)).isEqualTo(VirtioPciTransport.NO_VECTOR);
-            assertThat(read(0x1c, 2)).isZero();
-            assertThat(read(0x1e, 2)).isZero();
-            assertThat(read(0x20, 8)).isZero();
-            assertThat(read(0x28, 4)).isZero();
-            assertThat(read(0x30, 4)).isZero();
+            write(COMMON + QUEUE_SELECT, 2, select);
+            assertThat(read(COMMON + QUEUE_SELECT, 2)).isEqualTo(select);
+            write(COMMON + QUEUE_SIZE, 2, 16);
+            write(COMMON + QUEUE_MSIX_VECTOR, 2, 0);
+            write(COMMON + QUEUE_ENABLE, 2, 1);
+            write(COMMON + QUEUE_DESC, 8, 0x1000);
+            write(COMMON + QUEUE_DRIVER, 8, 0x2000);
+            write(COMMON + QUEUE_DEVICE, 8, 0x3000);
+            assertThat(read(COMMON + QUEUE_SIZE, 2)).as("queue_size of queue %d: none", select).isZero();
+            assertThat(read(COMMON + QUEUE_MSIX_VECTOR, 2)).isEqualTo(VirtioPciTransport.NO_VECTOR);
+            assertThat(read(COMMON + QUEUE_ENABLE, 2)).isZero();
+            assertThat(read(COMMON + QUEUE_NOTIFY_OFF, 2)).isZero();
+            assertThat(read(COMMON + QUEUE_DESC, 8)).isZero();
+            assertThat(read(COMMON + QUEUE_DRIVER, 4)).isZero();
+            assertThat(read(COMMON + QUEUE_DEVICE, 4)).isZero();
         }
-        write(0x16, 2, 0);
-        assertThat(read(0x18, 2)).as("queue 0 kept its maximum").isEqualTo(256);
-        assertThat(read(0x1c, 2)).isZero();
+        write(COMMON + QUEUE_SELECT, 2, 0);
+        assertThat(read(COMMON + QUEUE_SIZE, 2)).as("queue 0 kept its maximum").isEqualTo(256);
+        assertThat(read(COMMON + QUEUE_ENABLE, 2)).isZero();
     }
 
     /** ACK, DRIVER, VERSION_1, FEATURES_OK, queue 0 as given, DRIVER_OK: returns the status read back. */
     int startWithQueue(int size, long desc, long avail, long used) {
-        write(0x14, 1, 0);
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
-        write(0x08, 4, 1);
-        write(0x0c, 4, 1);
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
-        write(0x16, 2, 0);
-        write(0x18, 2, size);
-        write(0x20, 8, desc);
-        write(0x28, 8, avail);
-        write(0x30, 8, used);
-        write(0x1c, 2, 1);
-        write(0x14, 1, 0x0f);
-        return (int) read(0x14, 1);
+        write(COMMON + DEVICE_STATUS, 1, 0);
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+        write(COMMON + DRIVER_FEATURE_SELECT, 4, 1);
+        write(COMMON + DRIVER_FEATURE, 4, 1);
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER | VirtioStatus.FEATURES_OK);
+        write(COMMON + QUEUE_SELECT, 2, 0);
+        write(COMMON + QUEUE_SIZE, 2, size);
+        write(COMMON + QUEUE_DESC, 8, desc);
+        write(COMMON + QUEUE_DRIVER, 8, avail);
+        write(COMMON + QUEUE_DEVICE, 8, used);
+        write(COMMON + QUEUE_ENABLE, 2, 1);
+        write(COMMON + DEVICE_STATUS, 1, 0x0f);
+        return (int) read(COMMON + DEVICE_STATUS, 1);
     }
 
     @Test
@@ -307,34 +309,34 @@ class VirtioPciTransportTest {
 
     @Test
     void aQueueAddressIsTwoHalvesAndAWideAccessAtItsHighHalfTouchesOnlyThat() {
-        write(0x16, 2, 0);
-        write(0x20, 8, 0x1_2345_6780L);
-        assertThat(read(0x20, 8)).isEqualTo(0x1_2345_6780L);
-        assertThat(read(0x20, 4)).isEqualTo(0x2345_6780L);
-        assertThat(read(0x24, 4)).isEqualTo(1);
-        assertThat(read(0x24, 8)).as("8 bytes at the high half").isEqualTo(1);
-        write(0x24, 8, 0xffff_ffff_0000_0002L);
-        assertThat(read(0x20, 8)).as("only the high half written").isEqualTo(0x2_2345_6780L);
-        write(0x28, 4, 0x2000);
-        write(0x2c, 4, 0);
-        assertThat(read(0x28, 8)).isEqualTo(0x2000);
+        write(COMMON + QUEUE_SELECT, 2, 0);
+        write(COMMON + QUEUE_DESC, 8, 0x1_2345_6780L);
+        assertThat(read(COMMON + QUEUE_DESC, 8)).isEqualTo(0x1_2345_6780L);
+        assertThat(read(COMMON + QUEUE_DESC, 4)).isEqualTo(0x2345_6780L);
+        assertThat(read(COMMON + QUEUE_DESC + 4, 4)).isEqualTo(1);
+        assertThat(read(COMMON + QUEUE_DESC + 4, 8)).as("8 bytes at the high half").isEqualTo(1);
+        write(COMMON + QUEUE_DESC + 4, 8, 0xffff_ffff_0000_0002L);
+        assertThat(read(COMMON + QUEUE_DESC, 8)).as("only the high half written").isEqualTo(0x2_2345_6780L);
+        write(COMMON + QUEUE_DRIVER, 4, 0x2000);
+        write(COMMON + QUEUE_DRIVER + 4, 4, 0);
+        assertThat(read(COMMON + QUEUE_DRIVER, 8)).isEqualTo(0x2000);
     }
 
     @Test
     void msixVectorsBeyondTheTableReadBackAsNoVectorForTheConfigurationAndTheQueues() {
         // Two vectors: configuration and queue 0.
         for (int vector : new int[] {0, 1}) {
-            write(0x10, 2, vector);
-            assertThat(read(0x10, 2)).isEqualTo(vector);
-            write(0x16, 2, 0);
-            write(0x1a, 2, vector);
-            assertThat(read(0x1a, 2)).isEqualTo(vector);
+            write(COMMON + CONFIG_MSIX_VECTOR, 2, vector);
+            assertThat(read(COMMON + CONFIG_MSIX_VECTOR, 2)).isEqualTo(vector);
+            write(COMMON + QUEUE_SELECT, 2, 0);
+            write(COMMON + QUEUE_MSIX_VECTOR, 2, vector);
+            assertThat(read(COMMON + QUEUE_MSIX_VECTOR, 2)).isEqualTo(vector);
         }
         for (int vector : new int[] {2, 0x7ff, 0x800, 0xfffe, 0xffff}) {
-            write(0x10, 2, vector);
-            assertThat(read(0x10, 2)).as("config_msix_vector %d", vector).isEqualTo(VirtioPciTransport.NO_VECTOR);
-            write(0x1a, 2, vector);
-            assertThat(read(0x1a, 2)).as("queue_msix_vector %d", vector).isEqualTo(VirtioPciTransport.NO_VECTOR);
+            write(COMMON + CONFIG_MSIX_VECTOR, 2, vector);
+            assertThat(read(COMMON + CONFIG_MSIX_VECTOR, 2)).as("config_msix_vector %d", vector).isEqualTo(VirtioPciTransport.NO_VECTOR);
+            write(COMMON + QUEUE_MSIX_VECTOR, 2, vector);
+            assertThat(read(COMMON + QUEUE_MSIX_VECTOR, 2)).as("queue_msix_vector %d", vector).isEqualTo(VirtioPciTransport.NO_VECTOR);
         }
     }
 
@@ -343,13 +345,13 @@ class VirtioPciTransportTest {
         int size = 60; // virtio-blk's configuration
         for (int width : new int[] {1, 2, 4, 8}) {
             for (int at = size - 8; at < size + 8; at++) {
-                long v = read(VirtioPciTransport.DEVICE_CONFIG + at, width);
-                write(VirtioPciTransport.DEVICE_CONFIG + at, width, -1L);
+                long v = read(DEVICE_CONFIG + at, width);
+                write(DEVICE_CONFIG + at, width, -1L);
                 if (at + width > size) assertThat(v).as("read of %d bytes at %d", width, at).isZero();
             }
-            assertThat(read(VirtioPciTransport.NOTIFY - width, width)).isZero();
+            assertThat(read(NOTIFY - width, width)).isZero();
         }
-        assertThat(read(VirtioPciTransport.DEVICE_CONFIG, 8)).as("capacity unchanged").isEqualTo(128);
+        assertThat(read(DEVICE_CONFIG, 8)).as("capacity unchanged").isEqualTo(128);
     }
 
     @Test
@@ -357,21 +359,21 @@ class VirtioPciTransportTest {
         VirtqueueDriver driver = start(1L << VirtioStatus.F_VERSION_1, false);
         readSector(driver, 0);
         await(() -> machine.irqLevel(20), "INTx");
-        write(VirtioPciTransport.ISR, 1, 0);
-        write(VirtioPciTransport.ISR, 4, 0);
+        write(ISR, 1, 0);
+        write(ISR, 4, 0);
         assertThat(machine.irqLevel(20)).as("a write does not acknowledge").isTrue();
-        for (int at = 1; at < 8; at++) assertThat(read(VirtioPciTransport.ISR + at, 1)).isZero();
-        assertThat(read(VirtioPciTransport.ISR, 4)).as("read with any width").isEqualTo(1);
+        for (int at = 1; at < 8; at++) assertThat(read(ISR + at, 1)).isZero();
+        assertThat(read(ISR, 4)).as("read with any width").isEqualTo(1);
         assertThat(machine.irqLevel(20)).isFalse();
     }
 
     @Test
     void notificationsForQueuesThatDoNotExistOrAtOddOffsetsAndWidthsAreHarmless() throws Exception {
         VirtqueueDriver driver = start(1L << VirtioStatus.F_VERSION_1, false);
-        for (long at = VirtioPciTransport.NOTIFY; at < VirtioPciTransport.MSIX_TABLE; at += 0x7f) {
+        for (long at = NOTIFY; at < MSIX_TABLE; at += 0x7f) {
             for (int width : new int[] {1, 2, 4, 8}) write(at, width, 0xffff_ffff_ffffL);
         }
-        assertThat(read(0x14, 1) & VirtioStatus.DEVICE_NEEDS_RESET).isZero();
+        assertThat(read(COMMON + DEVICE_STATUS, 1) & VirtioStatus.DEVICE_NEEDS_RESET).isZero();
         disk.data[0] = 5;
         long data = readSector(driver, 0);
         await(() -> driver.usedIndex() == 1, "a request after the noise");
@@ -380,35 +382,35 @@ class VirtioPciTransportTest {
 
     @Test
     void theDriverCannotClearStatusBitsOrSetDeviceNeedsResetButZeroResets() {
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE);
-        assertThat(read(0x14, 1)).as("DRIVER stays").isEqualTo(VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
-        write(0x14, 1, VirtioStatus.DEVICE_NEEDS_RESET);
-        assertThat(read(0x14, 1) & VirtioStatus.DEVICE_NEEDS_RESET).as("the device's bit").isZero();
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE);
+        assertThat(read(COMMON + DEVICE_STATUS, 1)).as("DRIVER stays").isEqualTo(VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.DEVICE_NEEDS_RESET);
+        assertThat(read(COMMON + DEVICE_STATUS, 1) & VirtioStatus.DEVICE_NEEDS_RESET).as("the device's bit").isZero();
         VirtqueueDriver driver = start(1L << VirtioStatus.F_VERSION_1, false);
-        int running = (int) read(0x14, 1);
+        int running = (int) read(COMMON + DEVICE_STATUS, 1);
         assertThat(running & VirtioStatus.DRIVER_OK).isNotZero();
-        write(0x14, 1, VirtioStatus.ACKNOWLEDGE);
-        assertThat(read(0x14, 1)).isEqualTo(running);
-        write(0x14, 1, 0);
-        assertThat(read(0x14, 1)).isZero();
+        write(COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE);
+        assertThat(read(COMMON + DEVICE_STATUS, 1)).isEqualTo(running);
+        write(COMMON + DEVICE_STATUS, 1, 0);
+        assertThat(read(COMMON + DEVICE_STATUS, 1)).isZero();
         assertThat(driver.usedIndex()).isZero();
     }
 
     @Test
     void aConfigurationWindowWhoseOffsetOverflowsReadsZeroAndWritesNothing() {
         int cap = 0;
-        for (int c = cfgRead(0x34, 1); c != 0; c = cfgRead(c + 1, 1)) if (cfgRead(c, 1) == 0x09 && cfgRead(c + 3, 1) == 5) cap = c;
-        cfgWrite(cap + 4, 1, 0);
-        cfgWrite(cap + 12, 4, 4);
-        for (int offset : new int[] {0x7fff_fffc, VirtioPciTransport.BAR_SIZE, VirtioPciTransport.BAR_SIZE - 2}) {
-            cfgWrite(cap + 8, 4, offset);
-            assertThat(cfgRead(cap + 16, 4)).as("window at 0x%x", offset).isZero();
-            cfgWrite(cap + 16, 4, -1);
+        for (int c = cfgRead(0x34, 1); c != 0; c = cfgRead(c + 1, 1)) if (cfgRead(c, 1) == CAP_VENDOR && cfgRead(c + CFG_TYPE, 1) == CFG_PCI) cap = c;
+        cfgWrite(cap + CAP_BAR, 1, 0);
+        cfgWrite(cap + CAP_LENGTH, 4, 4);
+        for (int offset : new int[] {0x7fff_fffc, BAR_SIZE, BAR_SIZE - 2}) {
+            cfgWrite(cap + CAP_OFFSET, 4, offset);
+            assertThat(cfgRead(cap + PCI_CFG_DATA, 4)).as("window at 0x%x", offset).isZero();
+            cfgWrite(cap + PCI_CFG_DATA, 4, -1);
         }
-        cfgWrite(cap + 8, 4, 0x14);
-        cfgWrite(cap + 12, 4, 1);
-        assertThat(cfgRead(cap + 16, 4)).as("status through the window").isZero();
+        cfgWrite(cap + CAP_OFFSET, 4, COMMON + DEVICE_STATUS);
+        cfgWrite(cap + CAP_LENGTH, 4, 1);
+        assertThat(cfgRead(cap + PCI_CFG_DATA, 4)).as("status through the window").isZero();
     }
 
     // ---- what the host log gets ----
@@ -424,21 +426,21 @@ class VirtioPciTransportTest {
             long base = noisy.barAddress(0);
             int cycles = 100_000;
             for (int i = 0; i < cycles; i++) {
-                machine.mmio().write(base + 0x14, 1, 0);
-                machine.mmio().write(base + 0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
-                machine.mmio().write(base + 0x08, 4, 0);
-                machine.mmio().write(base + 0x0c, 4, 1 << 7); // GEOMETRY, not offered
-                machine.mmio().write(base + 0x08, 4, 1);
-                machine.mmio().write(base + 0x0c, 4, 1);
-                machine.mmio().write(base + 0x14, 1, 0x0b); // FEATURES_OK refused: "not offered"
-                machine.mmio().write(base + 0x08, 4, 0);
-                machine.mmio().write(base + 0x0c, 4, 0);
-                machine.mmio().write(base + 0x14, 1, 0x0b);
-                machine.mmio().write(base + 0x20, 8, 0x3f_0000_0000L); // queue 0 outside RAM: "needs reset"
-                machine.mmio().write(base + 0x1c, 2, 1);
-                machine.mmio().write(base + 0x14, 1, 0x0f);
+                machine.mmio().write(base + COMMON + DEVICE_STATUS, 1, 0);
+                machine.mmio().write(base + COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+                machine.mmio().write(base + COMMON + DRIVER_FEATURE_SELECT, 4, 0);
+                machine.mmio().write(base + COMMON + DRIVER_FEATURE, 4, 1 << 7); // GEOMETRY, not offered
+                machine.mmio().write(base + COMMON + DRIVER_FEATURE_SELECT, 4, 1);
+                machine.mmio().write(base + COMMON + DRIVER_FEATURE, 4, 1);
+                machine.mmio().write(base + COMMON + DEVICE_STATUS, 1, 0x0b); // FEATURES_OK refused: "not offered"
+                machine.mmio().write(base + COMMON + DRIVER_FEATURE_SELECT, 4, 0);
+                machine.mmio().write(base + COMMON + DRIVER_FEATURE, 4, 0);
+                machine.mmio().write(base + COMMON + DEVICE_STATUS, 1, 0x0b);
+                machine.mmio().write(base + COMMON + QUEUE_DESC, 8, 0x3f_0000_0000L); // queue 0 outside RAM: "needs reset"
+                machine.mmio().write(base + COMMON + QUEUE_ENABLE, 2, 1);
+                machine.mmio().write(base + COMMON + DEVICE_STATUS, 1, 0x0f);
             }
-            assertThat(machine.mmio().read(base + 0x14, 1) & VirtioStatus.DEVICE_NEEDS_RESET).isNotZero();
+            assertThat(machine.mmio().read(base + COMMON + DEVICE_STATUS, 1) & VirtioStatus.DEVICE_NEEDS_RESET).isNotZero();
             assertThat(noisy.errorCount()).as("every mistake counted").isEqualTo(2L * cycles);
             long loud = logger.lines().stream().filter(l -> l.level().toInt() >= org.slf4j.event.Level.WARN.toInt()).count();
             // The first ten, then one a minute saying how many were held back: this test takes less than a minute.
@@ -464,27 +466,27 @@ class VirtioPciTransportTest {
             machine.pci().configWrite(0, 7, 0, PciFunction.COMMAND, 2, PciFunction.COMMAND_MEMORY | PciFunction.COMMAND_BUS_MASTER);
             long base = t.barAddress(0);
             java.util.function.BiConsumer<Long, Long> w = (off, v) -> machine.mmio().write(base + off, 4, v);
-            machine.mmio().write(base + 0x14, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
-            w.accept(0x08L, 1L);
-            w.accept(0x0cL, 1L);
-            machine.mmio().write(base + 0x14, 1, 0x0b);
+            machine.mmio().write(base + COMMON + DEVICE_STATUS, 1, VirtioStatus.ACKNOWLEDGE | VirtioStatus.DRIVER);
+            w.accept((long) (COMMON + DRIVER_FEATURE_SELECT), 1L);
+            w.accept((long) (COMMON + DRIVER_FEATURE), 1L);
+            machine.mmio().write(base + COMMON + DEVICE_STATUS, 1, 0x0b);
             int cap = 0;
             for (int c = machine.pci().configRead(0, 7, 0, 0x34, 1); c != 0; c = machine.pci().configRead(0, 7, 0, c + 1, 1)) {
                 if (machine.pci().configRead(0, 7, 0, c, 1) == 0x11) cap = c;
             }
             machine.pci().configWrite(0, 7, 0, cap + 2, 2, 0x8000);
-            w.accept(VirtioPciTransport.MSIX_TABLE + 16L, 0xfee0_0000L);
-            w.accept(VirtioPciTransport.MSIX_TABLE + 16L + 8, 0x41L);
+            w.accept(MSIX_TABLE + 16L, 0xfee0_0000L);
+            w.accept(MSIX_TABLE + 16L + 8, 0x41L);
             VirtqueueDriver driver = new VirtqueueDriver(machine.memory(), 0x8000, 16, 0x20000, 4L << 20);
-            machine.mmio().write(base + 0x16, 2, 0);
-            machine.mmio().write(base + 0x18, 2, 16);
-            machine.mmio().write(base + 0x1a, 2, 1);
-            machine.mmio().write(base + 0x20, 8, driver.layout().descriptorTable());
-            machine.mmio().write(base + 0x28, 8, driver.layout().availRing());
-            machine.mmio().write(base + 0x30, 8, driver.layout().usedRing());
-            machine.mmio().write(base + 0x1c, 2, 1);
-            machine.mmio().write(base + 0x14, 1, 0x0f);
-            w.accept(VirtioPciTransport.MSIX_TABLE + 16L + 12, 0L); // unmask vector 1: nothing pending yet
+            machine.mmio().write(base + COMMON + QUEUE_SELECT, 2, 0);
+            machine.mmio().write(base + COMMON + QUEUE_SIZE, 2, 16);
+            machine.mmio().write(base + COMMON + QUEUE_MSIX_VECTOR, 2, 1);
+            machine.mmio().write(base + COMMON + QUEUE_DESC, 8, driver.layout().descriptorTable());
+            machine.mmio().write(base + COMMON + QUEUE_DRIVER, 8, driver.layout().availRing());
+            machine.mmio().write(base + COMMON + QUEUE_DEVICE, 8, driver.layout().usedRing());
+            machine.mmio().write(base + COMMON + QUEUE_ENABLE, 2, 1);
+            machine.mmio().write(base + COMMON + DEVICE_STATUS, 1, 0x0f);
+            w.accept(MSIX_TABLE + 16L + 12, 0L); // unmask vector 1: nothing pending yet
             for (int i = 1; i <= 20; i++) {
                 small.data[0] = (byte) i;
                 long header = driver.allocate(16);
@@ -492,7 +494,7 @@ class VirtioPciTransportTest {
                 long status = driver.allocate(1);
                 machine.memory().write(header, new byte[16]);
                 driver.addChain(List.of(Buf.in(header, 16), Buf.out(data, 512), Buf.out(status, 1)));
-                machine.mmio().write(base + VirtioPciTransport.NOTIFY, 2, 0);
+                machine.mmio().write(base + NOTIFY, 2, 0);
                 int n = i;
                 await(() -> driver.usedIndex() == n, "request " + n);
                 assertThat(machine.memory().readByte(data)).isEqualTo((byte) i);
@@ -501,9 +503,9 @@ class VirtioPciTransportTest {
                 await(() -> attempts.get() >= tries, "the MSI attempt for request " + tries);
             }
             // Masking and unmasking from the vCPU delivers what is pending: that fails too, and is contained too.
-            w.accept(VirtioPciTransport.MSIX_TABLE + 16L + 12, 1L);
-            w.accept(VirtioPciTransport.MSIX_TABLE + 16L + 12, 0L);
-            assertThat(machine.mmio().read(base + 0x14, 1) & VirtioStatus.DEVICE_NEEDS_RESET).as("the guest's misrouting is not a device fault").isZero();
+            w.accept(MSIX_TABLE + 16L + 12, 1L);
+            w.accept(MSIX_TABLE + 16L + 12, 0L);
+            assertThat(machine.mmio().read(base + COMMON + DEVICE_STATUS, 1) & VirtioStatus.DEVICE_NEEDS_RESET).as("the guest's misrouting is not a device fault").isZero();
             assertThat(t.errorCount()).isEqualTo(attempts.get());
             assertThat(logger.lines().stream().filter(RecordingLogger.Line::hasThrowable)).as("one stack trace").hasSize(1);
         } finally {
