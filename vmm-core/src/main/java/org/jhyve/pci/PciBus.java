@@ -14,6 +14,12 @@ import org.jhyve.trace.Tracer;
  * would do it, and configuration cycles. An empty slot or function reads as all-ones (vendor 0xFFFF),
  * which is how a guest learns nothing is there. With a {@link Tracer}, every configuration cycle is a
  * {@code pci} trace line.
+ *
+ * <p>Threading rules. Every method is synchronized on the bus: vCPU threads' configuration cycles run one at a
+ * time, and a function's {@link PciDevice#configRead}/{@link PciDevice#configWrite} (with what they cause: BARs
+ * registered on the port-IO and MMIO buses, MSI-X enable, a subclass's hooks) run holding this monitor. Device
+ * workers never take it; what they need of a function's configuration they read through {@link PciFunction}'s
+ * own lock.
  */
 public final class PciBus {
     /** Port-IO BARs are assigned from here (below it are legacy ISA ports). */

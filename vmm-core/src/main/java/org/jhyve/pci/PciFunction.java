@@ -13,6 +13,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Subclasses mark their own registers (capabilities) writable with {@link #setWritable} and react to
  * writes in {@link #configWritten}.
+ *
+ * <p>Threading rules. The guest's configuration cycles arrive through {@link PciBus}, which holds its monitor
+ * for each, so {@link #configRead}, {@link #configWrite} and the hooks they call ({@link #configWritten},
+ * {@link #barMapped}, BAR moves on the buses) run one at a time. The configuration bytes themselves are also read
+ * by other threads without that monitor: device workers check bus mastering ({@link #busMasterEnabled}) and
+ * INTx disable ({@link #intxDisabled}) and read MSI registers, vCPUs in a BAR handler do the same. So every read
+ * and write of them ({@code config8}..{@code config32}, {@code setConfig*}, {@link #barAddress}) takes a lock of
+ * this function's own, held only while bytes are copied and never while calling out: any thread may call the
+ * readers, with any lock held, and sees each value whole as the last write left it. A value spanning several
+ * reads (an MSI address and its data) may mix two guest writes, as on hardware when the guest rewrites it live.
  */
 public abstract class PciFunction implements PciDevice {
     private static final Logger log = LoggerFactory.getLogger(PciFunction.class);
@@ -27,6 +37,8 @@ public abstract class PciFunction implements PciDevice {
     private static final long MAX_PHYSICAL_ADDRESS = 1L << 52;
 
     private final String name;
+    /** Guards {@link #config}, {@link #writable} and {@link #writeOneToClear}; a leaf lock (see the class comment). */
+    private final Object configLock = new Object();
     private final byte[] config = new byte[256];
     private final byte[] writable = new byte[256];
     private final byte[] writeOneToClear = new byte[256];
@@ -49,8 +61,10 @@ public abstract class PciFunction implements PciDevice {
         setConfig8(CLASS_PROG_IF, classCode & 0xff);
         setConfig16(CLASS_PROG_IF + 1, classCode >>> 8);
         setWritable(COMMAND, 2, 0x0547);
-        Arrays.fill(writeOneToClear, STATUS, STATUS + 2, (byte) 0);
-        writeOneToClear[STATUS + 1] = (byte) 0xf9;
+        synchronized (configLock) {
+            Arrays.fill(writeOneToClear, STATUS, STATUS + 2, (byte) 0);
+            writeOneToClear[STATUS + 1] = (byte) 0xf9;
+        }
         setWritable(0x0c, 1, 0xff); // cache line size
         setWritable(0x0d, 1, 0xff); // latency timer
         setWritable(INTERRUPT_LINE, 1, 0xff);
@@ -65,27 +79,41 @@ public abstract class PciFunction implements PciDevice {
         this.mmioBus = mmio;
     }
 
-    protected final void setConfig8(int offset, int value) { config[offset] = (byte) value; }
+    protected final void setConfig8(int offset, int value) { setBytes(offset, 1, value); }
 
-    protected final void setConfig16(int offset, int value) {
-        config[offset] = (byte) value;
-        config[offset + 1] = (byte) (value >>> 8);
+    protected final void setConfig16(int offset, int value) { setBytes(offset, 2, value); }
+
+    protected final void setConfig32(int offset, int value) { setBytes(offset, 4, value); }
+
+    /** Any thread (see the class comment). */
+    protected final int config8(int offset) { return bytes(offset, 1); }
+
+    /** Any thread; the two bytes as one write left them. */
+    protected final int config16(int offset) { return bytes(offset, 2); }
+
+    /** Any thread; the four bytes as one write left them. */
+    protected final int config32(int offset) { return bytes(offset, 4); }
+
+    private void setBytes(int offset, int size, int value) {
+        synchronized (configLock) {
+            for (int i = 0; i < size; i++) config[offset + i] = (byte) (value >>> (8 * i));
+        }
     }
 
-    protected final void setConfig32(int offset, int value) {
-        setConfig16(offset, value);
-        setConfig16(offset + 2, value >>> 16);
+    /** {@code size} bytes at {@code offset}, little-endian. */
+    private int bytes(int offset, int size) {
+        synchronized (configLock) {
+            int v = 0;
+            for (int i = size - 1; i >= 0; i--) v = v << 8 | (config[offset + i] & 0xff);
+            return v;
+        }
     }
-
-    protected final int config8(int offset) { return config[offset] & 0xff; }
-
-    protected final int config16(int offset) { return config8(offset) | config8(offset + 1) << 8; }
-
-    protected final int config32(int offset) { return config16(offset) | config16(offset + 2) << 16; }
 
     /** Marks {@code len} bytes at {@code offset} as guest-writable under {@code mask} (little-endian). */
     protected final void setWritable(int offset, int len, long mask) {
-        for (int i = 0; i < len; i++) writable[offset + i] = (byte) (mask >>> (8 * i));
+        synchronized (configLock) {
+            for (int i = 0; i < len; i++) writable[offset + i] = (byte) (mask >>> (8 * i));
+        }
     }
 
     /** Declares a BAR. Its initial address is assigned by the PCI bus when the function is added. */
@@ -143,10 +171,10 @@ public abstract class PciFunction implements PciDevice {
         this.msixCapability = cap;
     }
 
-    /** Whether the guest has enabled bus mastering: a device may only DMA (touch guest RAM) while it is set. */
+    /** Whether the guest has enabled bus mastering: a device may only DMA (touch guest RAM) while it is set. Any thread. */
     public final boolean busMasterEnabled() { return (config16(COMMAND) & COMMAND_BUS_MASTER) != 0; }
 
-    /** Whether the guest has disabled INTx (command bit 10); MSI-X and MSI also mask INTx while enabled. */
+    /** Whether the guest has disabled INTx (command bit 10); MSI-X and MSI also mask INTx while enabled. Any thread. */
     public final boolean intxDisabled() { return (config16(COMMAND) & COMMAND_INTX_DISABLE) != 0; }
 
     /** The BAR's current guest address (from config space), whether or not decoding is on. */
@@ -170,26 +198,27 @@ public abstract class PciFunction implements PciDevice {
 
     @Override
     public int configRead(int offset, int size) {
-        int v = 0;
-        for (int i = size - 1; i >= 0; i--) v = v << 8 | config8(offset + i);
-        return v;
+        return bytes(offset, size);
     }
 
     @Override
     public void configWrite(int offset, int size, int value) {
         boolean touchesBars = offset < BAR0 + 24 && offset + size > BAR0;
-        for (int i = 0; i < size; i++) {
-            int at = offset + i;
-            int b = (value >>> (8 * i)) & 0xff;
-            if (at >= BAR0 && at < BAR0 + 24) {
-                writeBarByte(at, b);
-            } else {
-                int w = writable[at] & 0xff;
-                int c = writeOneToClear[at] & 0xff;
-                int cur = config[at] & 0xff;
-                cur = (cur & ~w) | (b & w);
-                cur &= ~(b & c);
-                config[at] = (byte) cur;
+        // The bytes under the config lock; what follows calls out (buses, MSI-X, subclasses), so without it.
+        synchronized (configLock) {
+            for (int i = 0; i < size; i++) {
+                int at = offset + i;
+                int b = (value >>> (8 * i)) & 0xff;
+                if (at >= BAR0 && at < BAR0 + 24) {
+                    writeBarByte(at, b);
+                } else {
+                    int w = writable[at] & 0xff;
+                    int c = writeOneToClear[at] & 0xff;
+                    int cur = config[at] & 0xff;
+                    cur = (cur & ~w) | (b & w);
+                    cur &= ~(b & c);
+                    config[at] = (byte) cur;
+                }
             }
         }
         if (touchesBars || (offset <= COMMAND && offset + size > COMMAND)) remapBars();
@@ -210,7 +239,9 @@ public abstract class PciFunction implements PciDevice {
      */
     protected void barMapped(int index, long address) {}
 
+    /** Called with the config lock held. */
     private void writeBarByte(int at, int b) {
+        assert Thread.holdsLock(configLock);
         int slot = (at - BAR0) / 4;
         int byteInSlot = (at - BAR0) % 4;
         PciBar bar = bars[slot];
