@@ -152,6 +152,7 @@ public final class AhciHba extends PciFunction implements AutoCloseable {
     }
 
     private int readRegister(int offset) {
+        assert lock.isHeldByCurrentThread();
         if (offset >= PORT_BASE) {
             int port = (offset - PORT_BASE) / PORT_STRIDE;
             return port < ports.length ? ports[port].read((offset - PORT_BASE) % PORT_STRIDE) : 0;
@@ -167,6 +168,7 @@ public final class AhciHba extends PciFunction implements AutoCloseable {
     }
 
     private void writeRegister(int offset, int value) {
+        assert lock.isHeldByCurrentThread();
         if (offset >= PORT_BASE) {
             int port = (offset - PORT_BASE) / PORT_STRIDE;
             if (port < ports.length) {
@@ -209,9 +211,12 @@ public final class AhciHba extends PciFunction implements AutoCloseable {
     /**
      * IS latches each port whose PxIS has an enabled bit; software clears it after clearing PxIS. With MSI a
      * message goes out when an IS bit newly sets (or GHC.IE turns on with IS pending); with INTx the line
-     * follows "GHC.IE and IS non-zero".
+     * follows "GHC.IE and IS non-zero". Called with the lock held, by vCPUs and by port workers (after a
+     * completion): the MSI and command registers it reads are configuration bytes, which PciFunction lets any
+     * thread read.
      */
     private void updateInterrupts(boolean enabledNow) {
+        assert lock.isHeldByCurrentThread();
         int pending = 0;
         for (int i = 0; i < ports.length; i++) if (ports[i].interruptPending()) pending |= 1 << i;
         int fresh = pending & ~interruptStatus;

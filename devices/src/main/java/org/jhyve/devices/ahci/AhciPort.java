@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * runs the commands one at a time, lowest issued slot first: {@link #nextCommand} reads the header from the
  * command list and the command FIS from the command table, the device executes without the HBA's lock, and
  * {@link #complete} posts the ending FIS to the received-FIS area (when FRE is set), setting PxTFD, PxCI and
- * the PxIS bits. Every method but {@link #device} is called with the HBA's lock held.
+ * the PxIS bits. Every method but {@link #device}, {@link #awaitWorkerEnd} and {@link #guestErrors} is called with the
+ * HBA's lock held (asserted), by the vCPU threads writing registers and by the port's worker alike.
  *
  * <p>Resets do not wait for the command in hand: clearing PxCMD.ST, a COMRESET and GHC.HR each bump the port's
  * generation, and a completion from an older generation is dropped (no FIS, no PxIS bit, no interrupt).
@@ -71,7 +72,12 @@ final class AhciPort {
         this.host = host;
         this.threadName = "jhyve-ahci-" + host.hbaName() + "-p" + index;
         this.errors = new GuestErrorLog(log, name);
-        hbaReset();
+        resetPort(); // not yet shared: no lock needed
+    }
+
+    /** Whether this thread holds the HBA's lock, as every method touching the registers needs. */
+    private boolean locked() {
+        return host.lock().isHeldByCurrentThread();
     }
 
     /** The device; its {@code execute} runs on the worker without the lock. */
@@ -79,6 +85,11 @@ final class AhciPort {
 
     /** GHC.HR (and power-on): registers to their reset values, then the link comes up with the device's signature. */
     void hbaReset() {
+        assert locked();
+        resetPort();
+    }
+
+    private void resetPort() {
         replaceDeadWorker();
         is = ie = cmd = sctl = serr = sact = ci = currentSlot = 0;
         halted = softResetAsserted = false;
@@ -91,15 +102,18 @@ final class AhciPort {
 
     /** Whether a command started before GHC.HR is still executing (GHC.HR then still reads 1). */
     boolean hbaResetDraining() {
+        assert locked();
         return hbaResetDraining;
     }
 
     /** Whether this port asks for an interrupt: a PxIS bit that PxIE enables. */
     boolean interruptPending() {
+        assert locked();
         return (is & ie) != 0;
     }
 
     int read(int offset) {
+        assert locked();
         return switch (offset) {
             case P_CLB -> (int) commandList;
             case P_CLBU -> (int) (commandList >>> 32);
@@ -120,6 +134,7 @@ final class AhciPort {
     }
 
     void write(int offset, int value) {
+        assert locked();
         switch (offset) {
             // The command list is 1 KiB aligned, the received-FIS area 256 bytes: their low bits are read-only zero.
             case P_CLB -> commandList = (commandList & 0xffff_ffff_0000_0000L) | (value & 0xffff_fc00L);
@@ -258,6 +273,7 @@ final class AhciPort {
      * ones, bad addresses) are handled here; queued commands finished so far complete when nothing is left.
      */
     IssuedCommand nextCommand() {
+        assert locked();
         if (inFlight != null || closed) return null;
         while (runnable()) {
             if (!host.busMasterEnabled().getAsBoolean()) {
@@ -318,6 +334,7 @@ final class AhciPort {
      * command's protocol asks.
      */
     void complete(IssuedCommand command, CommandOutcome outcome) {
+        assert locked();
         if (closed) {
             // The HBA was closed while this command ran (it gave up waiting): nothing of it reaches the guest now.
             inFlight = null;
@@ -370,6 +387,7 @@ final class AhciPort {
      * clears ST, as on an internal error; the worker lives on.
      */
     void workerFault(IssuedCommand command, RuntimeException e) {
+        assert locked();
         inFlight = null;
         hbaResetDraining = false;
         if (command != null && command.generation() != generation) {
@@ -510,6 +528,7 @@ final class AhciPort {
 
     /** Stops the worker (once its command in hand is done); no new one starts. */
     void stopWorker() {
+        assert locked();
         closed = true;
         if (worker != null) worker.stop();
     }
@@ -528,6 +547,7 @@ final class AhciPort {
 
     /** For tests: the worker has seen every PxCI write and has nothing to run. */
     boolean quiescent() {
+        assert locked();
         return worker == null || worker.idle();
     }
 

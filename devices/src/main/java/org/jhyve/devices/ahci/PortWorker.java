@@ -62,18 +62,21 @@ final class PortWorker {
 
     /** The port may have work (PxCI written, engine started). Caller holds the lock. */
     void signal() {
+        assert lock.isHeldByCurrentThread();
         signalled = true;
         work.signal();
     }
 
     /** Asks the worker to end once the command in hand (if any) is finished. Caller holds the lock. */
     void stop() {
+        assert lock.isHeldByCurrentThread();
         stopping = true;
         work.signal();
     }
 
     /** Whether the worker waits with nothing to do and has seen every signal. Caller holds the lock. */
     boolean idle() {
+        assert lock.isHeldByCurrentThread();
         return waiting && !signalled;
     }
 

@@ -208,6 +208,7 @@ public final class VirtioNet implements VirtioDevice {
 
     /** Pairs 0..n-1 receive; the backends of the others stop taking frames. Called under {@code this}. */
     private void setActivePairs(int n) {
+        assert Thread.holdsLock(this);
         activePairs = n;
         for (int k = 1; k < backends.size(); k++) {
             try {

@@ -216,6 +216,7 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
     // ---- the status machine's effects ----
 
     private void writeCommon(int offset, int size, long value) {
+        assert Thread.holdsLock(this);
         switch (common.write(offset, size, value)) {
             case RESET -> reset();
             case ACTIVATE -> {
@@ -226,6 +227,7 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
     }
 
     private void activate() {
+        assert Thread.holdsLock(this);
         SplitQueue[] queues = new SplitQueue[common.queueCount()];
         long features = common.driverFeatures();
         for (int i = 0; i < queues.length; i++) {
@@ -257,8 +259,10 @@ public final class VirtioPciTransport extends PciFunction implements AutoCloseab
     /**
      * Device reset: stops the device (its reset waits a bounded time for requests in flight), forgets the
      * driver's setup. A worker still inside its backend keeps the reset pending ({@link CommonConfig#holdResetUntil}).
+     * Called with the register lock held, which no worker takes: waiting for them here cannot deadlock.
      */
     private void reset() {
+        assert Thread.holdsLock(this);
         if (active != null) {
             Active a = active;
             active = null;

@@ -1,6 +1,7 @@
 package org.jhyve.devices.ahci;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.jhyve.devices.ahci.AhciRegisters.*;
 
 import java.util.List;
@@ -193,5 +194,17 @@ class AhciHbaTest {
         assertThat(driver.port(0, P_CI)).isZero();
         assertThat(driver.port(0, P_SACT)).isZero();
         assertThat(driver.prdbc(0, 0)).isEqualTo(0x7777_7777);
+    }
+
+    @Test
+    void aPortsRegistersAreTouchedOnlyUnderTheHbaLockAsAsserted() {
+        // Tests run with assertions enabled (surefire's default): this fails if they are not.
+        AhciPort port = driver.hba.port(0);
+        assertThatThrownBy(() -> port.read(P_IS)).as("a register read without the lock").isInstanceOf(AssertionError.class);
+        assertThatThrownBy(() -> port.write(P_CI, 1)).isInstanceOf(AssertionError.class);
+        assertThatThrownBy(port::nextCommand).isInstanceOf(AssertionError.class);
+        assertThatThrownBy(port::hbaReset).isInstanceOf(AssertionError.class);
+        assertThat(port.guestErrors()).as("a counter, no register: any thread").isZero();
+        assertThat(driver.hba.quiescent(0)).as("the HBA takes the lock for it").isTrue();
     }
 }
