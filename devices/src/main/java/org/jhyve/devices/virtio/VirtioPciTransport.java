@@ -33,10 +33,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Threading rules. vCPU threads access BAR0 concurrently. The register state (the common configuration, the
  * device configuration, activation and reset) is guarded by this object's monitor, the register lock; MSI-X table
- * accesses and notify writes do without it. The device's worker threads never take it, since a reset holds it
- * while it waits (bounded) for them: they reach the transport through {@link VirtioQueues}, whose methods read
- * volatile state and signal through {@link VirtioInterrupts}. Configuration-space accesses arrive with PciBus's
- * monitor held (see {@link org.jhyve.pci.PciDevice}) and take the register lock for the PCI_CFG window.
+ * accesses do without it, and a notify write takes it only to find the current activation. The device's worker
+ * threads never take it, since a reset holds it while it waits (bounded) for them: they reach the transport
+ * through {@link VirtioQueues}, whose methods read volatile state and signal through {@link VirtioInterrupts}.
+ * Configuration-space accesses arrive with PciBus's monitor held (see {@link org.jhyve.pci.PciDevice}) and take
+ * the register lock for the PCI_CFG window.
  */
 public final class VirtioPciTransport extends PciFunction implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(VirtioPciTransport.class);
