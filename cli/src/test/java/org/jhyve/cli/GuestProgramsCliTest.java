@@ -154,12 +154,33 @@ class GuestProgramsCliTest {
         Path loop = GuestImages.bootSector(dir, "forever.bin", 0xba, 0x10, 0x05, 0xee, 0xeb, 0xfd);
         Path err = dir.resolve("sigterm.err");
         Process p = JhyveProcess.start(err, "-f", "kexec," + loop);
-        Thread.sleep(1500); // let it boot and spin
+        // SIGTERM before jhyve has installed its handler would be the JVM's default (exit 143): wait until the
+        // guest runs, i.e. its vCPU thread exists (started after the handler), rather than for a fixed time.
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+        while (!hasThread(p.pid(), "jhyve-vcpu-0") && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(20);
+        Thread.sleep(200); // and spins
         assertThat(p.isAlive()).isTrue();
         p.destroy(); // SIGTERM
         assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("ended after SIGTERM").isTrue();
         assertThat(p.exitValue()).isEqualTo(1);
         assertThat(err).isEmptyFile();
+    }
+
+    /** Whether process {@code pid} has a thread named {@code name} (as /proc shows it: at most 15 characters). */
+    private static boolean hasThread(long pid, String name) throws java.io.IOException {
+        String comm = name.length() > 15 ? name.substring(0, 15) : name;
+        try (var tasks = java.nio.file.Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                try {
+                    if (java.nio.file.Files.readString(t.resolve("comm")).strip().equals(comm)) return true;
+                } catch (java.io.IOException e) {
+                    // The thread ended while we looked.
+                }
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false; // the process ended
+        }
+        return false;
     }
 
     @Test
