@@ -13,6 +13,8 @@ import org.jhyve.devices.uart.Uart16550;
 import org.jhyve.pci.PciFunction;
 import org.jhyve.vm.DeviceConfigException;
 import org.jhyve.vm.MachineContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The PCI-to-LPC (ISA) bridge, and the legacy devices behind it: COM1 (ports 0x3F8–0x3FF, IRQ 4) and
@@ -20,6 +22,7 @@ import org.jhyve.vm.MachineContext;
  * those of Intel's PIIX3 ISA bridge, which bhyve uses too.
  */
 public final class LpcBridge extends PciFunction implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(LpcBridge.class);
     public static final int VENDOR_INTEL = 0x8086;
     public static final int DEVICE_PIIX3_ISA = 0x7000;
     /** Base class 0x06 (bridge), subclass 0x01 (ISA). */
@@ -72,8 +75,8 @@ public final class LpcBridge extends PciFunction implements AutoCloseable {
                 lpc.ports.add(port);
                 machine.ioPorts().register(com.base(), Uart16550.REGISTER_COUNT, com.name(), port.uart());
                 if (backend instanceof PtyBackend pty) {
-                    // The user needs this path to attach to the port, whatever the log level.
-                    System.err.println("jhyve: " + com.name() + " is connected to " + pty.path());
+                    // The user needs this path to attach to the port: a warning, which jhyve's default level shows.
+                    log.warn("{} is connected to {}", com.name(), pty.path());
                 }
             }
             return lpc;
