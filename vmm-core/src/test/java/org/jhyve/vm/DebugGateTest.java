@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import org.jhyve.gdb.ResumeAction;
 import org.jhyve.gdb.Stop;
 import org.jhyve.hv.GuestDebug;
+import org.jhyve.testing.FakeVcpu;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,10 +30,10 @@ class DebugGateTest {
     @BeforeEach
     void startVcpuThreads() {
         for (FakeVcpu v : vcpus) {
-            threads.add(Thread.ofPlatform().name("vcpu-" + v.index).start(() -> {
+            threads.add(Thread.ofPlatform().name("vcpu-" + v.index()).start(() -> {
                 while (gate.awaitRun(v)) {
-                    if (v.debug.singleStep()) {
-                        gate.stop(v.index, new Stop.Trapped(v.index + 1, Stop.Cause.NONE));
+                    if (v.guestDebug().singleStep()) {
+                        gate.stop(v.index(), new Stop.Trapped(v.index() + 1, Stop.Cause.NONE));
                     } else {
                         java.util.concurrent.locks.LockSupport.parkNanos(100_000); // "running the guest"
                     }
@@ -61,8 +62,8 @@ class DebugGateTest {
         CompletableFuture<Stop> stop = new CompletableFuture<>();
         gate.resume(Map.of(2, ResumeAction.STEP), stop::complete);
         assertThat(stop.get(5, TimeUnit.SECONDS)).isEqualTo(new Stop.Trapped(2, Stop.Cause.NONE));
-        assertThat(vcpus.get(1).debug.singleStep()).isTrue();
-        assertThat(vcpus.get(0).debug).as("vCPU 0 never ran").isEqualTo(GuestDebug.OFF);
+        assertThat(vcpus.get(1).guestDebug().singleStep()).isTrue();
+        assertThat(vcpus.get(0).guestDebug()).as("vCPU 0 never ran").isEqualTo(GuestDebug.OFF);
         assertThat(gate.<String>onVcpu(0, v -> "parked")).isEqualTo("parked");
     }
 
@@ -72,7 +73,7 @@ class DebugGateTest {
         CompletableFuture<Stop> stop = new CompletableFuture<>();
         gate.resume(Map.of(1, ResumeAction.CONTINUE, 2, ResumeAction.STEP), stop::complete);
         assertThat(stop.get(5, TimeUnit.SECONDS)).isEqualTo(new Stop.Trapped(2, Stop.Cause.NONE));
-        assertThat(vcpus.get(0).kicks.get()).as("vCPU 0 was kicked out of the guest").isPositive();
+        assertThat(vcpus.get(0).kicks()).as("vCPU 0 was kicked out of the guest").isPositive();
         assertThat(gate.<String>onVcpu(0, v -> "parked")).isEqualTo("parked");
     }
 
@@ -94,8 +95,8 @@ class DebugGateTest {
         gate.setGuestDebug(withBreakpoints);
         gate.resume(Map.of(1, ResumeAction.CONTINUE, 2, ResumeAction.CONTINUE), s -> { });
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (vcpus.stream().anyMatch(v -> !v.debug.equals(withBreakpoints)) && System.nanoTime() < deadline) Thread.sleep(5);
-        assertThat(vcpus).allMatch(v -> v.debug.equals(withBreakpoints));
+        while (vcpus.stream().anyMatch(v -> !v.guestDebug().equals(withBreakpoints)) && System.nanoTime() < deadline) Thread.sleep(5);
+        assertThat(vcpus).allMatch(v -> v.guestDebug().equals(withBreakpoints));
     }
 
     @Test
@@ -117,8 +118,8 @@ class DebugGateTest {
         Thread.sleep(50);
         gate.interrupt(); // no debugger waits any more: nothing to stop for
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (vcpus.stream().anyMatch(v -> !v.debug.equals(GuestDebug.OFF)) && System.nanoTime() < deadline) Thread.sleep(5);
-        assertThat(vcpus).allMatch(v -> v.debug.equals(GuestDebug.OFF));
+        while (vcpus.stream().anyMatch(v -> !v.guestDebug().equals(GuestDebug.OFF)) && System.nanoTime() < deadline) Thread.sleep(5);
+        assertThat(vcpus).allMatch(v -> v.guestDebug().equals(GuestDebug.OFF));
         assertThat(gate.stopAll()).as("a new gdb can attach").isEqualTo(new Stop.Trapped(1, Stop.Cause.NONE));
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.time.Duration;
 import org.jhyve.hv.VmExit;
+import org.jhyve.testing.FakeHypervisor;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,9 +28,9 @@ class VcpuFailureTest {
     void aCheckedExceptionThrownThroughARunEndsTheVmWithAnError() throws Exception {
         try (VirtualMachine vm = build(2)) {
             // A device or hypervisor call that rethrows a checked exception unchecked (a MethodHandle, a lambda).
-            hypervisor.vcpu(0).onRun = () -> {
+            hypervisor.vcpu(0).program(vcpu -> {
                 throw sneaky(new IOException("disk went away"));
-            };
+            });
             vm.start();
             VmOutcome outcome = vm.await(Duration.ofSeconds(5));
             assertThat(outcome).as("the VM ended, vCPU 1 included").isNotNull();
@@ -42,9 +43,9 @@ class VcpuFailureTest {
     @Test
     void anUncheckedExceptionEndsTheVmWithAnError() throws Exception {
         try (VirtualMachine vm = build(1)) {
-            hypervisor.vcpu(0).onRun = () -> {
+            hypervisor.vcpu(0).program(vcpu -> {
                 throw new IllegalStateException("KVM_RUN failed");
-            };
+            });
             vm.start();
             VmOutcome outcome = vm.await(Duration.ofSeconds(5));
             assertThat(outcome.status()).isEqualTo(ExitStatus.ERROR);
@@ -55,14 +56,14 @@ class VcpuFailureTest {
     @Test
     void anExceptionThatFailsEvenToBeDescribedStillEndsTheVmWithAnError() throws Exception {
         try (VirtualMachine vm = build(1)) {
-            hypervisor.vcpu(0).onRun = () -> {
+            hypervisor.vcpu(0).program(vcpu -> {
                 throw new IllegalStateException() {
                     @Override
                     public String toString() {
                         throw new IllegalStateException("toString failed too");
                     }
                 };
-            };
+            });
             vm.start();
             VmOutcome outcome = vm.await(Duration.ofSeconds(5));
             assertThat(outcome).isNotNull();
@@ -73,7 +74,7 @@ class VcpuFailureTest {
     @Test
     void aGuestThatPowersOffStillEndsWithStatusOne() throws Exception {
         try (VirtualMachine vm = build(1)) {
-            hypervisor.vcpu(0).onRun = () -> new VmExit.SystemEvent(VmExit.SystemEvent.Kind.SHUTDOWN, 0);
+            hypervisor.vcpu(0).script(new VmExit.SystemEvent(VmExit.SystemEvent.Kind.SHUTDOWN, 0));
             vm.start();
             assertThat(vm.await(Duration.ofSeconds(5)).status()).isEqualTo(ExitStatus.POWER_OFF);
         }

@@ -16,6 +16,7 @@ import org.jhyve.hv.GuestDebug;
 import org.jhyve.hv.VmExit;
 import org.jhyve.memory.GuestMemory;
 import org.jhyve.memory.SegmentGuestMemory;
+import org.jhyve.testing.FakeVcpu;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -111,12 +112,12 @@ class VmDebuggerTest {
     void anEmulationFailureOnAPlantedInt3IsTheBreakpoint() throws Exception {
         assertThat(debugger.breakpointInstruction(vcpu)).as("no breakpoints").isFalse();
         debugger.insertBreakpoint(new Breakpoint(Breakpoint.Type.SOFTWARE, CODE + 5, 1));
-        vcpu.registers = vcpu.registers.withRip(CODE + 5);
+        vcpu.setRegisters(vcpu.getRegisters().withRip(CODE + 5));
         CompletableFuture<Stop> stop = new CompletableFuture<>();
         debugger.resume(Map.of(1, ResumeAction.CONTINUE), stop::complete);
         assertThat(debugger.breakpointInstruction(vcpu)).isTrue();
         assertThat(stop.get(5, TimeUnit.SECONDS)).isEqualTo(new Stop.Trapped(1, Stop.Cause.SOFTWARE_BREAKPOINT));
-        vcpu.registers = vcpu.registers.withRip(CODE + 6);
+        vcpu.setRegisters(vcpu.getRegisters().withRip(CODE + 6));
         assertThat(debugger.breakpointInstruction(vcpu)).isFalse();
     }
 
@@ -134,15 +135,15 @@ class VmDebuggerTest {
     void registerWritesReachTheFpuOnlyWhenItChanged() {
         CpuState read = debugger.readRegisters(1);
         debugger.writeRegisters(1, new CpuState(read.regs().withRbx(7), read.sregs(), read.fpu()));
-        assertThat(vcpu.registers.rbx()).isEqualTo(7);
-        assertThat(vcpu.fpuWrites).as("an equal copy of what was read is not written").hasValue(0);
+        assertThat(vcpu.getRegisters().rbx()).isEqualTo(7);
+        assertThat(vcpu.fpuWrites()).as("an equal copy of what was read is not written").isZero();
 
         byte[] xmm = read.fpu().xmm();
         xmm[16] = 0x42; // xmm1's low byte
         FpuState changed = read.fpu().withXmm(xmm).withMxcsr(0x1fa0);
         debugger.writeRegisters(1, new CpuState(read.regs(), read.sregs(), changed));
-        assertThat(vcpu.fpuWrites).hasValue(1);
-        assertThat(vcpu.fpu).isEqualTo(changed);
+        assertThat(vcpu.fpuWrites()).isEqualTo(1);
+        assertThat(vcpu.getFpu()).isEqualTo(changed);
         assertThat(debugger.readRegisters(1).fpu().xmm()[16]).isEqualTo((byte) 0x42);
     }
 
@@ -154,7 +155,7 @@ class VmDebuggerTest {
 
     private void awaitDebug(GuestDebug expected) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!vcpu.debug.equals(expected) && System.nanoTime() < deadline) Thread.sleep(5);
-        assertThat(vcpu.debug).isEqualTo(expected);
+        while (!vcpu.guestDebug().equals(expected) && System.nanoTime() < deadline) Thread.sleep(5);
+        assertThat(vcpu.guestDebug()).isEqualTo(expected);
     }
 }
