@@ -1,7 +1,8 @@
 /**
  * jhyve's core: the VM API and the hypervisor SPI. Exported are the packages an embedder or a device
- * author programs against; the x86 instruction decoder and the GDB stub are how the VM works inside, and
- * stay free to change. JFR event types are exported only to the devices that emit them.
+ * author programs against; the x86 instruction decoder, the GDB stub ({@code gdb}) and the VM's debugger
+ * behind it ({@code vm.debug}) are how the VM works inside, and stay free to change. JFR event types are
+ * exported only to the devices that emit them.
  */
 module org.jhyve.core {
     requires org.slf4j;

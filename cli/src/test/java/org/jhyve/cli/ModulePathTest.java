@@ -74,7 +74,7 @@ class ModulePathTest {
         assertThat(toAll).isEqualTo(CORE_API);
         assertThat(qualified).isEqualTo(Map.of("org.jhyve.jfr", Set.of("org.jhyve.devices"),
                 "org.jhyve.sockets", Set.of("org.jhyve.devices"))); // UnixSocketFile, for the unix: network backend
-        assertThat(core.packages()).contains("org.jhyve.x86", "org.jhyve.gdb"); // there, but not exported
+        assertThat(core.packages()).contains("org.jhyve.x86", "org.jhyve.gdb", "org.jhyve.vm.debug"); // there, but not exported
         assertThat(core.opens()).isEmpty();
         assertThat(core.requires()).extracting(ModuleDescriptor.Requires::name).noneMatch(n -> n.startsWith("org.jhyve."));
     }

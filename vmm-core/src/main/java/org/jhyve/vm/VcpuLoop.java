@@ -9,6 +9,7 @@ import org.jhyve.trace.ExitReasons;
 import org.jhyve.trace.TraceKind;
 import org.jhyve.trace.Tracer;
 import org.jhyve.trace.VcpuTrace;
+import org.jhyve.vm.debug.VcpuDebugHooks;
 import org.jhyve.x86.InstructionFallback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

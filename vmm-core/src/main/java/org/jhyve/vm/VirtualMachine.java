@@ -16,7 +16,6 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.jhyve.boot.BootLoader;
 import org.jhyve.boot.BootState;
 import org.jhyve.bus.Bus;
-import org.jhyve.gdb.GdbServer;
 import org.jhyve.hv.Doorbell;
 import org.jhyve.hv.Hypervisor;
 import org.jhyve.hv.HypervisorVm;
@@ -31,6 +30,8 @@ import org.jhyve.pci.PciConfigPorts;
 import org.jhyve.trace.TraceConfig;
 import org.jhyve.trace.TraceKind;
 import org.jhyve.trace.Tracer;
+import org.jhyve.vm.debug.GdbStub;
+import org.jhyve.vm.debug.VcpuDebugHooks;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,8 +69,7 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
     private volatile VmOutcome outcome;
     private volatile PowerButton powerButton;
     /** Present with {@link VmBuilder#gdb}: the VM starts held until gdb lets it run. */
-    private VmDebugger debugger;
-    private GdbServer gdbServer;
+    private GdbStub gdb;
 
     private VirtualMachine(HypervisorVm hvVm, int vcpuCount, Optional<UUID> uuid, Tracer tracer) {
         this.hvVm = hvVm;
@@ -122,14 +122,12 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
 
     /** Binds the stub's socket now, so a port in use fails the build with one line rather than a running VM. */
     private void listenForGdb(SocketAddress address) {
-        debugger = new VmDebugger(vcpus, memory(), () -> requestExit(ExitStatus.POWER_OFF, "killed by gdb"));
         try {
-            // Loopback or a 0600 Unix socket, and only jhyve's own user served: the stub reads and writes all of guest memory.
-            gdbServer = GdbServer.listen(address);
+            gdb = GdbStub.listen(address, vcpus, memory(), () -> requestExit(ExitStatus.POWER_OFF, "killed by gdb"));
         } catch (UncheckedIOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
-        closeOnExit(gdbServer);
+        closeOnExit(gdb);
     }
 
     /**
@@ -137,7 +135,7 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
      * on loopback with the port bound, or a {@link java.net.UnixDomainSocketAddress}.
      */
     public Optional<SocketAddress> gdbAddress() {
-        return Optional.ofNullable(gdbServer).map(GdbServer::address);
+        return Optional.ofNullable(gdb).map(GdbStub::address);
     }
 
     private static Tracer openTrace(TraceConfig config) {
@@ -207,7 +205,7 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
         } finally {
             lock.unlock();
         }
-        if (debugger != null) debugger.vmEnded(status);
+        if (gdb != null) gdb.vmEnded(status.code());
         if (status == ExitStatus.ERROR) log.error("VM stopping: {}", reason);
         else log.info("VM stopping: {} ({})", status, reason);
         for (Vcpu v : vcpus) v.kick();
@@ -233,11 +231,11 @@ public final class VirtualMachine implements AutoCloseable, MachineContext {
                 Thread t = Thread.ofPlatform().name("jhyve-vcpu-" + v.index())
                         .uncaughtExceptionHandler((thread, e) -> vcpuFailed(v.index(), e))
                         .unstarted(new VcpuLoop(this, v, initial, handler, haltDetector, tracer,
-                                debugger == null ? VcpuDebugHooks.NONE : debugger));
+                                gdb == null ? VcpuDebugHooks.NONE : gdb.hooks()));
                 threads.add(t);
             }
             threads.forEach(Thread::start);
-            if (gdbServer != null) gdbServer.serve(debugger);
+            if (gdb != null) gdb.serve();
             haltDetectorThread = Thread.ofPlatform().daemon().name("jhyve-halt-detector").start(haltDetector);
         } finally {
             lock.unlock();

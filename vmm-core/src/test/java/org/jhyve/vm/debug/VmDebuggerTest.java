@@ -1,4 +1,4 @@
-package org.jhyve.vm;
+package org.jhyve.vm.debug;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,6 +17,7 @@ import org.jhyve.hv.VmExit;
 import org.jhyve.memory.GuestMemory;
 import org.jhyve.memory.SegmentGuestMemory;
 import org.jhyve.testing.FakeVcpu;
+import org.jhyve.vm.ExitStatus;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,7 +46,7 @@ class VmDebuggerTest {
 
     @AfterEach
     void end() throws InterruptedException {
-        debugger.vmEnded(ExitStatus.POWER_OFF);
+        debugger.vmEnded(ExitStatus.POWER_OFF.code());
         vcpuThread.join(5000);
     }
 

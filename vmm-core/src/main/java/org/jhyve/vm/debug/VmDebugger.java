@@ -1,4 +1,4 @@
-package org.jhyve.vm;
+package org.jhyve.vm.debug;
 
 import java.util.List;
 import java.util.Map;
@@ -15,7 +15,7 @@ import org.jhyve.hv.VmExit;
 import org.jhyve.memory.GuestMemory;
 
 /**
- * A {@link VirtualMachine} as gdb's target: threads are vCPUs (thread 1 is vCPU 0), registers and memory are
+ * A VM as gdb's target: threads are vCPUs (thread 1 is vCPU 0), registers and memory are
  * read on the vCPU's own thread while it is parked ({@link DebugGate}), and breakpoints are {@code int3} bytes
  * or debug registers ({@link DebugBreakpoints}), caught through KVM's guest debugging.
  *
@@ -45,8 +45,9 @@ final class VmDebugger implements GdbTarget, VcpuDebugHooks {
         this.breakpoints = new DebugBreakpoints(memory);
     }
 
-    void vmEnded(ExitStatus status) {
-        gate.vmEnded(status.code());
+    /** The VM ended with exit status {@code exitCode} ({@code ExitStatus.code()}), which a waiting gdb hears. */
+    void vmEnded(int exitCode) {
+        gate.vmEnded(exitCode);
     }
 
     // ---- VcpuDebugHooks: on the vCPU threads ----

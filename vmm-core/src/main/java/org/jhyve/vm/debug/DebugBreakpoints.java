@@ -1,4 +1,4 @@
-package org.jhyve.vm;
+package org.jhyve.vm.debug;
 
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,4 +1,4 @@
-package org.jhyve.vm;
+package org.jhyve.vm.debug;
 
 import java.util.Arrays;
 import org.jhyve.hv.Vcpu;

@@ -1,13 +1,14 @@
-package org.jhyve.vm;
+package org.jhyve.vm.debug;
 
 import org.jhyve.hv.Vcpu;
 import org.jhyve.hv.VmExit;
 
 /**
- * Where a debugger enters a vCPU's run loop, called on the vCPU's own thread. {@link #NONE} (no debugger)
- * lets every vCPU run and claims no exit.
+ * Where a debugger enters a vCPU's run loop ({@code org.jhyve.vm.VcpuLoop}). Threads: every method is called
+ * on the vCPU's own thread, for that vCPU; an implementation serves all the VM's vCPUs at once. {@link #NONE}
+ * (no debugger) lets every vCPU run and claims no exit.
  */
-interface VcpuDebugHooks {
+public interface VcpuDebugHooks {
     VcpuDebugHooks NONE = new VcpuDebugHooks() {
         @Override public boolean awaitRun(Vcpu vcpu) { return true; }
 

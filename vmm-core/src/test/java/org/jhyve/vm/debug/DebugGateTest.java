@@ -1,4 +1,4 @@
-package org.jhyve.vm;
+package org.jhyve.vm.debug;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
