@@ -16,22 +16,22 @@ final class HaltDetector implements Runnable {
     private static final long PERIOD_MILLIS = 1000;
     private static final long RFLAGS_IF = 1L << 9;
 
-    private final VirtualMachine vm;
+    private final Machine machine;
     private final List<Vcpu> vcpus;
     private final AtomicLong probe = new AtomicLong();
     /** For each vCPU, the probe number it last found itself dead in (0: not dead). */
     private final AtomicLongArray deadAt;
     private volatile boolean stopped;
 
-    HaltDetector(VirtualMachine vm, List<Vcpu> vcpus) {
-        this.vm = vm;
+    HaltDetector(Machine machine, List<Vcpu> vcpus) {
+        this.machine = machine;
         this.vcpus = vcpus;
         this.deadAt = new AtomicLongArray(vcpus.size());
     }
 
     @Override
     public void run() {
-        while (!stopped && vm.outcome() == null) {
+        while (!stopped && machine.outcome() == null) {
             try {
                 Thread.sleep(PERIOD_MILLIS);
             } catch (InterruptedException e) {
@@ -56,7 +56,7 @@ final class HaltDetector implements Runnable {
         for (int i = 0; i < deadAt.length(); i++) {
             if (deadAt.get(i) != current) return;
         }
-        vm.requestExit(ExitStatus.HALT, "every vCPU halted with interrupts disabled");
+        machine.requestExit(ExitStatus.HALT, "every vCPU halted with interrupts disabled");
     }
 
     private static boolean interruptsEnabled(Vcpu vcpu) {

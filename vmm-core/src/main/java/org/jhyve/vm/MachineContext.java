@@ -9,7 +9,14 @@ import org.jhyve.memory.GuestMemory;
 import org.jhyve.pci.PciBus;
 import org.jhyve.trace.Tracer;
 
-/** What a device model may reach of the machine it is plugged into. */
+/**
+ * What a device model may reach of the machine it is plugged into: the device SPI. An embedder holds the
+ * {@link VirtualMachine} instead, which runs the machine.
+ *
+ * <p>Threads: a device gets it when it is created or installed, on the thread building the VM, and may use it
+ * from then on from vCPU threads and its own workers at once: every method is safe from any thread.
+ * {@link #installPowerButton} belongs to the build.
+ */
 public interface MachineContext {
     GuestMemory memory();
 

@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The VM_RUN loop of one vCPU, on its own platform thread: run, hand the exit to its handler, repeat
  * until the VM ends. Pausing parks the thread between runs. Whatever it throws ends the VM with
- * {@link ExitStatus#ERROR}, naming the exception ({@link VirtualMachine#vcpuFailed}).
+ * {@link ExitStatus#ERROR}, naming the exception ({@link Machine#vcpuFailed}).
  *
  * <p>Each exit is a {@code jhyve.VmExit} JFR event when a recording wants it, and, when tracing is on, an
  * {@code exit} trace line; the lines of the device accesses it leads to name its RIP too (read from the
@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
 final class VcpuLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(VcpuLoop.class);
 
-    private final VirtualMachine vm;
+    private final Machine machine;
+    private final PauseGate pauses;
     private final Vcpu vcpu;
     private final BootState bootState;
     private final ExitHandler handler;
@@ -39,11 +40,12 @@ final class VcpuLoop implements Runnable {
     private final Tracer tracer;
     private final VcpuDebugHooks debug;
 
-    VcpuLoop(VirtualMachine vm, Vcpu vcpu, BootState bootState, ExitHandler handler, HaltDetector haltDetector, Tracer tracer,
+    VcpuLoop(Machine machine, PauseGate pauses, Vcpu vcpu, BootState bootState, ExitHandler handler, HaltDetector haltDetector,
              VcpuDebugHooks debug) {
-        this.vm = vm;
+        this.machine = machine;
+        this.pauses = pauses;
         this.debug = debug;
-        this.tracer = tracer;
+        this.tracer = machine.tracer();
         this.haltDetector = haltDetector;
         this.vcpu = vcpu;
         this.bootState = bootState;
@@ -60,7 +62,7 @@ final class VcpuLoop implements Runnable {
                 if (!bootState.msrs().isEmpty()) vcpu.setMsrs(bootState.msrs());
             }
             VcpuTrace position = tracer.attachVcpu(vcpu.index(), () -> vcpu.getRegisters().rip());  // observability hook
-            while (vm.awaitRunnable(vcpu) && debug.awaitRun(vcpu)) {
+            while (pauses.awaitRunnable() && debug.awaitRun(vcpu)) {
                 VmExit exit = vcpu.run();
                 if (tracer.enabled()) trace(exit, position);  // observability hook
                 VmExitEvent event = new VmExitEvent();  // observability hook
@@ -69,11 +71,11 @@ final class VcpuLoop implements Runnable {
                 event.complete(vcpu.index(), exit);  // observability hook
             }
             // Where each vCPU was when the VM ended: what one needs to see why a guest hung.
-            if (log.isInfoEnabled()) log.info("stopped: {}", GuestCode.describe(vcpu, vm.memory()));
+            if (log.isInfoEnabled()) log.info("stopped: {}", GuestCode.describe(vcpu, machine.memory()));
         } catch (Throwable e) {
             // Throwable, not only RuntimeException and Error: a checked exception rethrown unchecked (from a
             // MethodHandle or a lambda in a device) must end the VM as an error too, not kill this thread quietly.
-            vm.vcpuFailed(vcpu.index(), e);
+            machine.vcpuFailed(vcpu.index(), e);
         } finally {
             debug.vcpuExited(vcpu);
         }
@@ -89,10 +91,10 @@ final class VcpuLoop implements Runnable {
             case VmExit.PortIo io -> handler.portIo(io);
             case VmExit.Mmio m -> handler.mmio(m);
             case VmExit.Interrupted ignored -> haltDetector.check(vcpu);
-            case VmExit.Halt ignored -> vm.requestExit(ExitStatus.HALT, "vCPU " + vcpu.index() + " halted");
-            case VmExit.Shutdown ignored -> vm.requestExit(ExitStatus.TRIPLE_FAULT,
-                    "triple fault: " + GuestCode.describe(vcpu, vm.memory()));
-            case VmExit.SystemEvent e -> vm.requestExit(switch (e.kind()) {
+            case VmExit.Halt ignored -> machine.requestExit(ExitStatus.HALT, "vCPU " + vcpu.index() + " halted");
+            case VmExit.Shutdown ignored -> machine.requestExit(ExitStatus.TRIPLE_FAULT,
+                    "triple fault: " + GuestCode.describe(vcpu, machine.memory()));
+            case VmExit.SystemEvent e -> machine.requestExit(switch (e.kind()) {
                 case SHUTDOWN -> ExitStatus.POWER_OFF;
                 case RESET -> ExitStatus.RESET;
                 case CRASH, OTHER -> ExitStatus.ERROR;
@@ -100,16 +102,16 @@ final class VcpuLoop implements Runnable {
             case VmExit.InternalError e when e.isEmulationFailure() -> {
                 if (!debug.breakpointInstruction(vcpu)) completeInstruction(e.instructionBytes());
             }
-            case VmExit.InternalError e -> vm.requestExit(ExitStatus.ERROR, describeInternalError(e));
-            case VmExit.FailEntry f -> vm.requestExit(ExitStatus.ERROR, String.format(
-                    "VM entry failed (hardware reason 0x%x): %s", f.reason(), GuestCode.describe(vcpu, vm.memory())));
+            case VmExit.InternalError e -> machine.requestExit(ExitStatus.ERROR, describeInternalError(e));
+            case VmExit.FailEntry f -> machine.requestExit(ExitStatus.ERROR, String.format(
+                    "VM entry failed (hardware reason 0x%x): %s", f.reason(), GuestCode.describe(vcpu, machine.memory())));
             case VmExit.Debug d when debug.debugExit(vcpu, d) -> { }
             // An int3 of the guest's own while a debugger intercepts them: the guest gets its #BP.
             case VmExit.Debug d when d.exception() == 3 -> completeInstruction(new byte[0]);
-            case VmExit.Debug d -> vm.requestExit(ExitStatus.ERROR, String.format(
+            case VmExit.Debug d -> machine.requestExit(ExitStatus.ERROR, String.format(
                     "unexpected debug exit (exception %d) at RIP 0x%x", d.exception(), d.rip()));
-            case VmExit.Unknown u -> vm.requestExit(ExitStatus.ERROR, String.format(
-                    "unhandled exit %s (%d): %s", u.description(), u.reason(), GuestCode.describe(vcpu, vm.memory())));
+            case VmExit.Unknown u -> machine.requestExit(ExitStatus.ERROR, String.format(
+                    "unhandled exit %s (%d): %s", u.description(), u.reason(), GuestCode.describe(vcpu, machine.memory())));
         }
     }
 
@@ -118,7 +120,7 @@ final class VcpuLoop implements Runnable {
      * kernel code, and rejects a few instructions every Linux boot runs): complete it in Java and go on.
      */
     private void completeInstruction(byte[] reportedBytes) {
-        switch (fallback.complete(vcpu, vm.memory(), reportedBytes)) {
+        switch (fallback.complete(vcpu, machine.memory(), reportedBytes)) {
             case InstructionFallback.Result.Completed c -> {
                 if (log.isDebugEnabled()) {
                     // RIP is already past the instruction; the bytes are what the hypervisor reported.
@@ -127,7 +129,7 @@ final class VcpuLoop implements Runnable {
                 }
                 debug.instructionCompleted(vcpu);
             }
-            case InstructionFallback.Result.Unsupported u -> vm.requestExit(ExitStatus.ERROR,
+            case InstructionFallback.Result.Unsupported u -> machine.requestExit(ExitStatus.ERROR,
                     "the hypervisor could not emulate an instruction and neither can jhyve: vCPU " + vcpu.index() + ": " + u.description());
         }
     }
@@ -135,6 +137,6 @@ final class VcpuLoop implements Runnable {
     private String describeInternalError(VmExit.InternalError e) {
         String what = e.isEmulationFailure() ? "the hypervisor could not emulate an instruction" : "hypervisor internal error " + e.suberror();
         String given = e.instructionBytes().length == 0 ? "" : " (reported bytes " + HexFormat.ofDelimiter(" ").formatHex(e.instructionBytes()) + ")";
-        return what + ": " + GuestCode.describe(vcpu, vm.memory()) + given;
+        return what + ": " + GuestCode.describe(vcpu, machine.memory()) + given;
     }
 }

@@ -15,7 +15,6 @@ import java.util.UUID;
 import org.jhyve.boot.BootLoader;
 import org.jhyve.cpu.CpuTemplate;
 import org.jhyve.hv.Hypervisor;
-import org.jhyve.hv.VmSpec;
 import org.jhyve.pci.PciAddress;
 import org.jhyve.trace.TraceConfig;
 
@@ -171,8 +170,13 @@ public final class VmBuilder {
      * socket cannot be listened on).
      */
     public VirtualMachine build() {
+        return VirtualMachine.build(hypervisor, plan());
+    }
+
+    /** What this builder describes, as a value the VM is built from. */
+    VmPlan plan() {
         if (boot == null) throw new IllegalStateException("no boot loader: say what the guest boots");
-        return VirtualMachine.create(hypervisor, new VmSpec(memoryBytes, vcpus, cpuTemplate().cpuid()), boot, List.copyOf(pciSlots.values()),
-                List.copyOf(platformDevices), exitOnUnhandledIo, uuid, trace, gdbAddress);
+        return new VmPlan(memoryBytes, vcpus, boot, List.copyOf(pciSlots.values()), platformDevices, exitOnUnhandledIo,
+                uuid, trace, gdbAddress, cpuTemplate().cpuid());
     }
 }

@@ -106,7 +106,12 @@ class VmLifecycleTest {
     void awaitReturnsHowTheVmEndedOnceEveryVcpuThreadHasEnded() throws Exception {
         try (VirtualMachine vm = machine(2).build()) {
             spinCounting();
-            hypervisor.vcpu(0).script(new VmExit.Halt());
+            AtomicBoolean halted = new AtomicBoolean();
+            hypervisor.vcpu(0).program(vcpu -> {
+                if (halted.getAndSet(true)) return vcpu.spinUntilKicked();
+                while (vcpuThreads.isEmpty()) Thread.onSpinWait(); // vCPU 1 is in the guest: its thread must end too
+                return new VmExit.Halt();
+            });
             assertThat(vm.outcome()).isNull();
             vm.start();
             VmOutcome outcome = vm.await();

@@ -1,0 +1,29 @@
+package org.jhyve.vm;
+
+import java.net.SocketAddress;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import org.jhyve.boot.BootLoader;
+import org.jhyve.hv.CpuidModifier;
+import org.jhyve.trace.TraceConfig;
+
+/**
+ * A VM as {@link VmBuilder} described and checked it: everything it is built from but the hypervisor.
+ *
+ * @param pciSlots        created first, in this order
+ * @param platformDevices installed after the PCI devices, in this order
+ * @param gdb             where a GDB stub listens, if any
+ * @param cpuid           what the CPU template changes in the guest's CPUID
+ */
+record VmPlan(long memoryBytes, int vcpus, BootLoader boot, List<VmBuilder.PciSlot> pciSlots,
+              List<PlatformDevice> platformDevices, boolean exitOnUnhandledIo, Optional<UUID> uuid,
+              Optional<TraceConfig> trace, Optional<SocketAddress> gdb, List<CpuidModifier> cpuid) {
+    VmPlan {
+        Objects.requireNonNull(boot, "boot loader");
+        pciSlots = List.copyOf(pciSlots);
+        platformDevices = List.copyOf(platformDevices);
+        cpuid = List.copyOf(cpuid);
+    }
+}
