@@ -20,7 +20,7 @@ class InstantExitHypervisorTest {
     @Test
     void runsExactlyTheExitsOfTheExitLoopThroughTheRealPathAndPowersOff() throws Exception {
         Path trace = dir.resolve("trace");
-        try (ExitLoopImage image = ExitLoopImage.locate(Optional.empty()); var hypervisor = new InstantExitHypervisor()) {
+        try (ExitLoopImage image = ExitLoopImage.locate(Optional.empty()); var hypervisor = InstantExitHypervisor.create()) {
             // runOnce throws unless the VM powered off.
             long nanos = ExitLoopBenchmark.runOnce(hypervisor, image.path(), Optional.of(trace), 1000);
             assertThat(nanos).isPositive();

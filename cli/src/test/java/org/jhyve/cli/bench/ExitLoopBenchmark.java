@@ -28,6 +28,9 @@ import org.jhyve.vm.VmOutcome;
  * One VM is run first with the warm-up count (so the JIT has compiled the exit path), then every COUNT
  * R times. Prints one line per timed run on stdout, "result impl=jhyve exits=COUNT nanos=T", which the
  * script parses. Exits with 77 (the automake "skipped" code) when KVM cannot be used here.
+ *
+ * <p>A benchmark, not part of the {@code jhyve} jar: it lives in cli's test sources, next to its instrument,
+ * and the script runs it on cli's and vmm-core's test classes ahead of the jar.
  */
 public final class ExitLoopBenchmark {
     /** Guest RAM; the C baseline uses the same. */
@@ -54,7 +57,7 @@ public final class ExitLoopBenchmark {
             System.exit(SKIPPED);
         }
         try (ExitLoopImage image = ExitLoopImage.locate(options.image());
-             Hypervisor kvm = options.instant() ? new InstantExitHypervisor() : KvmHypervisor.open()) {
+             Hypervisor kvm = options.instant() ? InstantExitHypervisor.create() : KvmHypervisor.open()) {
             if (options.warmup() > 0) runOnce(kvm, image.path(), options.trace(), options.warmup());
             for (int r = 0; r < options.repeat(); r++) {
                 for (int count : options.counts()) {
