@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.jhyve.build.Observability;
 import org.jhyve.trace.TraceEvent;
 import org.jhyve.trace.TraceKind;
 import org.jhyve.trace.Tracer;
@@ -125,14 +126,14 @@ public final class Bus {
         } else {
             value = r.device().read(address - r.base(), size) & allOnes(size);
         }
-        if (tracer.enabled(traceKind)) trace(r, address, size, false, value);  // observability hook
+        if (Observability.HOOKS && tracer.enabled(traceKind)) trace(r, address, size, false, value);
         return value;
     }
 
     /** Writes {@code size} bytes at {@code address}; dropped where no device answers. */
     public void write(long address, int size, long value) {
         BusRange r = lookup(address);
-        if (tracer.enabled(traceKind)) trace(r, address, size, true, value & allOnes(size));  // observability hook
+        if (Observability.HOOKS && tracer.enabled(traceKind)) trace(r, address, size, true, value & allOnes(size));
         if (r == null) {
             if (log.isDebugEnabled()) {
                 log.debug("{}: unclaimed write of {} bytes at 0x{} value 0x{}", name, size,

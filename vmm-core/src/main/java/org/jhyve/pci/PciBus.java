@@ -3,6 +3,7 @@ package org.jhyve.pci;
 import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
+import org.jhyve.build.Observability;
 import org.jhyve.bus.Bus;
 import org.jhyve.memory.MemoryLayout;
 import org.jhyve.trace.TraceEvent;
@@ -105,13 +106,13 @@ public final class PciBus {
                 v |= 0x80 << (8 * (PciFunction.HEADER_TYPE - offset));
             }
         }
-        if (tracer.enabled(TraceKind.PCI)) trace(d, bus, slot, function, offset, size, false, v);  // observability hook
+        if (Observability.HOOKS && tracer.enabled(TraceKind.PCI)) trace(d, bus, slot, function, offset, size, false, v);
         return v;
     }
 
     public synchronized void configWrite(int bus, int slot, int function, int offset, int size, int value) {
         PciDevice d = present(bus, slot, function);
-        if (tracer.enabled(TraceKind.PCI)) trace(d, bus, slot, function, offset, size, true, (int) (value & Bus.allOnes(size)));  // observability hook
+        if (Observability.HOOKS && tracer.enabled(TraceKind.PCI)) trace(d, bus, slot, function, offset, size, true, (int) (value & Bus.allOnes(size)));
         if (d != null) d.configWrite(offset, size, value);
     }
 

@@ -2,6 +2,7 @@ package org.jhyve.vm;
 
 import java.util.HexFormat;
 import org.jhyve.boot.BootState;
+import org.jhyve.build.Observability;
 import org.jhyve.hv.Vcpu;
 import org.jhyve.hv.VmExit;
 import org.jhyve.jfr.VmExitEvent;
@@ -23,9 +24,9 @@ import org.slf4j.LoggerFactory;
  * {@code exit} trace line; the lines of the device accesses it leads to name its RIP too (read from the
  * hypervisor only for exits that make a line). Both cost a branch each when off.
  *
- * <p>Lines ending in {@code // observability hook} (here, in Bus and in PciBus) are each one whole
- * statement: {@code scripts/bench-exits} deletes them to build the hook-less variant it measures the
- * hooks against, so keep every such statement on one line and free of anything else the code needs.
+ * <p>The hooks here, in Bus and in PciBus are guarded by the build switch {@link Observability#HOOKS}: a
+ * vmm-core built with {@code -Djhyve.observability=false} has none, which {@code scripts/bench-exits} measures
+ * the hooks against. A new hook gets the same guard.
  */
 final class VcpuLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(VcpuLoop.class);
@@ -61,14 +62,14 @@ final class VcpuLoop implements Runnable {
                 vcpu.setRegisters(bootState.registers());
                 if (!bootState.msrs().isEmpty()) vcpu.setMsrs(bootState.msrs());
             }
-            VcpuTrace position = tracer.attachVcpu(vcpu.index(), () -> vcpu.getRegisters().rip());  // observability hook
+            VcpuTrace position = Observability.HOOKS ? tracer.attachVcpu(vcpu.index(), () -> vcpu.getRegisters().rip()) : null;
             while (pauses.awaitRunnable() && debug.awaitRun(vcpu)) {
                 VmExit exit = vcpu.run();
-                if (tracer.enabled()) trace(exit, position);  // observability hook
-                VmExitEvent event = new VmExitEvent();  // observability hook
-                event.begin();  // observability hook
+                if (Observability.HOOKS && tracer.enabled()) trace(exit, position);
+                VmExitEvent event = Observability.HOOKS ? new VmExitEvent() : null;
+                if (Observability.HOOKS) event.begin();
                 handle(exit);
-                event.complete(vcpu.index(), exit);  // observability hook
+                if (Observability.HOOKS) event.complete(vcpu.index(), exit);
             }
             // Where each vCPU was when the VM ended: what one needs to see why a guest hung.
             if (log.isInfoEnabled()) log.info("stopped: {}", GuestCode.describe(vcpu, machine.memory()));
