@@ -1,0 +1,240 @@
+package org.jhyve.posix;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * The raw file, memory and I/O calls: each returns what the C function returns and leaves errno in the
+ * {@link Scratch} it is given, for the callers that decide themselves what a failure means (a vCPU's KVM_RUN,
+ * a tap's non-blocking readv) or keep their own scratch. {@link Posix} has the same calls checked.
+ *
+ * <p>The constants are Linux's (x86-64 and aarch64 share them); a port to another system changes them here.
+ * Declared with the variadic ABI where C has "...": {@code open}'s mode and {@code ioctl}'s argument go in
+ * the variadic slots, which on aarch64 macOS are passed differently from fixed ones.
+ */
+public final class Libc {
+    private Libc() {}
+
+    public static final int O_RDONLY = 0, O_WRONLY = 0x1, O_RDWR = 0x2, O_ACCMODE = 0x3;
+    public static final int O_CREAT = 0x40, O_EXCL = 0x80, O_NOCTTY = 0x100, O_TRUNC = 0x200, O_APPEND = 0x400;
+    public static final int O_NONBLOCK = 0x800, O_DSYNC = 0x1000, O_DIRECT = 0x4000, O_CLOEXEC = 0x80000;
+
+    public static final int PROT_READ = 0x1, PROT_WRITE = 0x2;
+    public static final int MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
+    /** What mmap returns on failure. */
+    public static final long MAP_FAILED = -1L;
+
+    public static final int EFD_NONBLOCK = 0x800, EFD_CLOEXEC = 0x80000;
+
+    public static final short POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
+    /** {@code struct pollfd}: {@code int fd; short events; short revents;}. */
+    public static final long POLLFD_BYTES = 8, POLLFD_FD = 0, POLLFD_EVENTS = 4, POLLFD_REVENTS = 6;
+    /** {@code struct iovec}: {@code void *iov_base; size_t iov_len;}. */
+    public static final long IOVEC_BYTES = 16, IOVEC_BASE = 0, IOVEC_LEN = 8;
+    /** The most iovecs one readv/writev/preadv/pwritev takes. */
+    public static final int IOV_MAX = 1024;
+
+    public static final int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
+    public static final int SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
+    public static final int FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2, FALLOC_FL_ZERO_RANGE = 0x10;
+    /** setns(2)'s namespace type for a network namespace. */
+    public static final int CLONE_NEWNET = 0x40000000;
+
+    private static final MethodHandle OPEN = Native.errnoCall("open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle CLOSE = Native.errnoCall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle READ = Native.errnoCall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle WRITE = Native.errnoCall("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle READV = Native.errnoCall("readv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle WRITEV = Native.errnoCall("writev", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle PREADV = Native.errnoCall("preadv",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle PWRITEV = Native.errnoCall("pwritev",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle LSEEK = Native.errnoCall("lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle FDATASYNC = Native.errnoCall("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle FALLOCATE = Native.errnoCall("fallocate",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle FLOCK = Native.errnoCall("flock", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle POLL = Native.errnoCall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    /** {@code int ioctl(int fd, unsigned long request, ...)} with a pointer argument. */
+    private static final MethodHandle IOCTL_PTR = Native.errnoCall("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
+    /** The same with an integer argument (or none: pass 0). */
+    private static final MethodHandle IOCTL_LONG = Native.errnoCall("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle MMAP = Native.errnoCall("mmap",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle MUNMAP = Native.errnoCall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle EVENTFD = Native.errnoCall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle SETNS = Native.errnoCall("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+
+    /** {@code open(path, flags, mode)}; {@code path} a NUL-terminated string, {@code mode} used with O_CREAT. */
+    public static int open(Scratch s, MemorySegment path, int flags, int mode) {
+        try {
+            return (int) OPEN.invokeExact(s.callState(), path, flags, mode);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    public static int close(Scratch s, int fd) {
+        try {
+            return (int) CLOSE.invokeExact(s.callState(), fd);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** read(2) of up to {@code count} bytes into the start of {@code buf}. */
+    public static long read(Scratch s, int fd, MemorySegment buf, long count) {
+        try {
+            return (long) READ.invokeExact(s.callState(), fd, buf, count);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** write(2) of the first {@code count} bytes of {@code buf}. */
+    public static long write(Scratch s, int fd, MemorySegment buf, long count) {
+        try {
+            return (long) WRITE.invokeExact(s.callState(), fd, buf, count);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** readv(2) over {@code count} iovecs ({@link #IOVEC_BYTES} each) at {@code iov}. */
+    public static long readv(Scratch s, int fd, MemorySegment iov, int count) {
+        try {
+            return (long) READV.invokeExact(s.callState(), fd, iov, count);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    public static long writev(Scratch s, int fd, MemorySegment iov, int count) {
+        try {
+            return (long) WRITEV.invokeExact(s.callState(), fd, iov, count);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    public static long preadv(Scratch s, int fd, MemorySegment iov, int count, long offset) {
+        try {
+            return (long) PREADV.invokeExact(s.callState(), fd, iov, count, offset);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    public static long pwritev(Scratch s, int fd, MemorySegment iov, int count, long offset) {
+        try {
+            return (long) PWRITEV.invokeExact(s.callState(), fd, iov, count, offset);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    public static long lseek(Scratch s, int fd, long offset, int whence) {
+        try {
+            return (long) LSEEK.invokeExact(s.callState(), fd, offset, whence);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    public static int fdatasync(Scratch s, int fd) {
+        try {
+            return (int) FDATASYNC.invokeExact(s.callState(), fd);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** fallocate(2), Linux's: {@link UnsatisfiedLinkError} where libc has none. */
+    public static int fallocate(Scratch s, int fd, int mode, long offset, long length) {
+        try {
+            return (int) FALLOCATE.invokeExact(s.callState(), fd, mode, offset, length);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    public static int flock(Scratch s, int fd, int operation) {
+        try {
+            return (int) FLOCK.invokeExact(s.callState(), fd, operation);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** poll(2) on {@code count} pollfds ({@link #POLLFD_BYTES} each) at {@code fds}. */
+    public static int poll(Scratch s, MemorySegment fds, long count, int timeoutMillis) {
+        try {
+            return (int) POLL.invokeExact(s.callState(), fds, count, timeoutMillis);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** ioctl(2) with a pointer argument. */
+    public static int ioctl(Scratch s, int fd, long request, MemorySegment arg) {
+        try {
+            return (int) IOCTL_PTR.invokeExact(s.callState(), fd, request, arg);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** ioctl(2) with an integer argument. */
+    public static int ioctl(Scratch s, int fd, long request, long arg) {
+        try {
+            return (int) IOCTL_LONG.invokeExact(s.callState(), fd, request, arg);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** mmap(2) at an address of the kernel's choosing; a zero-length segment at the mapping, or at {@link #MAP_FAILED}. */
+    public static MemorySegment mmap(Scratch s, long length, int prot, int flags, int fd, long offset) {
+        try {
+            return (MemorySegment) MMAP.invokeExact(s.callState(), MemorySegment.NULL, length, prot, flags, fd, offset);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    public static int munmap(Scratch s, MemorySegment address, long length) {
+        try {
+            return (int) MUNMAP.invokeExact(s.callState(), address, length);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** eventfd(2), Linux's: {@link UnsatisfiedLinkError} where libc has none. */
+    public static int eventfd(Scratch s, int initval, int flags) {
+        try {
+            return (int) EVENTFD.invokeExact(s.callState(), initval, flags);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** setns(2), Linux's: moves the calling thread into the namespace {@code fd} refers to (the cli's network tests). */
+    public static int setns(Scratch s, int fd, int nstype) {
+        try {
+            return (int) SETNS.invokeExact(s.callState(), fd, nstype);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+}

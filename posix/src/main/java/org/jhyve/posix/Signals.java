@@ -1,0 +1,108 @@
+package org.jhyve.posix;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * Threads and signals, for kicking a vCPU thread out of KVM_RUN: kernel thread ids, a signal to one thread,
+ * handlers and the thread's signal mask. Layouts and numbers are glibc's on x86-64 Linux. Any thread may call these.
+ */
+public final class Signals {
+    private Signals() {}
+
+    public static final int SIGUSR1 = 10;
+    public static final int SIG_BLOCK = 0, SIG_UNBLOCK = 1;
+    private static final long SYS_GETTID = 186;
+    private static final long SYS_TGKILL = 234;
+
+    /** glibc's {@code struct sigaction} on x86-64 (not the kernel's): handler, 1024-bit mask, flags, restorer. */
+    public static final StructLayout SIGACTION = MemoryLayout.structLayout(
+            ADDRESS.withName("sa_handler"),
+            MemoryLayout.sequenceLayout(16, JAVA_LONG).withName("sa_mask"),
+            JAVA_INT.withName("sa_flags"), MemoryLayout.paddingLayout(4),
+            ADDRESS.withName("sa_restorer")).withName("sigaction");
+    public static final long SA_HANDLER = SIGACTION.byteOffset(groupElement("sa_handler"));
+    public static final long SA_MASK = SIGACTION.byteOffset(groupElement("sa_mask"));
+    public static final long SA_FLAGS = SIGACTION.byteOffset(groupElement("sa_flags"));
+    /** glibc's {@code sigset_t}: 1024 bits. */
+    public static final MemoryLayout SIGSET = MemoryLayout.sequenceLayout(16, JAVA_LONG);
+
+    private static final MethodHandle GETPID = Native.call("getpid", FunctionDescriptor.of(JAVA_INT));
+    /** {@code long syscall(long number, ...)} with no further arguments: gettid. */
+    private static final MethodHandle SYSCALL0 = Native.call("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1));
+    /** {@code long syscall(long number, ...)} with three: tgkill. */
+    private static final MethodHandle SYSCALL3 = Native.errnoCall("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle SIGACTION_CALL = Native.errnoCall("sigaction", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    /** Returns an error number instead of setting errno. */
+    private static final MethodHandle PTHREAD_SIGMASK = Native.call("pthread_sigmask", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+
+    public static int getpid() {
+        try {
+            return (int) GETPID.invokeExact();
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** The address of libc's {@code getpid}: a handler that is async-signal-safe and does nothing (see native-kvm's KickSignal). */
+    public static MemorySegment getpidAddress() {
+        return Native.symbol("getpid");
+    }
+
+    /** The calling thread's kernel thread id; glibc before 2.30 has no gettid(), so through syscall(2). */
+    public static int gettid() {
+        try {
+            return (int) (long) SYSCALL0.invokeExact(SYS_GETTID);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** Sends {@code signal} to thread {@code tid} of process {@code pid}; returns errno, 0 on success. */
+    public static int tgkill(int pid, int tid, int signal) {
+        Scratch s = Scratch.ofThisThread();
+        try {
+            long r = (long) SYSCALL3.invokeExact(s.callState(), SYS_TGKILL, (long) pid, (long) tid, (long) signal);
+            return r < 0 ? s.errno() : 0;
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** {@code sigaction(signal, act, oldact)} with {@link #SIGACTION} structs; either may be NULL. */
+    public static void sigaction(int signal, MemorySegment act, MemorySegment oldact) throws ErrnoException {
+        Scratch s = Scratch.ofThisThread();
+        int r;
+        try {
+            r = (int) SIGACTION_CALL.invokeExact(s.callState(), signal, act, oldact);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+        if (r < 0) throw new ErrnoException("sigaction", "signal " + signal, s.errno());
+    }
+
+    /** Unblocks {@code signal} in the calling thread's mask. */
+    public static void unblock(int signal) throws ErrnoException {
+        int err;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment set = arena.allocate(SIGSET);
+            set.set(JAVA_LONG, 0, 1L << (signal - 1));
+            err = (int) PTHREAD_SIGMASK.invokeExact(SIG_UNBLOCK, set, MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+        if (err != 0) throw new ErrnoException("pthread_sigmask", "SIG_UNBLOCK " + signal, err);
+    }
+}
