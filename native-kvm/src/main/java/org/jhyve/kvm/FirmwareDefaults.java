@@ -32,10 +32,10 @@ final class FirmwareDefaults {
     static void apply(KvmVcpu vcpu, int fd) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment lapic = a.allocate(KvmAbi.LAPIC_STATE_SIZE);
-            Libc.ioctl(fd, KvmAbi.GET_LAPIC, lapic);
+            HostCalls.ioctl(fd, KvmAbi.GET_LAPIC, lapic);
             setLvt(lapic, APIC_LVT_LINT0, DELIVERY_EXTINT);
             setLvt(lapic, APIC_LVT_LINT1, DELIVERY_NMI);
-            Libc.ioctl(fd, KvmAbi.SET_LAPIC, lapic);
+            HostCalls.ioctl(fd, KvmAbi.SET_LAPIC, lapic);
         }
         // One at a time: a host that lacks one of them (PVM may) should still get the others.
         for (MsrEntry msr : List.of(new MsrEntry(MSR_IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING),
@@ -57,7 +57,7 @@ final class FirmwareDefaults {
     static int[] lints(int fd) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment lapic = a.allocate(KvmAbi.LAPIC_STATE_SIZE);
-            Libc.ioctl(fd, KvmAbi.GET_LAPIC, lapic);
+            HostCalls.ioctl(fd, KvmAbi.GET_LAPIC, lapic);
             return new int[] {lapic.get(JAVA_INT, APIC_LVT_LINT0), lapic.get(JAVA_INT, APIC_LVT_LINT1)};
         }
     }

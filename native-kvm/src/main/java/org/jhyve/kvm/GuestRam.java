@@ -11,6 +11,7 @@ import org.jhyve.memory.MappingLifetime;
 import org.jhyve.memory.MemoryLayout;
 import org.jhyve.memory.MemoryRegion;
 import org.jhyve.memory.SegmentGuestMemory;
+import org.jhyve.posix.Libc;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +40,7 @@ final class GuestRam {
         List<MemoryRegion> regions = new ArrayList<>();
         for (MemoryLayout.Range range : MemoryLayout.ramRanges(size)) {
             long length = range.size();
-            MemorySegment address = Libc.mmap(length, Libc.PROT_READ | Libc.PROT_WRITE, MAP_FLAGS, -1, 0);
+            MemorySegment address = HostCalls.mmap(length, Libc.PROT_READ | Libc.PROT_WRITE, MAP_FLAGS, -1, 0);
             MemorySegment host = address.reinterpret(length, arena, s -> unmap(s, length));
             regions.add(new MemoryRegion(range.guestAddress(), host));
         }
@@ -57,7 +58,7 @@ final class GuestRam {
                 s.set(JAVA_LONG, KvmStructs.MEMREG_GUEST_PHYS_ADDR, r.guestAddress());
                 s.set(JAVA_LONG, KvmStructs.MEMREG_MEMORY_SIZE, r.size());
                 s.set(JAVA_LONG, KvmStructs.MEMREG_USERSPACE_ADDR, r.host().address());
-                Libc.ioctl(vmFd, KvmAbi.SET_USER_MEMORY_REGION, s);
+                HostCalls.ioctl(vmFd, KvmAbi.SET_USER_MEMORY_REGION, s);
             }
         }
     }
@@ -65,7 +66,7 @@ final class GuestRam {
     /** Runs as the arena's cleanup, where throwing would lose the other cleanups: log instead. */
     private static void unmap(MemorySegment address, long length) {
         try {
-            Libc.munmap(address, length);
+            HostCalls.munmap(address, length);
         } catch (RuntimeException e) {
             log.warn("could not unmap {} bytes of guest RAM at 0x{}", length, Long.toHexString(address.address()), e);
         }

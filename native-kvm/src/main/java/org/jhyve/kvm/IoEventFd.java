@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jhyve.posix.EventFd;
 
 /**
  * A guest write that KVM completes in the kernel by signalling an eventfd, with no exit to userspace
@@ -66,7 +67,7 @@ public final class IoEventFd implements AutoCloseable {
             s.set(JAVA_INT, KvmStructs.IOEVENTFD_LEN, length);
             s.set(JAVA_INT, KvmStructs.IOEVENTFD_FD, eventFd.fd());
             s.set(JAVA_INT, KvmStructs.IOEVENTFD_FLAGS, flags);
-            Libc.ioctl(vm.fd(), KvmAbi.IOEVENTFD, s);
+            HostCalls.ioctl(vm.fd(), KvmAbi.IOEVENTFD, s);
         }
     }
 
@@ -78,8 +79,11 @@ public final class IoEventFd implements AutoCloseable {
 
     public OptionalLong datamatch() { return datamatch; }
 
-    /** The eventfd KVM signals on each matching guest write. */
-    public EventFd eventFd() { return eventFd; }
+    /**
+     * The eventfd KVM signals on each matching guest write. Package-private: the eventfd is jhyve's internal
+     * POSIX layer's, which native-kvm does not export.
+     */
+    EventFd eventFd() { return eventFd; }
 
     /** Deassigns (while the VM is open) and closes the eventfd; idempotent. */
     @Override

@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jhyve.posix.EventFd;
 
 /**
  * An interrupt that any thread raises by writing an eventfd, which KVM turns into an edge on a GSI of the
@@ -36,13 +37,14 @@ public final class IrqFd implements AutoCloseable {
             s.set(JAVA_INT, KvmStructs.IRQFD_FD, eventFd.fd());
             s.set(JAVA_INT, KvmStructs.IRQFD_GSI, gsi);
             s.set(JAVA_INT, KvmStructs.IRQFD_FLAGS, flags);
-            Libc.ioctl(vm.fd(), KvmAbi.IRQFD, s);
+            HostCalls.ioctl(vm.fd(), KvmAbi.IRQFD, s);
         }
     }
 
     public int gsi() { return gsi; }
 
-    public EventFd eventFd() { return eventFd; }
+    /** The eventfd KVM waits on; package-private, as {@link IoEventFd#eventFd()}. */
+    EventFd eventFd() { return eventFd; }
 
     /** Raises the interrupt (an edge on the GSI). */
     public void trigger() {

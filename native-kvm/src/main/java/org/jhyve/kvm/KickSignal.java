@@ -6,6 +6,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import org.jhyve.hv.HypervisorException;
+import org.jhyve.posix.ErrnoException;
+import org.jhyve.posix.Signals;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,7 +37,7 @@ final class KickSignal {
     private static final Logger log = LoggerFactory.getLogger(KickSignal.class);
 
     /** The signal number used for kicks. */
-    static final int SIGNAL = Libc.SIGUSR1;
+    static final int SIGNAL = Signals.SIGUSR1;
 
     /** Installs the handler on first call (thread-safe, through class initialisation); throws if it could not be. */
     static void ensureInstalled() {
@@ -50,21 +52,21 @@ final class KickSignal {
 
     private static String install() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment old = arena.allocate(Libc.SIGACTION);
-            Libc.sigaction(SIGNAL, MemorySegment.NULL, old);
-            long oldHandler = old.get(ADDRESS, Libc.SA_HANDLER).address();
+            MemorySegment old = arena.allocate(Signals.SIGACTION);
+            Signals.sigaction(SIGNAL, MemorySegment.NULL, old);
+            long oldHandler = old.get(ADDRESS, Signals.SA_HANDLER).address();
             // SIG_DFL is 0 and SIG_IGN is 1; anything else is somebody's handler, which serves as well.
             if (oldHandler != 0 && oldHandler != 1) {
                 log.info("SIGUSR1 already has a handler (0x{}); vCPU kicks will use it", Long.toHexString(oldHandler));
                 return null;
             }
-            MemorySegment act = arena.allocate(Libc.SIGACTION); // zeroed: empty mask, no flags
-            act.set(ADDRESS, Libc.SA_HANDLER, Libc.symbol("getpid"));
-            act.set(JAVA_INT, Libc.SA_FLAGS, 0);
-            Libc.sigaction(SIGNAL, act, MemorySegment.NULL);
+            MemorySegment act = arena.allocate(Signals.SIGACTION); // zeroed: empty mask, no flags
+            act.set(ADDRESS, Signals.SA_HANDLER, Signals.getpidAddress());
+            act.set(JAVA_INT, Signals.SA_FLAGS, 0);
+            Signals.sigaction(SIGNAL, act, MemorySegment.NULL);
             log.debug("installed the no-op SIGUSR1 handler for vCPU kicks");
             return null;
-        } catch (RuntimeException | UnsatisfiedLinkError e) {
+        } catch (ErrnoException | RuntimeException | UnsatisfiedLinkError e) {
             return e.toString();
         }
     }

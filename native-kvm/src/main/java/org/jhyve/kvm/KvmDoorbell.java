@@ -1,6 +1,7 @@
 package org.jhyve.kvm;
 
 import org.jhyve.hv.Doorbell;
+import org.jhyve.posix.EventFd;
 
 /**
  * A {@link Doorbell} over an eventfd, so that KVM can ring it from the kernel when the guest writes a bound

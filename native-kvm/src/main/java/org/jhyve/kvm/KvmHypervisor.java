@@ -7,6 +7,7 @@ import org.jhyve.hv.CpuidEntry;
 import org.jhyve.hv.Hypervisor;
 import org.jhyve.hv.HypervisorException;
 import org.jhyve.hv.VmSpec;
+import org.jhyve.posix.Errno;
 
 /**
  * The KVM {@link Hypervisor}: {@code /dev/kvm}, checked on open, creating {@link KvmVm}s.
@@ -47,8 +48,8 @@ public final class KvmHypervisor implements Hypervisor {
             return Optional.empty();
         } catch (HypervisorException e) {
             String hint = switch (e.errno()) {
-                case Libc.ENOENT -> " (no KVM on this host: is the kvm module loaded, or is this a VM without nested virtualisation?)";
-                case Libc.EACCES -> " (no permission: add the user to the group that owns " + KvmSystem.DEVICE + ", usually kvm)";
+                case Errno.ENOENT -> " (no KVM on this host: is the kvm module loaded, or is this a VM without nested virtualisation?)";
+                case Errno.EACCES -> " (no permission: add the user to the group that owns " + KvmSystem.DEVICE + ", usually kvm)";
                 default -> "";
             };
             return Optional.of(e.getMessage() + hint);

@@ -7,6 +7,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.jhyve.hv.CpuidEntry;
 import org.jhyve.hv.HypervisorException;
+import org.jhyve.posix.Errno;
+import org.jhyve.posix.Libc;
 
 /**
  * The {@code /dev/kvm} file descriptor: system-wide queries and VM creation. Opening it checks the API
@@ -28,7 +30,7 @@ public final class KvmSystem implements AutoCloseable {
 
     private KvmSystem(int fd) {
         this.fd = fd;
-        int version = Libc.ioctl(fd, KvmAbi.GET_API_VERSION, 0);
+        int version = HostCalls.ioctl(fd, KvmAbi.GET_API_VERSION, 0);
         if (version != KvmAbi.API_VERSION) {
             throw new HypervisorException("KVM API version is " + version + ", jhyve needs " + KvmAbi.API_VERSION);
         }
@@ -37,7 +39,7 @@ public final class KvmSystem implements AutoCloseable {
             throw new HypervisorException("KVM on this host lacks capabilities jhyve needs: "
                     + missing.stream().map(KvmCap::kernelName).collect(Collectors.joining(", ")));
         }
-        this.vcpuMmapSize = Libc.ioctl(fd, KvmAbi.GET_VCPU_MMAP_SIZE, 0);
+        this.vcpuMmapSize = HostCalls.ioctl(fd, KvmAbi.GET_VCPU_MMAP_SIZE, 0);
         if (vcpuMmapSize < KvmStructs.KVM_RUN.byteSize()) {
             throw new HypervisorException("KVM_GET_VCPU_MMAP_SIZE is " + vcpuMmapSize + ", smaller than struct kvm_run ("
                     + KvmStructs.KVM_RUN.byteSize() + ")");
@@ -50,11 +52,11 @@ public final class KvmSystem implements AutoCloseable {
     }
 
     static KvmSystem open(String path) {
-        int fd = Libc.open(path, Libc.O_RDWR | Libc.O_CLOEXEC);
+        int fd = HostCalls.open(path, Libc.O_RDWR | Libc.O_CLOEXEC);
         try {
             return new KvmSystem(fd);
         } catch (RuntimeException e) {
-            Libc.close(fd);
+            HostCalls.close(fd);
             throw e;
         }
     }
@@ -65,12 +67,12 @@ public final class KvmSystem implements AutoCloseable {
 
     /** KVM_GET_API_VERSION (always 12 once opened). */
     public int apiVersion() {
-        return Libc.ioctl(fd, KvmAbi.GET_API_VERSION, 0);
+        return HostCalls.ioctl(fd, KvmAbi.GET_API_VERSION, 0);
     }
 
     /** KVM_CHECK_EXTENSION: 0 when absent, else 1 or a capability-specific count. */
     public int checkExtension(int capability) {
-        return Libc.ioctl(fd, KvmAbi.CHECK_EXTENSION, capability);
+        return HostCalls.ioctl(fd, KvmAbi.CHECK_EXTENSION, capability);
     }
 
     int checkExtension(KvmCap cap) {
@@ -101,10 +103,10 @@ public final class KvmSystem implements AutoCloseable {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment cpuid = CpuidCodec.allocate(arena, capacity);
                 try {
-                    Libc.ioctl(fd, KvmAbi.GET_SUPPORTED_CPUID, cpuid);
+                    HostCalls.ioctl(fd, KvmAbi.GET_SUPPORTED_CPUID, cpuid);
                     return CpuidCodec.decode(cpuid);
                 } catch (HypervisorException e) {
-                    if (e.errno() != Libc.E2BIG || capacity >= KvmAbi.CPUID_ENTRIES_MAX) throw e;
+                    if (e.errno() != Errno.E2BIG || capacity >= KvmAbi.CPUID_ENTRIES_MAX) throw e;
                 }
             }
         }
@@ -112,12 +114,12 @@ public final class KvmSystem implements AutoCloseable {
 
     /** KVM_CREATE_VM (machine type 0): the new VM's file descriptor, owned by the caller. */
     int createVmFd() {
-        return Libc.ioctl(fd, KvmAbi.CREATE_VM, 0);
+        return HostCalls.ioctl(fd, KvmAbi.CREATE_VM, 0);
     }
 
     /** Closes {@code /dev/kvm}; VMs already created live on through their own descriptors. Idempotent. */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) Libc.close(fd);
+        if (closed.compareAndSet(false, true)) HostCalls.close(fd);
     }
 }

@@ -19,6 +19,10 @@ import org.jhyve.hv.Registers;
 import org.jhyve.hv.SpecialRegisters;
 import org.jhyve.hv.Vcpu;
 import org.jhyve.hv.VmExit;
+import org.jhyve.posix.Errno;
+import org.jhyve.posix.Libc;
+import org.jhyve.posix.Scratch;
+import org.jhyve.posix.Signals;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +40,6 @@ import org.slf4j.LoggerFactory;
 public final class KvmVcpu implements Vcpu {
     private static final Logger log = LoggerFactory.getLogger(KvmVcpu.class);
     private static final VarHandle BYTE = JAVA_BYTE.varHandle();
-    private static final int ESRCH = 3;
 
     /** {@link #getMpState()} values, as in {@code <linux/kvm.h>}. */
     public static final int MP_STATE_RUNNABLE = KvmAbi.MP_STATE_RUNNABLE;
@@ -51,7 +54,7 @@ public final class KvmVcpu implements Vcpu {
     private final Arena arena;
     private final MemorySegment run;
     /** errno of KVM_RUN; used only by the vCPU thread. */
-    private final MemorySegment runCallState;
+    private final Scratch runScratch = Scratch.allocate();
     private final int pid;
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -68,13 +71,12 @@ public final class KvmVcpu implements Vcpu {
         this.vm = vm;
         this.index = index;
         this.fd = fd;
-        this.pid = Libc.getpid();
+        this.pid = Signals.getpid();
         this.arena = Arena.ofShared();
         try {
             long size = vm.vcpuMmapSize();
-            MemorySegment address = Libc.mmap(size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
+            MemorySegment address = HostCalls.mmap(size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
             this.run = address.reinterpret(size, arena, s -> unmap(s, size));
-            this.runCallState = Libc.newCallState(arena);
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
@@ -83,12 +85,12 @@ public final class KvmVcpu implements Vcpu {
 
     static KvmVcpu create(KvmVm vm, int index) {
         KickSignal.ensureInstalled();
-        int fd = Libc.ioctl(vm.fd(), KvmAbi.CREATE_VCPU, index);
+        int fd = HostCalls.ioctl(vm.fd(), KvmAbi.CREATE_VCPU, index);
         KvmVcpu vcpu;
         try {
             vcpu = new KvmVcpu(vm, index, fd);
         } catch (RuntimeException | Error e) {
-            Libc.close(fd);
+            HostCalls.close(fd);
             throw e;
         }
         try {
@@ -125,18 +127,18 @@ public final class KvmVcpu implements Vcpu {
         runningTid = runThreadTid;
         try {
             while (true) {
-                int r = Libc.rawIoctl(runCallState, fd, KvmAbi.RUN.number(), 0L);
+                int r = Libc.ioctl(runScratch, fd, KvmAbi.RUN.number(), 0L);
                 if (r >= 0) {
                     VmExit exit = ExitDecoder.decode(run);
                     if (exit instanceof VmExit.Interrupted) clearImmediateExit();
                     return exit;
                 }
-                int err = Libc.errno(runCallState);
-                if (err == Libc.EINTR) {
+                int err = runScratch.errno();
+                if (err == Errno.EINTR) {
                     clearImmediateExit();
                     return ExitDecoder.interrupted();
                 }
-                if (err != Libc.EAGAIN) throw NativeErrors.ioctlFailed(KvmAbi.RUN, err);
+                if (err != Errno.EAGAIN) throw HostCalls.ioctlFailed(KvmAbi.RUN, err);
             }
         } finally {
             runningTid = 0;
@@ -146,9 +148,9 @@ public final class KvmVcpu implements Vcpu {
     private void adoptThread(Thread current) {
         if (current.isVirtual()) throw new IllegalStateException("vCPU " + index + " must run on a platform thread");
         runThread = current;
-        runThreadTid = Libc.gettid();
+        runThreadTid = Signals.gettid();
         // In case this thread inherited a mask that blocks the kick signal: a blocked signal never interrupts KVM_RUN.
-        Libc.unblockSignal(KickSignal.SIGNAL);
+        HostCalls.unblockSignal(KickSignal.SIGNAL);
     }
 
     private void clearImmediateExit() {
@@ -166,9 +168,9 @@ public final class KvmVcpu implements Vcpu {
         }
         int tid = runningTid;
         if (tid == 0) return;
-        int err = Libc.tgkill(pid, tid, KickSignal.SIGNAL);
+        int err = Signals.tgkill(pid, tid, KickSignal.SIGNAL);
         // ESRCH: the thread has gone; immediate_exit still stops its next run.
-        if (err != 0 && err != ESRCH) log.warn("kicking vCPU {} (tid {}): {}", index, tid, NativeErrors.describe(err));
+        if (err != 0 && err != Errno.ESRCH) log.warn("kicking vCPU {} (tid {}): {}", index, tid, Errno.describe(err));
     }
 
     /** True while a thread is inside {@link #run()}. */
@@ -185,7 +187,7 @@ public final class KvmVcpu implements Vcpu {
     public Registers getRegisters() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(KvmStructs.KVM_REGS);
-            Libc.ioctl(fd, KvmAbi.GET_REGS, s);
+            HostCalls.ioctl(fd, KvmAbi.GET_REGS, s);
             return RegsCodec.read(s);
         }
     }
@@ -195,7 +197,7 @@ public final class KvmVcpu implements Vcpu {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(KvmStructs.KVM_REGS);
             RegsCodec.write(s, regs);
-            Libc.ioctl(fd, KvmAbi.SET_REGS, s);
+            HostCalls.ioctl(fd, KvmAbi.SET_REGS, s);
         }
     }
 
@@ -203,7 +205,7 @@ public final class KvmVcpu implements Vcpu {
     public SpecialRegisters getSpecialRegisters() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(KvmStructs.KVM_SREGS);
-            Libc.ioctl(fd, KvmAbi.GET_SREGS, s);
+            HostCalls.ioctl(fd, KvmAbi.GET_SREGS, s);
             return SregsCodec.read(s);
         }
     }
@@ -213,9 +215,9 @@ public final class KvmVcpu implements Vcpu {
     public void setSpecialRegisters(SpecialRegisters sregs) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(KvmStructs.KVM_SREGS);
-            Libc.ioctl(fd, KvmAbi.GET_SREGS, s);
+            HostCalls.ioctl(fd, KvmAbi.GET_SREGS, s);
             SregsCodec.write(s, sregs);
-            Libc.ioctl(fd, KvmAbi.SET_SREGS, s);
+            HostCalls.ioctl(fd, KvmAbi.SET_SREGS, s);
         }
     }
 
@@ -227,10 +229,10 @@ public final class KvmVcpu implements Vcpu {
     public FpuState getFpu() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(KvmStructs.KVM_FPU);
-            Libc.ioctl(fd, KvmAbi.GET_FPU, s);
+            HostCalls.ioctl(fd, KvmAbi.GET_FPU, s);
             FpuState fpu = FpuCodec.read(s);
             MemorySegment xsave = a.allocate(KvmAbi.XSAVE_SIZE, 64);
-            Libc.ioctl(fd, KvmAbi.GET_XSAVE, xsave);
+            HostCalls.ioctl(fd, KvmAbi.GET_XSAVE, xsave);
             return fpu.withMxcsr(xsave.get(JAVA_INT, KvmAbi.XSAVE_MXCSR));
         }
     }
@@ -242,14 +244,14 @@ public final class KvmVcpu implements Vcpu {
             // MXCSR first, through the XSAVE image; then KVM_SET_FPU for the rest, which (where it ignores
             // mxcsr) leaves that value alone. The other order loses the XMM registers SET_FPU just wrote.
             MemorySegment xsave = a.allocate(KvmAbi.XSAVE_SIZE, 64);
-            Libc.ioctl(fd, KvmAbi.GET_XSAVE, xsave);
+            HostCalls.ioctl(fd, KvmAbi.GET_XSAVE, xsave);
             xsave.set(JAVA_INT, KvmAbi.XSAVE_MXCSR, fpu.mxcsr());
             // XRSTOR only loads MXCSR from the image when SSE (or AVX) state is marked present.
             xsave.set(JAVA_LONG, KvmAbi.XSAVE_XSTATE_BV, xsave.get(JAVA_LONG, KvmAbi.XSAVE_XSTATE_BV) | 0x2);
-            Libc.ioctl(fd, KvmAbi.SET_XSAVE, xsave);
+            HostCalls.ioctl(fd, KvmAbi.SET_XSAVE, xsave);
             MemorySegment s = a.allocate(KvmStructs.KVM_FPU);
             FpuCodec.write(s, fpu);
-            Libc.ioctl(fd, KvmAbi.SET_FPU, s);
+            HostCalls.ioctl(fd, KvmAbi.SET_FPU, s);
         }
     }
 
@@ -265,7 +267,7 @@ public final class KvmVcpu implements Vcpu {
         while (!pending.isEmpty()) {
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment s = MsrCodec.encode(a, pending);
-                int n = Libc.ioctl(fd, KvmAbi.GET_MSRS, s);
+                int n = HostCalls.ioctl(fd, KvmAbi.GET_MSRS, s);
                 result.addAll(MsrCodec.decode(s, n));
                 if (n < pending.size()) log.debug("vCPU {}: KVM refused to read MSR 0x{}", index, Integer.toHexString(pending.get(n).index()));
                 pending = pending.subList(Math.min(n + 1, pending.size()), pending.size());
@@ -277,7 +279,7 @@ public final class KvmVcpu implements Vcpu {
     @Override
     public void setMsrs(List<MsrEntry> msrs) {
         try (Arena a = Arena.ofConfined()) {
-            int n = Libc.ioctl(fd, KvmAbi.SET_MSRS, MsrCodec.encode(a, msrs));
+            int n = HostCalls.ioctl(fd, KvmAbi.SET_MSRS, MsrCodec.encode(a, msrs));
             if (n < msrs.size()) {
                 MsrEntry refused = msrs.get(n);
                 throw new HypervisorException(String.format("KVM_SET_MSRS refused MSR 0x%x = 0x%x (vCPU %d)",
@@ -290,7 +292,7 @@ public final class KvmVcpu implements Vcpu {
     @Override
     public void setCpuid(List<CpuidEntry> entries) {
         try (Arena a = Arena.ofConfined()) {
-            Libc.ioctl(fd, KvmAbi.SET_CPUID2, CpuidCodec.encode(a, entries));
+            HostCalls.ioctl(fd, KvmAbi.SET_CPUID2, CpuidCodec.encode(a, entries));
         }
     }
 
@@ -299,7 +301,7 @@ public final class KvmVcpu implements Vcpu {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(KvmStructs.KVM_TRANSLATION);
             s.set(JAVA_LONG, KvmStructs.TRANSLATION_LINEAR, linearAddress);
-            Libc.ioctl(fd, KvmAbi.TRANSLATE, s);
+            HostCalls.ioctl(fd, KvmAbi.TRANSLATE, s);
             return s.get(JAVA_BYTE, KvmStructs.TRANSLATION_VALID) != 0 ? s.get(JAVA_LONG, KvmStructs.TRANSLATION_PHYSICAL) : -1;
         }
     }
@@ -313,13 +315,13 @@ public final class KvmVcpu implements Vcpu {
         if (vector < 0 || vector > 31) throw new IllegalArgumentException("exception vector must be 0-31: " + vector);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(KvmStructs.KVM_VCPU_EVENTS);
-            Libc.ioctl(fd, KvmAbi.GET_VCPU_EVENTS, s);
+            HostCalls.ioctl(fd, KvmAbi.GET_VCPU_EVENTS, s);
             s.set(JAVA_BYTE, KvmStructs.EVENTS_EXCEPTION_INJECTED, (byte) 1);
             s.set(JAVA_BYTE, KvmStructs.EVENTS_EXCEPTION_NR, (byte) vector);
             s.set(JAVA_BYTE, KvmStructs.EVENTS_EXCEPTION_HAS_ERROR_CODE, (byte) (errorCode >= 0 ? 1 : 0));
             s.set(JAVA_INT, KvmStructs.EVENTS_EXCEPTION_ERROR_CODE, Math.max(errorCode, 0));
             s.set(JAVA_INT, KvmStructs.EVENTS_FLAGS, 0);
-            Libc.ioctl(fd, KvmAbi.SET_VCPU_EVENTS, s);
+            HostCalls.ioctl(fd, KvmAbi.SET_VCPU_EVENTS, s);
         }
     }
 
@@ -346,16 +348,16 @@ public final class KvmVcpu implements Vcpu {
             if (debug.singleStep() && blockIrqWhileStepping) {
                 s.set(JAVA_INT, KvmStructs.GUEST_DEBUG_CONTROL, control | KvmAbi.GUESTDBG_BLOCKIRQ);
                 try {
-                    Libc.ioctl(fd, KvmAbi.SET_GUEST_DEBUG, s);
+                    HostCalls.ioctl(fd, KvmAbi.SET_GUEST_DEBUG, s);
                     return;
                 } catch (HypervisorException e) {
-                    if (e.errno() != Libc.EINVAL) throw e;
+                    if (e.errno() != Errno.EINVAL) throw e;
                     log.debug("vCPU {}: KVM does not take KVM_GUESTDBG_BLOCKIRQ; single steps may enter interrupt handlers", index);
                     blockIrqWhileStepping = false;
                 }
             }
             s.set(JAVA_INT, KvmStructs.GUEST_DEBUG_CONTROL, control);
-            Libc.ioctl(fd, KvmAbi.SET_GUEST_DEBUG, s);
+            HostCalls.ioctl(fd, KvmAbi.SET_GUEST_DEBUG, s);
         }
     }
 
@@ -370,7 +372,7 @@ public final class KvmVcpu implements Vcpu {
     public int getMpState() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(KvmStructs.KVM_MP_STATE);
-            Libc.ioctl(fd, KvmAbi.GET_MP_STATE, s);
+            HostCalls.ioctl(fd, KvmAbi.GET_MP_STATE, s);
             return s.get(JAVA_INT, 0);
         }
     }
@@ -379,7 +381,7 @@ public final class KvmVcpu implements Vcpu {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment s = a.allocate(KvmStructs.KVM_MP_STATE);
             s.set(JAVA_INT, 0, state);
-            Libc.ioctl(fd, KvmAbi.SET_MP_STATE, s);
+            HostCalls.ioctl(fd, KvmAbi.SET_MP_STATE, s);
         }
     }
 
@@ -391,14 +393,14 @@ public final class KvmVcpu implements Vcpu {
         try {
             arena.close();
         } finally {
-            Libc.close(fd);
+            HostCalls.close(fd);
             vm.forget(this);
         }
     }
 
     private static void unmap(MemorySegment address, long size) {
         try {
-            Libc.munmap(address, size);
+            HostCalls.munmap(address, size);
         } catch (RuntimeException e) {
             log.warn("could not unmap a kvm_run area", e);
         }

@@ -22,6 +22,9 @@ import org.jhyve.hv.VmSpec;
 import org.jhyve.memory.GuestMemory;
 import org.jhyve.memory.MappingLifetime;
 import org.jhyve.memory.SegmentGuestMemory;
+import org.jhyve.posix.Errno;
+import org.jhyve.posix.Libc;
+import org.jhyve.posix.Scratch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,9 +70,9 @@ public final class KvmVm implements HypervisorVm {
         this.ramLifetime = new MappingLifetime(ramArena::close);
         try {
             // Both before any vCPU exists: KVM on VMX needs them to run real mode; elsewhere they are harmless.
-            Libc.ioctl(fd, KvmAbi.SET_TSS_ADDR, KvmAbi.TSS_ADDRESS);
+            HostCalls.ioctl(fd, KvmAbi.SET_TSS_ADDR, KvmAbi.TSS_ADDRESS);
             if (system.checkExtension(KvmCap.SET_IDENTITY_MAP_ADDR) > 0) setIdentityMapAddress();
-            Libc.ioctl(fd, KvmAbi.CREATE_IRQCHIP, 0);
+            HostCalls.ioctl(fd, KvmAbi.CREATE_IRQCHIP, 0);
             createPit();
             this.emulationFailureExits = system.checkExtension(KvmCap.EXIT_ON_EMULATION_FAILURE) > 0
                     && system.checkExtension(KvmCap.ENABLE_CAP_VM) > 0;
@@ -93,14 +96,14 @@ public final class KvmVm implements HypervisorVm {
         try {
             return new KvmVm(system, spec, supportedCpuid, fd);
         } catch (RuntimeException | Error e) {
-            Libc.close(fd);
+            HostCalls.close(fd);
             throw e;
         }
     }
 
     private void setIdentityMapAddress() {
         try (Arena arena = Arena.ofConfined()) {
-            Libc.ioctl(fd, KvmAbi.SET_IDENTITY_MAP_ADDR, arena.allocateFrom(JAVA_LONG, KvmAbi.IDENTITY_MAP_ADDRESS));
+            HostCalls.ioctl(fd, KvmAbi.SET_IDENTITY_MAP_ADDR, arena.allocateFrom(JAVA_LONG, KvmAbi.IDENTITY_MAP_ADDRESS));
         }
     }
 
@@ -112,7 +115,7 @@ public final class KvmVm implements HypervisorVm {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment config = arena.allocate(KvmStructs.KVM_PIT_CONFIG);
             config.set(JAVA_INT, KvmStructs.PIT_CONFIG_FLAGS, KvmAbi.PIT_SPEAKER_DUMMY);
-            Libc.ioctl(fd, KvmAbi.CREATE_PIT2, config);
+            HostCalls.ioctl(fd, KvmAbi.CREATE_PIT2, config);
         }
     }
 
@@ -121,7 +124,7 @@ public final class KvmVm implements HypervisorVm {
             MemorySegment s = arena.allocate(KvmStructs.KVM_ENABLE_CAP);
             s.set(JAVA_INT, KvmStructs.ENABLE_CAP_CAP, cap.number);
             s.set(JAVA_LONG, KvmStructs.ENABLE_CAP_ARGS, arg0);
-            Libc.ioctl(fd, KvmAbi.ENABLE_CAP, s);
+            HostCalls.ioctl(fd, KvmAbi.ENABLE_CAP, s);
         }
     }
 
@@ -180,7 +183,7 @@ public final class KvmVm implements HypervisorVm {
             MemorySegment s = arena.allocate(KvmStructs.KVM_IRQ_LEVEL);
             s.set(JAVA_INT, KvmStructs.IRQ_LEVEL_IRQ, gsi);
             s.set(JAVA_INT, KvmStructs.IRQ_LEVEL_LEVEL, level ? 1 : 0);
-            Libc.ioctl(fd, KvmAbi.IRQ_LINE, s);
+            HostCalls.ioctl(fd, KvmAbi.IRQ_LINE, s);
         } finally {
             fdLock.readLock().unlock();
         }
@@ -208,21 +211,22 @@ public final class KvmVm implements HypervisorVm {
     @Override
     public void signalMsi(long address, int data) {
         fdLock.readLock().lock();
-        try (Arena arena = Arena.ofConfined()) {
+        try {
             ensureOpen();
-            MemorySegment s = arena.allocate(KvmStructs.KVM_MSI);
+            // struct kvm_msi and errno in the calling thread's scratch: an interrupt allocates no native memory.
+            Scratch scratch = Scratch.ofThisThread();
+            MemorySegment s = scratch.structs().asSlice(0, KvmStructs.KVM_MSI.byteSize()).fill((byte) 0);
             s.set(JAVA_INT, KvmStructs.MSI_ADDRESS_LO, (int) address);
             s.set(JAVA_INT, KvmStructs.MSI_ADDRESS_HI, (int) (address >>> 32));
             s.set(JAVA_INT, KvmStructs.MSI_DATA, data);
-            MemorySegment state = Libc.newCallState(arena);
             int r;
             do {
                 // 0 when the interrupt was blocked (a masked vector in the guest's APIC): not an error either.
-                r = Libc.rawIoctl(state, fd, KvmAbi.SIGNAL_MSI.number(), s);
-            } while (r < 0 && Libc.errno(state) == Libc.EINTR);
+                r = Libc.ioctl(scratch, fd, KvmAbi.SIGNAL_MSI.number(), s);
+            } while (r < 0 && scratch.errno() == Errno.EINTR);
             if (r >= 0) return;
-            int errno = Libc.errno(state);
-            if (errno != Libc.EPERM) throw NativeErrors.ioctlFailed(KvmAbi.SIGNAL_MSI, errno);
+            int errno = scratch.errno();
+            if (errno != Errno.EPERM) throw HostCalls.ioctlFailed(KvmAbi.SIGNAL_MSI, errno);
             misrouted(address, data);
         } finally {
             fdLock.readLock().unlock();
@@ -319,7 +323,7 @@ public final class KvmVm implements HypervisorVm {
         fdLock.writeLock().lock();
         try {
             closed = true;
-            Libc.close(fd);
+            HostCalls.close(fd);
         } finally {
             fdLock.writeLock().unlock();
             int holding = ramLifetime.release();

@@ -14,6 +14,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.jhyve.hv.VmSpec;
 import org.jhyve.memory.MappingHold;
+import org.jhyve.posix.Libc;
+import org.jhyve.posix.Posix;
+import org.jhyve.posix.Scratch;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -45,15 +48,15 @@ class GuestRamLifetimeTest extends KvmTestBase {
         vm.createVcpu(0);
         long raw = vm.memory().slice(TARGET, 8).address();
         // A blocking eventfd: read(2) waits in the kernel until the test writes the counter.
-        int efd = Libc.eventfd(0, Libc.EFD_CLOEXEC);
+        int efd = Libc.eventfd(Scratch.ofThisThread(), 0, Libc.EFD_CLOEXEC);
         try {
             MappingHold hold = vm.memory().hold(); // what a device worker takes when it starts
             CompletableFuture<ReadResult> read = CompletableFuture.supplyAsync(() -> {
-                try (hold; Arena arena = Arena.ofConfined()) {
-                    MemorySegment state = Libc.newCallState(arena);
+                try (hold) {
+                    Scratch state = Scratch.allocate();
                     // A raw address, as in an iovec: nothing in FFM keeps the RAM arena alive for this call.
-                    long n = Libc.rawRead(state, efd, MemorySegment.ofAddress(raw).reinterpret(8));
-                    return new ReadResult(n, n < 0 ? Libc.errno(state) : 0, n == 8 ? vm.memory().readLong(TARGET) : 0);
+                    long n = Libc.read(state, efd, MemorySegment.ofAddress(raw).reinterpret(8), 8);
+                    return new ReadResult(n, n < 0 ? state.errno() : 0, n == 8 ? vm.memory().readLong(TARGET) : 0);
                 }
             });
             Thread.sleep(100); // let the read block (if it has not yet, it blocks after the close: the same case)
@@ -67,7 +70,7 @@ class GuestRamLifetimeTest extends KvmTestBase {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment value = arena.allocate(ValueLayout.JAVA_LONG);
                 value.set(ValueLayout.JAVA_LONG, 0, PATTERN);
-                assertThat(Libc.rawWrite(Libc.newCallState(arena), efd, value)).isEqualTo(8);
+                assertThat(Libc.write(Scratch.allocate(), efd, value, 8)).isEqualTo(8);
             }
             ReadResult result = read.get(5, TimeUnit.SECONDS);
             assertThat(result.errno()).as("errno of the read (14 is EFAULT: the memory was gone)").isZero();
@@ -79,7 +82,7 @@ class GuestRamLifetimeTest extends KvmTestBase {
             assertThatThrownBy(() -> vm.memory().readLong(TARGET)).isInstanceOf(IllegalStateException.class);
             assertThatThrownBy(() -> vm.memory().hold()).isInstanceOf(IllegalStateException.class);
         } finally {
-            Libc.close(efd);
+            Posix.close(efd);
         }
     }
 

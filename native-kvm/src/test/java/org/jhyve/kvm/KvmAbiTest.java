@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.jhyve.hv.HypervisorException;
+import org.jhyve.posix.Errno;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -72,11 +73,11 @@ class KvmAbiTest {
 
     @Test
     void failedIoctlNamesRequestAndErrno() {
-        assertThatThrownBy(() -> Libc.ioctl(-1, KvmAbi.GET_API_VERSION, 0))
+        assertThatThrownBy(() -> HostCalls.ioctl(-1, KvmAbi.GET_API_VERSION, 0))
                 .isInstanceOf(HypervisorException.class)
                 .hasMessageContaining("KVM_GET_API_VERSION")
                 .hasMessageContaining("EBADF")
-                .satisfies(e -> assertThat(((HypervisorException) e).errno()).isEqualTo(Libc.EBADF));
+                .satisfies(e -> assertThat(((HypervisorException) e).errno()).isEqualTo(Errno.EBADF));
     }
 
     @Test
@@ -85,6 +86,6 @@ class KvmAbiTest {
                 .isInstanceOf(HypervisorException.class)
                 .hasMessageContaining("/nonexistent/kvm")
                 .hasMessageContaining("ENOENT")
-                .satisfies(e -> assertThat(((HypervisorException) e).errno()).isEqualTo(Libc.ENOENT));
+                .satisfies(e -> assertThat(((HypervisorException) e).errno()).isEqualTo(Errno.ENOENT));
     }
 }
