@@ -6,6 +6,7 @@
  */
 module org.jhyve.devices {
     requires transitive org.jhyve.core;
+    requires org.jhyve.posix; // every libc call: serial ports' terminals and pipes, tap, disk images
     requires org.slf4j;
     requires io.netty.buffer;
     requires io.netty.common;

@@ -27,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * jhyve as JPMS modules, as an embedder on the module path meets it (the other tests run on the class
  * path, where module boundaries do not apply): the command runs as module org.jhyve.cli with its JFR
- * events, vmm-core exports its API packages and nothing else, and code that reaches past the API does not
- * compile.
+ * events, vmm-core exports its API packages and nothing else, the POSIX layer is exported only to jhyve's
+ * modules that make system calls, and code that reaches past the API does not compile.
  */
 @Timeout(120)
 class ModulePathTest {
@@ -80,10 +80,35 @@ class ModulePathTest {
     }
 
     @Test
+    void thePosixLayerIsExportedOnlyToJhyvesModulesThatCallLibc() {
+        ModuleDescriptor posix = module("org.jhyve.posix");
+        assertThat(posix.exports()).singleElement().satisfies(e -> {
+            assertThat(e.source()).isEqualTo("org.jhyve.posix");
+            assertThat(e.targets()).containsExactlyInAnyOrder("org.jhyve.kvm", "org.jhyve.devices");
+        });
+        assertThat(posix.opens()).isEmpty();
+        assertThat(posix.requires()).extracting(ModuleDescriptor.Requires::name).containsExactly("java.base");
+        assertThat(module("org.jhyve.kvm").requires()).extracting(ModuleDescriptor.Requires::name).contains("org.jhyve.posix");
+        assertThat(module("org.jhyve.devices").requires()).extracting(ModuleDescriptor.Requires::name).contains("org.jhyve.posix");
+        // Not transitive: an embedder requiring native-kvm or devices does not get it.
+        assertThat(module("org.jhyve.kvm").requires()).filteredOn(r -> r.name().equals("org.jhyve.posix"))
+                .allSatisfy(r -> assertThat(r.modifiers()).doesNotContain(ModuleDescriptor.Requires.Modifier.TRANSITIVE));
+    }
+
+    @Test
+    void anEmbedderCannotCompileAgainstThePosixLayer() throws IOException {
+        Path src = exampleModule("requires org.jhyve.kvm; requires org.jhyve.posix;");
+        Files.writeString(src.resolve("example/Calls.java"), """
+                package example;
+                final class Calls { int fd() throws Exception { return org.jhyve.posix.Posix.open("/dev/null", 0); } }
+                """);
+        assertThat(compile(src)).contains("package org.jhyve.posix is not visible")
+                .contains("does not export it to module example");
+    }
+
+    @Test
     void aCustomDeviceCompilesAgainstTheApiButNotAgainstTheInsides() throws IOException {
-        Path src = dir.resolve("src");
-        Files.createDirectories(src.resolve("example"));
-        Files.writeString(src.resolve("module-info.java"), "module example { requires org.jhyve.core; }\n");
+        Path src = exampleModule("requires org.jhyve.core;");
         // The shape of docs/examples' CounterDevice: a PCI function with a memory BAR.
         Files.writeString(src.resolve("example/Device.java"), """
                 package example;
@@ -110,6 +135,14 @@ class ModulePathTest {
                 .contains("declared in module org.jhyve.core, which does not export it");
     }
 
+    /** The sources of a module {@code example} with package {@code example} and {@code directives} in its module-info. */
+    private Path exampleModule(String directives) throws IOException {
+        Path src = dir.resolve("src");
+        Files.createDirectories(src.resolve("example"));
+        Files.writeString(src.resolve("module-info.java"), "module example { " + directives + " }\n");
+        return src;
+    }
+
     /** Compiles every source under {@code src} as one module; returns javac's diagnostics (empty when clean). */
     private String compile(Path src) throws IOException {
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
@@ -128,11 +161,13 @@ class ModulePathTest {
 
     @Test
     void theCommandRunsAsModulesWithNativeAccessForItsOwnModulesOnlyAndRecordsJfrEvents() throws Exception {
+        // org.jhyve.posix makes every libc call; org.jhyve.kvm sizes the memory KVM maps (reinterpret). devices
+        // calls libc only through posix, so it needs no native access of its own.
         GuestImages.assumeKvm();
         Path program = GuestImages.extract(dir, "hello-long.elf");
         Path recording = dir.resolve("run.jfr");
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=org.jhyve.kvm,org.jhyve.devices",
+                "--enable-native-access=org.jhyve.posix,org.jhyve.kvm",
                 "-Xlog:jfr+startup=off", "-XX:StartFlightRecording:filename=" + recording,
                 "--module-path", joined(modulePath()), "--module", "org.jhyve.cli/org.jhyve.cli.Main",
                 "-m", "64M", "-s", "0:0,hostbridge", "-s", "31,lpc", "-l", "com1,stdio", "-f", "kexec," + program);

@@ -1,19 +1,16 @@
 package org.jhyve.cli;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.jhyve.posix.ErrnoException;
+import org.jhyve.posix.Libc;
+import org.jhyve.posix.Posix;
+import org.jhyve.posix.Scratch;
 
 /**
  * A network namespace for a test (`ip netns`), with a tap interface in it, so guests get a network that
@@ -21,15 +18,6 @@ import java.util.concurrent.TimeUnit;
  * sockets that thread creates belong to the namespace.
  */
 final class NetNamespace implements AutoCloseable {
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final MethodHandle OPEN = LINKER.downcallHandle(LINKER.defaultLookup().find("open").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle SETNS = LINKER.downcallHandle(LINKER.defaultLookup().find("setns").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle CLOSE = LINKER.downcallHandle(LINKER.defaultLookup().find("close").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final int CLONE_NEWNET = 0x40000000, O_RDONLY_CLOEXEC = 0x80000;
-
     final String name;
 
     private NetNamespace(String name) {
@@ -81,12 +69,14 @@ final class NetNamespace implements AutoCloseable {
     <T> CompletableFuture<T> inside(Callable<T> task) {
         CompletableFuture<T> result = new CompletableFuture<>();
         Thread.ofPlatform().daemon().name("in-netns-" + name).start(() -> {
-            try (Arena a = Arena.ofConfined()) {
-                int fd = (int) OPEN.invokeExact(a.allocateFrom("/var/run/netns/" + name), O_RDONLY_CLOEXEC);
-                if (fd < 0) throw new IOException("cannot open /var/run/netns/" + name);
-                int r = (int) SETNS.invokeExact(fd, CLONE_NEWNET);
-                int ignored = (int) CLOSE.invokeExact(fd);
-                if (r != 0) throw new IOException("setns into " + name + " failed");
+            try {
+                // Through jhyve's POSIX layer (the test class path reaches it; an embedder's module path does not).
+                int fd = Posix.open("/var/run/netns/" + name, Libc.O_RDONLY | Libc.O_CLOEXEC);
+                Scratch s = Scratch.ofThisThread();
+                int r = Libc.setns(s, fd, Libc.CLONE_NEWNET);
+                int err = s.errno();
+                Posix.closeQuietly(fd);
+                if (r != 0) throw new ErrnoException("setns", "network namespace " + name, err);
                 result.complete(task.call());
             } catch (Throwable t) {
                 result.completeExceptionally(t);

@@ -1,54 +1,30 @@
 package org.jhyve.devices.block;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.util.List;
+import org.jhyve.posix.Errno;
+import org.jhyve.posix.Libc;
+import org.jhyve.posix.Scratch;
 
 /**
- * A host file or block device opened through libc (FFM), for disk images: positional scatter/gather I/O
- * straight into guest memory (preadv/pwritev on the guest's own pages: no copy through the Java heap),
- * fdatasync, hole punching, O_DIRECT and O_DSYNC, and an advisory lock so two VMs cannot share an image.
- * FileChannel offers neither O_DIRECT with arbitrary buffers nor fallocate, hence libc.
+ * A host file or block device opened through libc (jhyve's POSIX layer), for disk images: positional
+ * scatter/gather I/O straight into guest memory (preadv/pwritev on the guest's own pages: no copy through the
+ * Java heap), fdatasync, hole punching, O_DIRECT and O_DSYNC, and an advisory lock so two VMs cannot share an
+ * image. FileChannel offers neither O_DIRECT with arbitrary buffers nor fallocate, hence libc. Failures are
+ * {@link HostIoException}s naming the image, the call and errno.
  *
- * <p>Threading: any thread may call any method, concurrently; {@link #close} defers the close(2) until no
- * call is using the descriptor, and every call after it fails.
+ * <p>Threading: any thread may call any method, concurrently (each call uses its thread's {@link Scratch});
+ * {@link #close} defers the close(2) until no call is using the descriptor, and every call after it fails.
  */
 final class HostFile implements AutoCloseable {
-    static final int O_RDONLY = 0, O_RDWR = 2, O_CLOEXEC = 0x80000, O_DIRECT = 0x4000, O_DSYNC = 0x1000;
-    static final int EINTR = 4, EOPNOTSUPP = 95, EWOULDBLOCK = 11;
-    static final int FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2, FALLOC_FL_ZERO_RANGE = 0x10;
-    private static final int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, SEEK_END = 2;
+    static final int O_RDONLY = Libc.O_RDONLY, O_RDWR = Libc.O_RDWR, O_CLOEXEC = Libc.O_CLOEXEC;
+    static final int O_DIRECT = Libc.O_DIRECT, O_DSYNC = Libc.O_DSYNC;
+    static final int FALLOC_FL_KEEP_SIZE = Libc.FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE = Libc.FALLOC_FL_PUNCH_HOLE;
+    static final int FALLOC_FL_ZERO_RANGE = Libc.FALLOC_FL_ZERO_RANGE;
     /** Linux's IOV_MAX: the most buffers one preadv/pwritev takes. */
-    static final int IOV_MAX = 1024;
-
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final MethodHandle OPEN = call("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    private static final MethodHandle CLOSE = call("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle PREADV = call("preadv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle PWRITEV = call("pwritev", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle FDATASYNC = call("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle FALLOCATE = call("fallocate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle LSEEK = call("lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle FLOCK = call("flock", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle STRERROR = LINKER.downcallHandle(LINKER.defaultLookup().find("strerror").orElseThrow(),
-            FunctionDescriptor.of(ADDRESS, JAVA_INT));
-
-    private static MethodHandle call(String name, FunctionDescriptor fd) {
-        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), fd, Linker.Option.captureCallState("errno"));
-    }
+    static final int IOV_MAX = Libc.IOV_MAX;
 
     private final String path;
     private final int fd;
@@ -63,23 +39,18 @@ final class HostFile implements AutoCloseable {
 
     /** Opens {@code path} with {@code flags} and takes a lock: shared for read-only use, exclusive otherwise. */
     static HostFile open(String path, int flags) throws IOException {
+        Scratch s = Scratch.ofThisThread();
         int fd;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            fd = (int) OPEN.invokeExact(state, arena.allocateFrom(path), flags | O_CLOEXEC, 0);
-            if (fd < 0) throw error("open", path, errno(state));
-            boolean writable = (flags & 3) == O_RDWR;
-            int r = (int) FLOCK.invokeExact(state, fd, (writable ? LOCK_EX : LOCK_SH) | LOCK_NB);
-            if (r < 0) {
-                int err = errno(state);
-                int ignored = (int) CLOSE.invokeExact(state, fd);
-                if (err == EWOULDBLOCK) throw new IOException(path + ": in use by another process (it holds a lock on it)");
-                throw error("flock", path, err);
-            }
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            fd = Libc.open(s, arena.allocateFrom(path), flags | O_CLOEXEC, 0);
+        }
+        if (fd < 0) throw new HostIoException(path, "open", s.errno());
+        boolean writable = (flags & Libc.O_ACCMODE) == O_RDWR;
+        if (Libc.flock(s, fd, (writable ? Libc.LOCK_EX : Libc.LOCK_SH) | Libc.LOCK_NB) < 0) {
+            int err = s.errno();
+            Libc.close(s, fd);
+            if (err == Errno.EWOULDBLOCK) throw new IOException(path + ": in use by another process (it holds a lock on it)");
+            throw new HostIoException(path, "flock", err);
         }
         return new HostFile(path, fd);
     }
@@ -89,15 +60,11 @@ final class HostFile implements AutoCloseable {
     /** Size in bytes (lseek to the end: works for regular files and block devices alike). */
     long size() throws IOException {
         enter();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            long n = (long) LSEEK.invokeExact(state, fd, 0L, SEEK_END);
-            if (n < 0) throw error("lseek", path, errno(state));
+        try {
+            Scratch s = Scratch.ofThisThread();
+            long n = Libc.lseek(s, fd, 0L, Libc.SEEK_END);
+            if (n < 0) throw new HostIoException(path, "lseek", s.errno());
             return n;
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
         } finally {
             exit();
         }
@@ -122,16 +89,16 @@ final class HostFile implements AutoCloseable {
     private void transfer(boolean read, long offset, List<MemorySegment> buffers) throws IOException {
         enter();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
+            Scratch s = Scratch.ofThisThread();
             IoVectors iov = new IoVectors(arena, buffers);
             long pos = offset;
             while (!iov.done()) {
                 int n = iov.batch(IOV_MAX);
-                long done = read ? (long) PREADV.invokeExact(state, fd, iov.next(), n, pos) : (long) PWRITEV.invokeExact(state, fd, iov.next(), n, pos);
+                long done = read ? Libc.preadv(s, fd, iov.next(), n, pos) : Libc.pwritev(s, fd, iov.next(), n, pos);
                 if (done < 0) {
-                    int err = errno(state);
-                    if (err == EINTR) continue;
-                    throw error(read ? "preadv" : "pwritev", path, err);
+                    int err = s.errno();
+                    if (err == Errno.EINTR) continue;
+                    throw new HostIoException(path, read ? "preadv" : "pwritev", err);
                 }
                 if (done == 0) {
                     throw new IOException(path + ": " + (read ? "preadv: end of file" : "pwritev: nothing written") + " at byte " + pos
@@ -140,10 +107,6 @@ final class HostFile implements AutoCloseable {
                 iov.advance(done);
                 pos += done;
             }
-        } catch (IOException | IllegalArgumentException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
         } finally {
             exit();
         }
@@ -152,17 +115,13 @@ final class HostFile implements AutoCloseable {
     /** fdatasync: what the guest wrote is on stable storage when this returns. */
     void sync() throws IOException {
         enter();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
+        try {
+            Scratch s = Scratch.ofThisThread();
             int r;
             do {
-                r = (int) FDATASYNC.invokeExact(state, fd);
-            } while (r < 0 && errno(state) == EINTR);
-            if (r < 0) throw error("fdatasync", path, errno(state));
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
+                r = Libc.fdatasync(s, fd);
+            } while (r < 0 && s.errno() == Errno.EINTR);
+            if (r < 0) throw new HostIoException(path, "fdatasync", s.errno());
         } finally {
             exit();
         }
@@ -171,19 +130,15 @@ final class HostFile implements AutoCloseable {
     /** fallocate; returns false when the file system does not support {@code mode} (EOPNOTSUPP). */
     boolean fallocate(int mode, long offset, long length) throws IOException {
         enter();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
+        try {
+            Scratch s = Scratch.ofThisThread();
             int r;
             do {
-                r = (int) FALLOCATE.invokeExact(state, fd, mode, offset, length);
-            } while (r < 0 && errno(state) == EINTR);
-            if (r < 0 && errno(state) == EOPNOTSUPP) return false;
-            if (r < 0) throw error("fallocate", path, errno(state));
+                r = Libc.fallocate(s, fd, mode, offset, length);
+            } while (r < 0 && s.errno() == Errno.EINTR);
+            if (r < 0 && s.errno() == Errno.EOPNOTSUPP) return false;
+            if (r < 0) throw new HostIoException(path, "fallocate", s.errno());
             return true;
-        } catch (IOException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
         } finally {
             exit();
         }
@@ -211,24 +166,6 @@ final class HostFile implements AutoCloseable {
     }
 
     private void closeDescriptor() {
-        try (Arena arena = Arena.ofConfined()) {
-            int ignored = (int) CLOSE.invokeExact(arena.allocate(CALL_STATE), fd);
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
-    }
-
-    private static int errno(MemorySegment state) {
-        return (int) ERRNO.get(state, 0L);
-    }
-
-    static IOException error(String call, String path, int errno) {
-        String reason;
-        try {
-            reason = ((MemorySegment) STRERROR.invokeExact(errno)).reinterpret(256).getString(0);
-        } catch (Throwable t) {
-            reason = "errno " + errno;
-        }
-        return new HostIoException(path + ": " + call + ": " + reason + " (errno " + errno + ")", errno);
+        Libc.close(Scratch.ofThisThread(), fd); // nothing to do about a failure: the descriptor is gone either way
     }
 }

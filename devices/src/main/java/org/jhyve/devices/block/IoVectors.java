@@ -6,6 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import org.jhyve.posix.Libc;
 
 /**
  * The iovec array (struct iovec: base, length) of one preadv/pwritev request, used up from the front. The
@@ -17,7 +18,8 @@ import java.util.List;
  * <p>Not thread-safe: one per request, on the thread doing it.
  */
 final class IoVectors {
-    private static final long IOVEC = 16;
+    /** {@code struct iovec}: base, then length. */
+    private static final long IOVEC = Libc.IOVEC_BYTES, BASE = Libc.IOVEC_BASE, LEN = Libc.IOVEC_LEN;
 
     private final MemorySegment iov;
     private final int count;
@@ -31,8 +33,8 @@ final class IoVectors {
         for (int i = 0; i < count; i++) {
             MemorySegment b = buffers.get(i);
             if (!b.isNative()) throw new IllegalArgumentException("host I/O needs native memory");
-            iov.set(ADDRESS, IOVEC * i, b);
-            iov.set(JAVA_LONG, IOVEC * i + 8, b.byteSize());
+            iov.set(ADDRESS, IOVEC * i + BASE, b);
+            iov.set(JAVA_LONG, IOVEC * i + LEN, b.byteSize());
             remaining += b.byteSize();
         }
         skipEmpty();
@@ -60,9 +62,9 @@ final class IoVectors {
                 moved -= len;
                 first++;
             } else {
-                MemorySegment base = iov.get(ADDRESS, IOVEC * first);
-                iov.set(ADDRESS, IOVEC * first, MemorySegment.ofAddress(base.address() + moved));
-                iov.set(JAVA_LONG, IOVEC * first + 8, len - moved);
+                MemorySegment base = iov.get(ADDRESS, IOVEC * first + BASE);
+                iov.set(ADDRESS, IOVEC * first + BASE, MemorySegment.ofAddress(base.address() + moved));
+                iov.set(JAVA_LONG, IOVEC * first + LEN, len - moved);
                 moved = 0;
             }
         }
@@ -71,11 +73,11 @@ final class IoVectors {
 
     /** The base address and length of the iovec {@code i} places after the first one left, for tests. */
     long[] peek(int i) {
-        return new long[] {iov.get(ADDRESS, IOVEC * (first + i)).address(), length(first + i)};
+        return new long[] {iov.get(ADDRESS, IOVEC * (first + i) + BASE).address(), length(first + i)};
     }
 
     private long length(int i) {
-        return iov.get(JAVA_LONG, IOVEC * i + 8);
+        return iov.get(JAVA_LONG, IOVEC * i + LEN);
     }
 
     private void skipEmpty() {

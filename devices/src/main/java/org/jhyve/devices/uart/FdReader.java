@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import org.jhyve.posix.Libc;
+import org.jhyve.posix.Posix;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,12 +41,12 @@ final class FdReader implements Runnable {
             MemorySegment buf = arena.allocate(1024);
             byte[] chunk = new byte[1024];
             while (!stopped) {
-                if (!Posix.pollReadable(fd, POLL_MILLIS)) continue;
-                int n = Posix.read(fd, buf);
-                if (n < 0) continue; // a non-blocking fd that was readable a moment ago is not: poll again
+                if (Posix.poll(fd, Libc.POLLIN, POLL_MILLIS) == 0) continue; // readable, hung up or failed: read says which
+                long n = Posix.read(fd, buf);
+                if (n == Posix.WOULD_BLOCK) continue; // a non-blocking fd that was readable a moment ago is not: poll again
                 if (n == 0) break; // end of input: the port just goes quiet
-                MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, 0, chunk, 0, n);
-                if (!input.put(chunk, 0, n)) break;
+                MemorySegment.copy(buf, ValueLayout.JAVA_BYTE, 0, chunk, 0, (int) n);
+                if (!input.put(chunk, 0, (int) n)) break;
             }
         } catch (IOException e) {
             if (!stopped) log.warn("serial {}: input stopped: {}", name, e.getMessage());

@@ -6,6 +6,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jhyve.devices.log.GuestErrorLog;
+import org.jhyve.posix.Libc;
+import org.jhyve.posix.Posix;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,7 +69,7 @@ final class FdTransmitter implements AutoCloseable {
         }
         held.set(ValueLayout.JAVA_BYTE, 0, b);
         try {
-            if (Posix.writeSome(fd, held.asSlice(0, 1)) == 1) return;
+            if (Posix.write(fd, held, 1) == 1) return;
         } catch (IOException e) {
             log.debug("{}: {}", name, e.getMessage());
             return;
@@ -94,11 +96,11 @@ final class FdTransmitter implements AutoCloseable {
                     while (heldCount == 0 && !closed) wait();
                     if (closed) return;
                 }
-                if (!Posix.pollWritable(fd, POLL_MILLIS)) continue;
+                if (Posix.poll(fd, Libc.POLLOUT, POLL_MILLIS) == 0) continue;
                 boolean freed = false;
                 synchronized (this) {
                     if (closed) return;
-                    int n = Posix.writeSome(fd, held.asSlice(0, heldCount));
+                    int n = (int) Posix.write(fd, held, heldCount);
                     if (n > 0) {
                         MemorySegment.copy(held, n, held, 0, heldCount - n);
                         heldCount -= n;

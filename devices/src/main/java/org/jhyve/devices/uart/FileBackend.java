@@ -5,6 +5,8 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import org.jhyve.posix.Libc;
+import org.jhyve.posix.Posix;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +35,7 @@ public final class FileBackend implements SerialBackend {
                         + path + ".in and " + path + ".out (mkfifo) and give " + path);
             }
             // Non-blocking: a terminal whose other side nobody reads must not stall a vCPU in write(2).
-            deviceFd = Posix.open(path.toString(), Posix.O_RDWR | Posix.O_NOCTTY | Posix.O_CLOEXEC | Posix.O_NONBLOCK);
+            deviceFd = Posix.open(path.toString(), Libc.O_RDWR | Libc.O_NOCTTY | Libc.O_CLOEXEC | Libc.O_NONBLOCK);
             file = null;
             deviceOutput = new FdTransmitter(deviceFd, path.toString(), FdTransmitter.WhenFull.HOLD);
         } else {
@@ -111,7 +113,7 @@ public final class FileBackend implements SerialBackend {
         }
         if (deviceFd >= 0) {
             deviceOutput.close();
-            Posix.close(deviceFd);
+            Posix.closeQuietly(deviceFd);
         }
     }
 }

@@ -3,6 +3,8 @@ package org.jhyve.devices.uart;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.jhyve.posix.Libc;
+import org.jhyve.posix.Posix;
 
 /**
  * A port on two paths, QEMU's pipe convention: for {@code -l com1,PATH} with PATH.in and PATH.out both present,
@@ -17,8 +19,6 @@ import java.nio.file.Path;
  * ({@link FdTransmitter}, {@code HOLD}), as a slow line would, and never stalls a vCPU in write(2).
  */
 public final class PipeBackend implements SerialBackend {
-    private static final int O_WRONLY = 0x1, O_APPEND = 0x400;
-
     private final Path inPath;
     private final Path outPath;
     private final int inFd;
@@ -43,11 +43,11 @@ public final class PipeBackend implements SerialBackend {
     public PipeBackend(Path path) throws IOException {
         inPath = in(path);
         outPath = out(path);
-        inFd = Posix.open(inPath.toString(), openFlags(inPath, Posix.O_RDONLY));
+        inFd = Posix.open(inPath.toString(), openFlags(inPath, Libc.O_RDONLY));
         try {
-            outFd = Posix.open(outPath.toString(), openFlags(outPath, O_WRONLY | O_APPEND) | Posix.O_NONBLOCK);
+            outFd = Posix.open(outPath.toString(), openFlags(outPath, Libc.O_WRONLY | Libc.O_APPEND) | Libc.O_NONBLOCK);
         } catch (IOException e) {
-            Posix.close(inFd);
+            Posix.closeQuietly(inFd);
             throw e;
         }
         output = new FdTransmitter(outFd, outPath.toString(), FdTransmitter.WhenFull.HOLD);
@@ -56,7 +56,7 @@ public final class PipeBackend implements SerialBackend {
     /** Read-write for a FIFO or device, {@code regular} for a regular file; a directory is refused. */
     private static int openFlags(Path p, int regular) throws IOException {
         if (Files.isDirectory(p)) throw new IOException(p + " is a directory");
-        return (Files.isRegularFile(p) ? regular : Posix.O_RDWR) | Posix.O_NOCTTY | Posix.O_CLOEXEC;
+        return (Files.isRegularFile(p) ? regular : Libc.O_RDWR) | Libc.O_NOCTTY | Libc.O_CLOEXEC;
     }
 
     @Override
@@ -101,7 +101,7 @@ public final class PipeBackend implements SerialBackend {
         }
         if (r != null) r.stop();
         output.close();
-        Posix.close(inFd);
-        Posix.close(outFd);
+        Posix.closeQuietly(inFd);
+        Posix.closeQuietly(outFd);
     }
 }

@@ -2,6 +2,9 @@ package org.jhyve.devices.uart;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import org.jhyve.posix.Libc;
+import org.jhyve.posix.Posix;
+import org.jhyve.posix.Terminal;
 
 /**
  * A new pseudo-terminal ({@code autopty}): the guest's port is the master side and the user attaches
@@ -24,19 +27,20 @@ public final class PtyBackend implements SerialBackend {
     private boolean closed;
 
     public PtyBackend() throws IOException {
-        master = Posix.openPtyMaster();
+        // Non-blocking: writes to a terminal nobody reads must not stall a vCPU.
+        master = Terminal.openPtyMaster(Libc.O_RDWR | Libc.O_NOCTTY | Libc.O_CLOEXEC | Libc.O_NONBLOCK);
         try {
-            path = Posix.ptsName(master);
-            slave = Posix.open(path, Posix.O_RDWR | Posix.O_NOCTTY | Posix.O_CLOEXEC);
+            path = Terminal.ptsName(master);
+            slave = Posix.open(path, Libc.O_RDWR | Libc.O_NOCTTY | Libc.O_CLOEXEC);
         } catch (IOException e) {
-            Posix.close(master);
+            Posix.closeQuietly(master);
             throw e;
         }
         try (Arena a = Arena.ofConfined()) {
-            Posix.setTermios(slave, Posix.rawCopy(Posix.getTermios(slave, a), a));
+            Terminal.setAttributes(slave, Terminal.rawCopy(Terminal.attributes(slave, a), a));
         } catch (IOException e) {
-            Posix.close(slave);
-            Posix.close(master);
+            Posix.closeQuietly(slave);
+            Posix.closeQuietly(master);
             throw e;
         }
         output = new FdTransmitter(master, path, FdTransmitter.WhenFull.DROP);
@@ -78,7 +82,7 @@ public final class PtyBackend implements SerialBackend {
         }
         if (r != null) r.stop();
         output.close();
-        Posix.close(slave);
-        Posix.close(master);
+        Posix.closeQuietly(slave);
+        Posix.closeQuietly(master);
     }
 }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import org.jhyve.posix.Terminal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,10 +37,10 @@ public final class StdioBackend implements SerialBackend {
         this.out = new ThreadedOutput(stdout, "stdio");
         MemorySegment saved = null;
         Thread hook = null;
-        if (Posix.isatty(STDIN)) {
+        if (Terminal.isatty(STDIN)) {
             try {
-                saved = Posix.getTermios(STDIN, arena);
-                Posix.setTermios(STDIN, Posix.rawCopy(saved, arena));
+                saved = Terminal.attributes(STDIN, arena);
+                Terminal.setAttributes(STDIN, Terminal.rawCopy(saved, arena));
                 MemorySegment toRestore = saved;
                 hook = new Thread(() -> restore(toRestore), "jhyve-restore-terminal");
                 Runtime.getRuntime().addShutdownHook(hook);
@@ -84,7 +85,7 @@ public final class StdioBackend implements SerialBackend {
 
     private static void restore(MemorySegment termios) {
         try {
-            Posix.setTermios(STDIN, termios);
+            Terminal.setAttributes(STDIN, termios);
         } catch (IOException e) {
             // Nothing more to do on the way out; the user can run `stty sane`.
         }
