@@ -9,7 +9,8 @@ import java.lang.invoke.VarHandle;
  * Native memory that calls reuse, so a call allocates nothing: the call-state segment errno is captured into,
  * and room for the small structs a call takes by pointer ({@link #STRUCT_BYTES}: two pollfds, an eventfd's
  * counter, an int). A thread reading a terminal a byte at a time, or a vCPU signalling an eventfd per
- * interrupt, then makes no garbage at all.
+ * interrupt, then makes no garbage at all once the JIT has compiled the path (interpreted, the JDK's own
+ * downcall glue allocates a little).
  *
  * <p>Threading: a scratch is used by one thread at a time. {@link #ofThisThread()} is the calling thread's own,
  * which this package's checked calls ({@link Posix}, {@link EventFd}, ...) use too: as with C's errno, read

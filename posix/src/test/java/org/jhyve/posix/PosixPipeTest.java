@@ -77,12 +77,16 @@ class PosixPipeTest {
         ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment b = arena.allocate(1);
-            long rounds = 200_000;
-            pingPong(fd, b, rounds); // warm up: the JIT compiles the path, the thread's scratch is made
-            long before = threads.getCurrentThreadAllocatedBytes();
-            pingPong(fd, b, rounds);
-            long perRound = (threads.getCurrentThreadAllocatedBytes() - before) / rounds;
-            assertThat(perRound).as("bytes allocated per write, poll and read of one byte").isZero();
+            long rounds = 100_000;
+            // Compiled, the path allocates nothing; interpreted or by C1 alone the JDK's FFM glue does (some 120
+            // bytes a round), so measure window after window until C2 has compiled it (a loaded machine delays that).
+            long perRound = Long.MAX_VALUE;
+            for (int window = 0; window < 50 && perRound != 0; window++) {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                pingPong(fd, b, rounds);
+                perRound = (threads.getCurrentThreadAllocatedBytes() - before) / rounds;
+            }
+            assertThat(perRound).as("bytes allocated per write, poll and read of one byte, once compiled").isZero();
         } finally {
             Posix.close(fd);
         }
