@@ -9,6 +9,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import org.jhyve.devices.block.BlockOptionValues;
+import org.jhyve.devices.options.OptionList;
 import org.jhyve.vm.DeviceConfigException;
 
 /**
@@ -23,29 +24,20 @@ public record AhciDriveOptions(DriveKind kind, String path, boolean readOnly, bo
 
     public static AhciDriveOptions parse(DriveKind kind, String options) {
         String name = kind.emulation();
-        String[] parts = options.split(",", -1);
-        if (parts[0].isEmpty()) throw new DeviceConfigException(name + " needs an image path: -s SLOT," + name + ",PATH");
-        boolean ro = kind == DriveKind.CD, direct = false, sync = false;
-        BlockOptionValues.SectorSizes sizes = BlockOptionValues.SectorSizes.DEFAULT;
-        Optional<String> serial = Optional.empty();
-        for (int i = 1; i < parts.length; i++) {
-            String p = parts[i];
-            int eq = p.indexOf('=');
-            String key = eq < 0 ? p : p.substring(0, eq), value = eq < 0 ? null : p.substring(eq + 1);
-            switch (key) {
-                case "ro" -> ro = true;
-                case "nocache", "direct" -> direct = true;
-                case "sync" -> sync = true;
-                case "sectorsize" -> {
-                    if (kind == DriveKind.CD) throw new DeviceConfigException(name + ": sectorsize= is for disks (a CD-ROM has 2048-byte blocks)");
-                    sizes = BlockOptionValues.sectorSizes(name, key, value);
-                }
-                case "serial", "ser" -> serial = Optional.of(BlockOptionValues.serial(name, key, value));
-                default -> throw new DeviceConfigException(name + ": unknown option '" + p + "' (known: ro, nocache, sync, "
+        OptionList list = OptionList.split(options);
+        if (list.first().isEmpty()) throw new DeviceConfigException(name + " needs an image path: -s SLOT," + name + ",PATH");
+        BlockOptionValues.Common common = new BlockOptionValues.Common(name, kind == DriveKind.CD);
+        for (OptionList.Option o : list.rest()) {
+            if (o.key().equals("sectorsize") && kind == DriveKind.CD) {
+                throw new DeviceConfigException(name + ": sectorsize= is for disks (a CD-ROM has 2048-byte blocks)");
+            }
+            if (!common.take(o)) {
+                throw new DeviceConfigException(name + ": unknown option '" + o.text() + "' (known: ro, nocache, sync, "
                         + (kind == DriveKind.HD ? "sectorsize=, " : "") + "serial=)");
             }
         }
-        return new AhciDriveOptions(kind, parts[0], ro, direct, sync, sizes.logical(), sizes.physical(), serial);
+        return new AhciDriveOptions(kind, list.first(), common.readOnly(), common.direct(), common.sync(),
+                common.sizes().logical(), common.sizes().physical(), common.serial());
     }
 
     /**

@@ -1,5 +1,7 @@
 package org.jhyve.devices.block;
 
+import java.util.Optional;
+import org.jhyve.devices.options.OptionList.Option;
 import org.jhyve.vm.DeviceConfigException;
 
 /**
@@ -16,6 +18,49 @@ public final class BlockOptionValues {
     }
 
     private BlockOptionValues() {}
+
+    /**
+     * The options every disk emulation takes, gathered as a device's option loop meets them: {@code ro},
+     * {@code nocache} (or {@code direct}), {@code sync}, {@code sectorsize=}, {@code serial=} (or {@code ser=}).
+     * Used by one thread, while parsing.
+     */
+    public static final class Common {
+        private final String emulation;
+        private boolean readOnly, direct, sync;
+        private SectorSizes sizes = SectorSizes.DEFAULT;
+        private Optional<String> serial = Optional.empty();
+
+        /** For {@code emulation} (named in errors), read-only from the start when {@code readOnly}. */
+        public Common(String emulation, boolean readOnly) {
+            this.emulation = emulation;
+            this.readOnly = readOnly;
+        }
+
+        /** Takes {@code o} if it is one of the common options (checking its value); false for any other. */
+        public boolean take(Option o) {
+            switch (o.key()) {
+                case "ro" -> readOnly = true;
+                case "nocache", "direct" -> direct = true;
+                case "sync" -> sync = true;
+                case "sectorsize" -> sizes = sectorSizes(emulation, o.key(), o.value());
+                case "serial", "ser" -> serial = Optional.of(BlockOptionValues.serial(emulation, o.key(), o.value()));
+                default -> {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        public boolean readOnly() { return readOnly; }
+
+        public boolean direct() { return direct; }
+
+        public boolean sync() { return sync; }
+
+        public SectorSizes sizes() { return sizes; }
+
+        public Optional<String> serial() { return serial; }
+    }
 
     /** {@code value} of {@code key=}, which must not be empty. */
     public static String need(String emulation, String key, String value) {

@@ -5,6 +5,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Optional;
+import org.jhyve.devices.options.OptionList;
 import org.jhyve.vm.DeviceConfigException;
 
 /**
@@ -28,15 +29,13 @@ public record VirtioNetOptions(Backend backend, Optional<byte[]> mac, int queueP
     }
 
     public static VirtioNetOptions parse(String options) {
-        String[] parts = options.split(",", -1);
         Backend backend = null;
         Optional<byte[]> mac = Optional.empty();
         String socket = null, peer = null;
         int queuePairs = 1;
-        for (String p : parts) {
-            int eq = p.indexOf('=');
-            String key = eq < 0 ? p : p.substring(0, eq), value = eq < 0 ? "" : p.substring(eq + 1);
-            switch (key) {
+        for (OptionList.Option o : OptionList.all(options)) {
+            String p = o.text(), value = o.valueOr("");
+            switch (o.key()) {
                 case "mac" -> mac = Optional.of(parseMac(value));
                 case "tap" -> backend = new Tap(value);
                 case "socket" -> socket = value;
@@ -44,7 +43,7 @@ public record VirtioNetOptions(Backend backend, Optional<byte[]> mac, int queueP
                 case "queues" -> queuePairs = parseQueues(value);
                 case "" -> throw new DeviceConfigException("virtio-net needs a backend: -s SLOT,virtio-net,tap0 (or socket=...,peer=...)");
                 default -> {
-                    if (eq < 0 && backend == null && (p.startsWith("tap") || p.startsWith("vmnet") || p.startsWith("vmn"))) backend = new Tap(p);
+                    if (o.value() == null && backend == null && (p.startsWith("tap") || p.startsWith("vmnet") || p.startsWith("vmn"))) backend = new Tap(p);
                     else throw new DeviceConfigException("virtio-net: unknown option '" + p + "' (known: TAPNAME, tap=, socket=, peer=, mac=, queues=)");
                 }
             }
