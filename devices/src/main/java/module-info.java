@@ -11,6 +11,7 @@ module org.jhyve.devices {
     requires io.netty.buffer;
     requires io.netty.common;
     requires io.netty.transport;
+    requires io.netty.codec; // passt's stream protocol: a length before each frame
     requires io.netty.transport.classes.epoll;
     requires io.netty.transport.unix.common;
 

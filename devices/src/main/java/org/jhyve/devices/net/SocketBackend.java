@@ -27,8 +27,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jhyve.sockets.UnixSocketFile;
@@ -51,48 +49,41 @@ import org.slf4j.LoggerFactory;
  * <p>A {@code unix:} path is made 0600 (only this user's processes can send to it) and deleted at close; what is
  * at the path before is replaced only when it is a socket no process is bound to ({@link UnixSocketFile}).
  *
- * <p>Received frames wait in a bounded queue of direct buffers; when it is full, Netty stops reading the
- * socket (the kernel's socket buffer then holds, and at last drops, what comes), so memory stays bounded.
- * Sent frames wait in Netty's outbound buffer while the socket takes no more (a Unix peer that stops reading):
- * {@link #send} then waits up to {@link #SEND_WAIT_MILLIS} for room and otherwise drops the frame (counted, and
- * an IOException, which virtio-net counts as a dropped transmit), and drops the next ones at once until the
- * socket takes frames again, so at most the high water mark
- * ({@link #MAX_PENDING_SEND}) plus one frame waits. Ethernet is lossy; a real NIC on a stalled link drops too.
+ * <p>Both ways with back-pressure ({@link ChannelFrames}): received frames wait in a bounded queue, and Netty stops
+ * reading the socket while it is full; a frame to send waits a little for a peer that stopped reading, then is
+ * dropped, so at most the high water mark ({@link #MAX_PENDING_SEND}) plus one frame waits.
  *
  * <p>Threads: one receive thread calls {@link #awaitReadable} and {@link #receive}; one transmit thread calls
  * {@link #send}; Netty's event loop reads the socket. {@link #wakeReceiver} and {@link #close} from any thread.
  */
 public final class SocketBackend implements NetBackend {
     private static final Logger log = LoggerFactory.getLogger(SocketBackend.class);
-    static final int QUEUE = 256, MAX_FRAME = 65550;
+    static final int QUEUE = ChannelFrames.QUEUE, MAX_FRAME = 65550;
     /** Netty's high water mark for frames not yet in the kernel: above it {@link #send} waits, then drops. */
     static final int MAX_PENDING_SEND = 256 * 1024;
-    static final int SEND_WAIT_MILLIS = 20;
+    static final int SEND_WAIT_MILLIS = ChannelFrames.SEND_WAIT_MILLIS;
 
     private final String local;
     private final EventLoopGroup group;
     private final Channel channel;
     private final SocketAddress peer;
     private final Optional<UnixSocketFile> socketFile;
-    private final BlockingQueue<ByteBuf> received = new ArrayBlockingQueue<>(QUEUE);
+    private final ChannelFrames frames;
     private final AtomicLong oversized = new AtomicLong();
     private final AtomicLong foreign = new AtomicLong();
-    private final AtomicLong sendDropped = new AtomicLong();
-    private final Object writability = new Object();
-    /** A send waited {@link #SEND_WAIT_MILLIS} in vain and the socket has not taken frames since. Transmit thread only. */
-    private boolean stalled;
     private volatile boolean closed;
     /** The sender path last found to be bound to the peer's socket file (Unix). Event loop only. */
     private String peerSenderPath;
-    /** Set by {@link #wakeReceiver} for the next (or the current) {@link #awaitReadable}; guarded by {@code received}. */
-    private boolean woken;
 
-    private SocketBackend(String local, EventLoopGroup group, Channel channel, SocketAddress peer, Optional<UnixSocketFile> socketFile) {
+    private SocketBackend(String local, ChannelFrames frames, EventLoopGroup group, Channel channel, SocketAddress peer,
+            Optional<UnixSocketFile> socketFile) {
         this.local = local;
+        this.frames = frames;
         this.group = group;
         this.channel = channel;
         this.peer = peer;
         this.socketFile = socketFile;
+        frames.attach(channel);
     }
 
     /** Binds {@code local} and sends to {@code peer}: both {@code udp:HOST:PORT}, or both {@code unix:PATH} (peer may omit "unix:"). */
@@ -108,6 +99,7 @@ public final class SocketBackend implements NetBackend {
                 Thread.ofPlatform().name("jhyve-net-" + local).daemon().factory(),
                 unix ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         SocketBackend[] self = new SocketBackend[1];
+        ChannelFrames frames = new ChannelFrames(local);
         Bootstrap b = new Bootstrap().group(group)
                 .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 // One byte more than a frame: a longer datagram, which the kernel cuts to the buffer, shows as too long.
@@ -122,9 +114,7 @@ public final class SocketBackend implements NetBackend {
 
                     @Override
                     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-                        synchronized (self[0].writability) {
-                            self[0].writability.notifyAll();
-                        }
+                        frames.writabilityChanged();
                     }
 
                     @Override
@@ -140,7 +130,7 @@ public final class SocketBackend implements NetBackend {
             if (path.isPresent()) UnixSocketFile.prepare(path.get());
             Channel ch = b.bind(localAddress).sync().channel();
             Optional<UnixSocketFile> file = path.isPresent() ? Optional.of(UnixSocketFile.claim(path.get())) : Optional.empty();
-            self[0] = new SocketBackend(local, group, ch, peerAddress, file);
+            self[0] = new SocketBackend(local, frames, group, ch, peerAddress, file);
         } catch (Exception e) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw new IOException("cannot bind " + local + ": " + e.getMessage(), e);
@@ -190,14 +180,7 @@ public final class SocketBackend implements NetBackend {
             frame.release();
             return;
         }
-        if (!received.offer(frame)) {
-            frame.release(); // cannot happen while autoRead follows the queue, but never grow it
-            oversized.incrementAndGet();
-        }
-        if (received.remainingCapacity() == 0) ctx.channel().config().setAutoRead(false);
-        synchronized (received) {
-            received.notifyAll(); // wake awaitReadable now, not at the end of its (up to 20 ms) wait
-        }
+        if (!frames.offer(ctx.channel(), frame)) oversized.incrementAndGet();
     }
 
     /**
@@ -223,53 +206,18 @@ public final class SocketBackend implements NetBackend {
     @Override public long offloadFeatures() { return 0; }
 
     @Override
-    public boolean awaitReadable(int timeoutMillis) {
-        if (!received.isEmpty()) return true;
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        while (received.isEmpty() && !closed) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) return false;
-            synchronized (received) {
-                if (woken) {
-                    woken = false;
-                    return !received.isEmpty();
-                }
-                try {
-                    received.wait(Math.max(1, Math.min(20, TimeUnit.NANOSECONDS.toMillis(left))));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
-            }
-        }
-        return !received.isEmpty();
+    public boolean awaitReadable(int timeoutMillis) throws IOException {
+        return frames.awaitReadable(timeoutMillis);
     }
 
     @Override
     public void wakeReceiver() {
-        synchronized (received) {
-            woken = true;
-            received.notifyAll();
-        }
+        frames.wake();
     }
 
     @Override
     public int receive(List<MemorySegment> buffers) {
-        ByteBuf frame = received.poll();
-        if (frame == null) return 0;
-        if (!channel.config().isAutoRead() && received.size() < QUEUE / 2) channel.config().setAutoRead(true);
-        try {
-            int length = frame.readableBytes(), done = 0;
-            for (MemorySegment b : buffers) {
-                if (done == length) break;
-                int n = (int) Math.min(b.byteSize(), length - done);
-                MemorySegment.copy(MemorySegment.ofBuffer(frame.nioBuffer(frame.readerIndex() + done, n)), 0, b, 0, n);
-                done += n;
-            }
-            return done;
-        } finally {
-            frame.release();
-        }
+        return frames.receive(buffers);
     }
 
     /**
@@ -278,60 +226,19 @@ public final class SocketBackend implements NetBackend {
      */
     @Override
     public void send(List<MemorySegment> buffers) throws IOException {
-        if (!awaitWritable()) {
-            sendDropped.incrementAndGet();
-            throw new IOException(local + ": the peer takes no frames (" + pendingSendBytes() + " bytes wait); frame dropped");
-        }
-        int length = 0;
-        for (MemorySegment b : buffers) length += (int) b.byteSize();
-        ByteBuf frame = channel.alloc().directBuffer(length);
-        for (MemorySegment b : buffers) {
-            int at = frame.writerIndex();
-            frame.writerIndex(at + (int) b.byteSize());
-            MemorySegment.copy(b, 0, MemorySegment.ofBuffer(frame.nioBuffer(at, (int) b.byteSize())), 0, b.byteSize());
-        }
+        frames.admit();
+        ByteBuf frame = frames.gather(0, buffers);
         // A connected UDP socket takes the bare frame; a Unix one is addressed each time.
-        Object packet = peer instanceof DomainSocketAddress d ? new DomainDatagramPacket(frame, d) : frame;
-        channel.writeAndFlush(packet);
-    }
-
-    /**
-     * Waits for the socket to take frames again; after one wait in vain, frames are dropped at once until it
-     * does, so a peer that stopped reading costs the transmit thread one wait, not one per frame.
-     */
-    private boolean awaitWritable() {
-        if (channel.isWritable()) {
-            stalled = false;
-            return true;
-        }
-        if (stalled) return false;
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SEND_WAIT_MILLIS);
-        synchronized (writability) {
-            while (!channel.isWritable() && !closed) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    stalled = true;
-                    return false;
-                }
-                try {
-                    writability.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return false;
-                }
-            }
-        }
-        return channel.isWritable();
+        frames.write(peer instanceof DomainSocketAddress d ? new DomainDatagramPacket(frame, d) : frame);
     }
 
     /** Bytes of sent frames Netty holds, not yet taken by the kernel (what a peer that stops reading makes grow). */
     public long pendingSendBytes() {
-        var outbound = channel.unsafe().outboundBuffer();
-        return outbound == null ? 0 : outbound.totalPendingWriteBytes();
+        return frames.pendingSendBytes();
     }
 
     /** Frames {@link #send} dropped because the socket took none for a while. */
-    public long sendDropped() { return sendDropped.get(); }
+    public long sendDropped() { return frames.sendDropped(); }
 
     /** Datagrams from senders other than the peer, dropped (only those the kernel did not filter already). */
     public long foreign() { return foreign.get(); }
@@ -347,11 +254,7 @@ public final class SocketBackend implements NetBackend {
         closed = true;
         channel.close().syncUninterruptibly();
         socketFile.ifPresent(UnixSocketFile::delete);
-        synchronized (writability) {
-            writability.notifyAll();
-        }
         group.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).syncUninterruptibly();
-        ByteBuf b;
-        while ((b = received.poll()) != null) b.release();
+        frames.close();
     }
 }

@@ -3,13 +3,14 @@ package org.jhyve.devices.virtio;
 import java.io.IOException;
 import java.util.List;
 import org.jhyve.devices.net.NetBackend;
+import org.jhyve.devices.net.PasstBackend;
 import org.jhyve.devices.net.TapBackend;
 import org.jhyve.pci.PciAddress;
 import org.jhyve.pci.PciDevice;
 import org.jhyve.vm.DeviceConfigException;
 import org.jhyve.vm.MachineContext;
 
-/** {@code -s SLOT,virtio-net,BACKEND[,mac=...][,queues=N]}: opens the backend(s) and puts a virtio-net on PCI. */
+/** {@code -s SLOT,virtio-net[,BACKEND][,mac=...][,queues=N]}: opens the backend(s) (starts passt for slirp) and puts a virtio-net on PCI. */
 public final class VirtioNetFactory {
     private VirtioNetFactory() {}
 
@@ -20,6 +21,8 @@ public final class VirtioNetFactory {
             backends = switch (opts.backend()) {
                 case VirtioNetOptions.Tap tap -> List.copyOf(TapBackend.openQueues(tap.name(), opts.queuePairs()));
                 case VirtioNetOptions.Socket s -> List.of(org.jhyve.devices.net.SocketBackend.open(s.local(), s.peer()));
+                case VirtioNetOptions.UserNet u -> List.of(PasstBackend.start("virtio-net@" + address, u.forwards().stream()
+                        .map(f -> new PasstBackend.Forward(f.udp(), f.hostAddress(), f.hostPort(), f.guestPort())).toList()));
             };
         } catch (IOException e) {
             throw new DeviceConfigException("virtio-net: " + e.getMessage(), e);

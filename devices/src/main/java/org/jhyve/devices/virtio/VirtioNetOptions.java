@@ -3,14 +3,18 @@ package org.jhyve.devices.virtio;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import org.jhyve.devices.options.OptionList;
 import org.jhyve.vm.DeviceConfigException;
 
 /**
- * {@code -s SLOT,virtio-net,BACKEND[,mac=xx:xx:xx:xx:xx:xx][,queues=N]} where BACKEND is a tap interface name
- * (tapN, or {@code tap=NAME}) or {@code socket=udp:HOST:PORT,peer=HOST:PORT} / {@code socket=unix:PATH,peer=PATH};
+ * {@code -s SLOT,virtio-net[,BACKEND][,mac=xx:xx:xx:xx:xx:xx][,queues=N]} where BACKEND is a tap interface name
+ * (tapN, or {@code tap=NAME}), {@code socket=udp:HOST:PORT,peer=HOST:PORT} / {@code socket=unix:PATH,peer=PATH},
+ * or nothing (or bhyve's {@code slirp}): user-mode networking through passt, with any number of
+ * {@code hostfwd=tcp:HOSTADDR:HOSTPORT-:GUESTPORT} (or {@code udp:}; several also as one value joined by ';');
  * {@code queues=N} asks for N queue pairs (a multi-queue tap: one queue of the interface per pair).
  */
 public record VirtioNetOptions(Backend backend, Optional<byte[]> mac, int queuePairs) {
@@ -23,6 +27,22 @@ public record VirtioNetOptions(Backend backend, Optional<byte[]> mac, int queueP
         public String describe() { return name; }
     }
 
+    /**
+     * User-mode networking (NAT, DHCP, DNS) by passt, the default; host ports forwarded to the guest. A forward
+     * without a host address binds 127.0.0.1 (bhyve's slirp would bind every address): only this host reaches it
+     * unless the option names another address.
+     */
+    public record UserNet(List<HostForward> forwards) implements Backend {
+        public UserNet {
+            forwards = List.copyOf(forwards);
+        }
+
+        public String describe() { return "slirp"; }
+    }
+
+    /** {@code hostfwd=PROTO:HOSTADDR:HOSTPORT-:GUESTPORT}: connections to the host's port reach the guest's. */
+    public record HostForward(boolean udp, String hostAddress, int hostPort, int guestPort) {}
+
     /** A datagram socket: {@code udp:HOST:PORT} or {@code unix:PATH}, frames sent to {@code peer}. */
     public record Socket(String local, String peer) implements Backend {
         public String describe() { return "socket=" + local + ",peer=" + peer; }
@@ -32,6 +52,8 @@ public record VirtioNetOptions(Backend backend, Optional<byte[]> mac, int queueP
         Backend backend = null;
         Optional<byte[]> mac = Optional.empty();
         String socket = null, peer = null;
+        boolean slirp = false;
+        List<HostForward> forwards = new ArrayList<>();
         int queuePairs = 1;
         for (OptionList.Option o : OptionList.all(options)) {
             String p = o.text(), value = o.valueOr("");
@@ -41,10 +63,18 @@ public record VirtioNetOptions(Backend backend, Optional<byte[]> mac, int queueP
                 case "socket" -> socket = value;
                 case "peer" -> peer = value;
                 case "queues" -> queuePairs = parseQueues(value);
-                case "" -> throw new DeviceConfigException("virtio-net needs a backend: -s SLOT,virtio-net,tap0 (or socket=...,peer=...)");
+                case "hostfwd" -> {
+                    for (String one : value.split(";", -1)) forwards.add(parseForward(one));
+                }
+                case "" -> { } // "-s 2,virtio-net," : nothing after the comma
+                case "slirp" -> {
+                    if (o.value() != null) throw new DeviceConfigException("virtio-net: slirp takes no value (hostfwd= is its own option)");
+                    slirp = true;
+                }
                 default -> {
                     if (o.value() == null && backend == null && (p.startsWith("tap") || p.startsWith("vmnet") || p.startsWith("vmn"))) backend = new Tap(p);
-                    else throw new DeviceConfigException("virtio-net: unknown option '" + p + "' (known: TAPNAME, tap=, socket=, peer=, mac=, queues=)");
+                    else throw new DeviceConfigException("virtio-net: unknown option '" + p
+                            + "' (known: TAPNAME, tap=, socket=, peer=, slirp, hostfwd=, mac=, queues=)");
                 }
             }
         }
@@ -58,14 +88,51 @@ public record VirtioNetOptions(Backend backend, Optional<byte[]> mac, int queueP
         } else if (peer != null) {
             throw new DeviceConfigException("virtio-net: peer= belongs to a socket= backend");
         }
-        if (backend == null) throw new DeviceConfigException("virtio-net needs a backend: -s SLOT,virtio-net,tap0 (or socket=...,peer=...)");
+        if (slirp && backend != null) throw new DeviceConfigException("virtio-net: give one backend: slirp or " + backend.describe());
+        if (!forwards.isEmpty() && backend != null) {
+            throw new DeviceConfigException("virtio-net: hostfwd= belongs to user-mode networking (slirp, the default), not to " + backend.describe());
+        }
+        if (backend == null) backend = new UserNet(forwards);
         if (backend instanceof Tap t && (t.name().isEmpty() || t.name().length() > 15)) {
             throw new DeviceConfigException("virtio-net: '" + t.name() + "' is not a network interface name (1-15 characters)");
         }
         if (queuePairs > 1 && !(backend instanceof Tap)) {
-            throw new DeviceConfigException("virtio-net: queues=" + queuePairs + " needs a tap backend (a socket is one queue)");
+            throw new DeviceConfigException("virtio-net: queues=" + queuePairs + " needs a tap backend (a socket or slirp is one queue)");
         }
         return new VirtioNetOptions(backend, mac, queuePairs);
+    }
+
+    /** {@code tcp:HOSTADDR:HOSTPORT-:GUESTPORT} or {@code udp:...}; HOSTADDR may be empty (127.0.0.1), the guest address must be. */
+    static HostForward parseForward(String text) {
+        String usage = "virtio-net: hostfwd=" + text + ": expected tcp:HOSTADDR:HOSTPORT-:GUESTPORT (or udp:...; HOSTADDR may be empty)";
+        int colon = text.indexOf(':'), dash = text.lastIndexOf('-');
+        if (colon < 0 || dash < colon) throw new DeviceConfigException(usage);
+        String proto = text.substring(0, colon), host = text.substring(colon + 1, dash), guest = text.substring(dash + 1);
+        boolean udp = switch (proto) {
+            case "tcp" -> false;
+            case "udp" -> true;
+            default -> throw new DeviceConfigException("virtio-net: hostfwd=" + text + ": the protocol is tcp or udp, not '" + proto + "'");
+        };
+        int hostColon = host.lastIndexOf(':'), guestColon = guest.lastIndexOf(':');
+        if (hostColon < 0 || guestColon < 0) throw new DeviceConfigException(usage);
+        String hostAddress = host.substring(0, hostColon);
+        if (!guest.substring(0, guestColon).isEmpty()) {
+            throw new DeviceConfigException("virtio-net: hostfwd=" + text + ": leave the guest address out (passt forwards to the guest's one address)");
+        }
+        int hostPort = parsePort(host.substring(hostColon + 1), text), guestPort = parsePort(guest.substring(guestColon + 1), text);
+        if (hostAddress.startsWith("[") && hostAddress.endsWith("]")) hostAddress = hostAddress.substring(1, hostAddress.length() - 1);
+        return new HostForward(udp, hostAddress.isEmpty() ? "127.0.0.1" : hostAddress, hostPort, guestPort);
+    }
+
+    private static int parsePort(String text, String option) {
+        int port;
+        try {
+            port = Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            port = -1;
+        }
+        if (port < 1 || port > 65535) throw new DeviceConfigException("virtio-net: hostfwd=" + option + ": '" + text + "' is not a port (1-65535)");
+        return port;
     }
 
     static int parseQueues(String text) {

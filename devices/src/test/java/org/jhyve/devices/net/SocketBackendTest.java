@@ -84,7 +84,7 @@ class SocketBackendTest {
     }
 
     /** Waits for a frame (up to 5 s) and reads it into {@code buffers}. */
-    static int receive(SocketBackend backend, List<MemorySegment> buffers) {
+    static int receive(SocketBackend backend, List<MemorySegment> buffers) throws IOException {
         assertThat(backend.awaitReadable(5000)).as("a frame arrives").isTrue();
         return backend.receive(buffers);
     }

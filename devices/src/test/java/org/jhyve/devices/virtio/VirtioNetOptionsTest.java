@@ -4,12 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.jhyve.vm.DeviceConfigException;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** {@code -s SLOT,virtio-net,...} options: backends, the MAC, and what is refused with which message. */
 class VirtioNetOptionsTest {
-    static final String NEEDS_BACKEND = "virtio-net needs a backend: -s SLOT,virtio-net,tap0 (or socket=...,peer=...)";
-
     static void refused(String options, String message) {
         assertThatThrownBy(() -> VirtioNetOptions.parse(options)).as(options)
                 .isInstanceOf(DeviceConfigException.class).hasMessage(message);
@@ -55,22 +54,49 @@ class VirtioNetOptionsTest {
         for (String bad : new String[] {"0", "17", "-1", "two", ""}) {
             refused("tap0,queues=" + bad, "virtio-net: queues=" + bad + " must be a number of queue pairs from 1 to 16");
         }
-        refused("socket=udp:127.0.0.1:5000,peer=127.0.0.1:5001,queues=2", "virtio-net: queues=2 needs a tap backend (a socket is one queue)");
+        refused("socket=udp:127.0.0.1:5000,peer=127.0.0.1:5001,queues=2", "virtio-net: queues=2 needs a tap backend (a socket or slirp is one queue)");
         assertThat(VirtioNetOptions.parse("socket=udp:127.0.0.1:5000,peer=127.0.0.1:5001,queues=1").queuePairs()).isEqualTo(1);
     }
 
     @Test
-    void withoutABackendItSaysHowToGiveOne() {
-        refused("", NEEDS_BACKEND);
-        refused("mac=02:00:00:00:00:01", NEEDS_BACKEND);
+    void withoutABackendOrWithSlirpItIsUserModeNetworking() {
+        // xhyve's "-s 2:0,virtio-net" (its vmnet NAT) and bhyve's slirp: here both mean passt.
+        assertThat(VirtioNetOptions.parse("").backend()).isEqualTo(new VirtioNetOptions.UserNet(List.of()));
+        assertThat(VirtioNetOptions.parse("mac=02:00:00:00:00:01").backend()).isInstanceOf(VirtioNetOptions.UserNet.class);
+        assertThat(VirtioNetOptions.parse("slirp").backend()).isEqualTo(new VirtioNetOptions.UserNet(List.of()));
+    }
+
+    @Test
+    void hostForwardsInBhyvesSyntaxBindLoopbackUnlessAnAddressIsGiven() {
+        var forwards = ((VirtioNetOptions.UserNet) VirtioNetOptions.parse(
+                "slirp,hostfwd=tcp::9000-:9000,hostfwd=udp:0.0.0.0:5353-:53;tcp:[::1]:2222-:22").backend()).forwards();
+        assertThat(forwards).containsExactly(
+                new VirtioNetOptions.HostForward(false, "127.0.0.1", 9000, 9000),
+                new VirtioNetOptions.HostForward(true, "0.0.0.0", 5353, 53),
+                new VirtioNetOptions.HostForward(false, "::1", 2222, 22));
+        assertThat(((VirtioNetOptions.UserNet) VirtioNetOptions.parse("hostfwd=tcp:127.0.0.1:80-:8080").backend()).forwards())
+                .containsExactly(new VirtioNetOptions.HostForward(false, "127.0.0.1", 80, 8080));
+    }
+
+    @Test
+    void aMalformedHostForwardIsRefusedNamingIt() {
+        refused("hostfwd=tcp::9000", "virtio-net: hostfwd=tcp::9000: expected tcp:HOSTADDR:HOSTPORT-:GUESTPORT (or udp:...; HOSTADDR may be empty)");
+        refused("hostfwd=sctp::1-:2", "virtio-net: hostfwd=sctp::1-:2: the protocol is tcp or udp, not 'sctp'");
+        refused("hostfwd=tcp::0-:22", "virtio-net: hostfwd=tcp::0-:22: '0' is not a port (1-65535)");
+        refused("hostfwd=tcp::22-:70000", "virtio-net: hostfwd=tcp::22-:70000: '70000' is not a port (1-65535)");
+        refused("hostfwd=tcp::22-10.0.2.15:22", "virtio-net: hostfwd=tcp::22-10.0.2.15:22: leave the guest address out (passt forwards to the guest's one address)");
+        refused("tap0,hostfwd=tcp::22-:22", "virtio-net: hostfwd= belongs to user-mode networking (slirp, the default), not to tap0");
+        refused("slirp,tap0", "virtio-net: give one backend: slirp or tap0");
+        refused("slirp=1", "virtio-net: slirp takes no value (hostfwd= is its own option)");
+        refused("slirp,queues=2", "virtio-net: queues=2 needs a tap backend (a socket or slirp is one queue)");
     }
 
     @Test
     void unknownOptionsAreNamed() {
-        refused("tap0,bogus", "virtio-net: unknown option 'bogus' (known: TAPNAME, tap=, socket=, peer=, mac=, queues=)");
-        refused("eth0", "virtio-net: unknown option 'eth0' (known: TAPNAME, tap=, socket=, peer=, mac=, queues=)");
-        refused("tap0,tap1", "virtio-net: unknown option 'tap1' (known: TAPNAME, tap=, socket=, peer=, mac=, queues=)");
-        refused("tap0,speed=10", "virtio-net: unknown option 'speed=10' (known: TAPNAME, tap=, socket=, peer=, mac=, queues=)");
+        refused("tap0,bogus", "virtio-net: unknown option 'bogus' (known: TAPNAME, tap=, socket=, peer=, slirp, hostfwd=, mac=, queues=)");
+        refused("eth0", "virtio-net: unknown option 'eth0' (known: TAPNAME, tap=, socket=, peer=, slirp, hostfwd=, mac=, queues=)");
+        refused("tap0,tap1", "virtio-net: unknown option 'tap1' (known: TAPNAME, tap=, socket=, peer=, slirp, hostfwd=, mac=, queues=)");
+        refused("tap0,speed=10", "virtio-net: unknown option 'speed=10' (known: TAPNAME, tap=, socket=, peer=, slirp, hostfwd=, mac=, queues=)");
     }
 
     @Test
