@@ -47,6 +47,9 @@ class CliFuzzTest {
         @Override public void close() { }
     };
 
+    private static final java.util.regex.Pattern UNEXPECTED =
+            java.util.regex.Pattern.compile("jhyve: unexpected ([a-z][a-z0-9_]*\\.)+[A-Z][\\w$]*(: | \\(at |$)");
+
     @DictionaryEntries({"-A", "-c", "-e", "-f", "-F", "-g", "-h", "-H", "-l", "-m", "-P", "-s", "-U", "-v", "-Y", "-b", "-C", "-M",
             "-p", "-u", "-w", "-W", "-x", "--trace", "--trace-filter", "--cpu-template", "help", "kexec,", "hostbridge", "amd_hostbridge",
             "lpc", "virtio-blk", "virtio-net", "ahci-hd", "ahci-cd", "ahci", "hd:", "cd:", "com1", "com2", "stdio", "autopty", "tcp=",
@@ -61,7 +64,9 @@ class CliFuzzTest {
                 CliFuzzTest::assembleWithoutAHypervisor);
         String message = err.toString(StandardCharsets.UTF_8);
         findings.check(status == 0 || status == 4, "exit status " + status);
-        findings.check(!message.startsWith("jhyve: unexpected"), "an exception nobody expected: '" + message + "'");
+        // Main's line for an exception nobody expected names its class (a dotted Java name); a refused argument that
+        // merely starts with "unexpected" (the campaign of 2026-12-02 found one) is "jhyve: ARG: why" and is fine.
+        findings.check(!UNEXPECTED.matcher(message).lookingAt(), "an exception nobody expected: '" + message + "'");
         if (status == 4) {
             findings.check(message.startsWith("jhyve: "), "status 4 without a 'jhyve: ' message: '" + message + "'");
             boolean lineBreakGiven = String.join("", argv).chars().anyMatch(c -> c == '\n' || c == '\r');
