@@ -7,8 +7,12 @@ import java.nio.file.Path;
 import org.jhyve.vm.VmBuilder;
 
 /**
- * {@code -g}: where the GDB stub listens. xhyve's {@code -g PORT} is a TCP port on 127.0.0.1; {@code -g unix:PATH}
- * is a Unix socket (mode 0600), for gdb's {@code target remote PATH}. Either way only jhyve's own user is served.
+ * {@code -g} and {@code -G}: where the GDB stub listens. xhyve's {@code -g PORT} is a TCP port on 127.0.0.1;
+ * {@code -g unix:PATH} is a Unix socket (mode 0600), for gdb's {@code target remote PATH}. bhyve's
+ * {@code -G [w][BIND:]PORT} is the same stub: {@code w} (wait for gdb before the vCPUs start) is required,
+ * since jhyve's stub always holds the vCPUs until gdb continues them, and BIND may only be a loopback name
+ * (127.0.0.1, localhost; bhyve's default is localhost), since the stub serves only jhyve's own user, which it
+ * tells from the kernel's socket table, so only for local peers. Either way only jhyve's own user is served.
  */
 sealed interface GdbOption {
     record Port(int port) implements GdbOption {}
@@ -28,6 +32,31 @@ sealed interface GdbOption {
             // reported below
         }
         throw new UsageException("-g " + text, "not a TCP port (1-65535) or unix:PATH");
+    }
+
+    /** bhyve's {@code -G [w][BIND:]PORT}. */
+    static GdbOption parseBhyve(String text) throws UsageException {
+        String flag = "-G " + text;
+        if (!text.startsWith("w")) {
+            throw new UsageException(flag, "jhyve's gdb stub holds the vCPUs until gdb continues them: say so with w (-G w" + text
+                    + "); starting the guest before gdb attaches is not supported yet");
+        }
+        String rest = text.substring(1);
+        int colon = rest.lastIndexOf(':');
+        if (colon >= 0) {
+            String bind = rest.substring(0, colon);
+            if (!bind.equals("127.0.0.1") && !bind.equals("localhost")) {
+                throw new UsageException(flag, "the gdb stub listens on 127.0.0.1 only (it serves jhyve's own user, which it can tell only for local peers)");
+            }
+            rest = rest.substring(colon + 1);
+        }
+        try {
+            int port = Integer.parseInt(rest);
+            if (port >= 0 && port <= 65535) return new Port(port); // 0: a free port, named in the waiting line
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException(flag, "expected [w][BIND:]PORT with PORT 0-65535");
     }
 
     default void applyTo(VmBuilder builder) {

@@ -1,0 +1,55 @@
+package org.jhyve.cli;
+
+import org.jhyve.hv.CpuTopology;
+import org.jhyve.vm.VmBuilder;
+
+/**
+ * {@code -c}: xhyve's {@code -c N} and bhyve's {@code -c [[cpus=]N][,sockets=S][,cores=C][,threads=T]}, read
+ * as bhyve's {@code calc_topology} reads them: sockets default to the number of CPUs (so {@code -c 4} is four
+ * single-core packages, as in bhyve and xhyve), cores and threads to 1; with both a CPU count and a topology,
+ * their product must be the count; with a topology alone the count is the product. {@code -c ""} is 1 vCPU.
+ */
+final class TopologySpec {
+    private TopologySpec() {}
+
+    static CpuTopology parse(String text) throws UsageException {
+        String flag = "-c " + text;
+        Integer cpus = null, sockets = null;
+        int cores = 1, threads = 1;
+        for (String token : text.split(",", -1)) {
+            if (token.isEmpty()) continue; // bhyve skips empty tokens ("-c ''" included)
+            int eq = token.indexOf('=');
+            String key = eq < 0 ? "cpus" : token.substring(0, eq);
+            String value = eq < 0 ? token : token.substring(eq + 1);
+            switch (key) {
+                case "cpus" -> cpus = number(flag, key, value);
+                case "sockets" -> sockets = number(flag, key, value);
+                case "cores" -> cores = number(flag, key, value);
+                case "threads" -> threads = number(flag, key, value);
+                default -> throw new UsageException(flag, "unknown key '" + key + "' (cpus=, sockets=, cores=, threads=)");
+            }
+        }
+        int s = sockets != null ? sockets : cpus != null ? cpus : 1;
+        long product = (long) s * cores * threads;
+        if (cpus != null && product != cpus) {
+            throw new UsageException(flag, String.format("topology (%d sockets, %d cores, %d threads) does not match %d vCPUs", s, cores, threads, cpus));
+        }
+        if (product < 1 || product > VmBuilder.MAX_VCPUS) throw new UsageException(flag, "vCPU count must be 1-" + VmBuilder.MAX_VCPUS);
+        return new CpuTopology(s, cores, threads);
+    }
+
+    /** strtol base 0 as bhyve's parse_int_value: decimal, 0x hex or 0 octal. */
+    private static int number(String flag, String key, String value) throws UsageException {
+        long v;
+        try {
+            v = value.startsWith("0x") || value.startsWith("0X") ? Long.parseLong(value.substring(2), 16)
+                    : value.length() > 1 && value.startsWith("0") ? Long.parseLong(value.substring(1), 8) : Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new UsageException(flag, key.equals("cpus") ? "not a number of vCPUs" : key + "=" + value + " is not a number");
+        }
+        if (v < 1 || v > VmBuilder.MAX_VCPUS) {
+            throw new UsageException(flag, key.equals("cpus") ? "vCPU count must be 1-" + VmBuilder.MAX_VCPUS : key + "= must be 1-" + VmBuilder.MAX_VCPUS);
+        }
+        return (int) v;
+    }
+}

@@ -1,0 +1,57 @@
+package org.jhyve.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * bhyve's {@code -S} (guest RAM wired with mlock) and its vmname (the process name), on a real jhyve process: a
+ * guest held by {@code -G w} (it waits for gdb) stays up while the test reads /proc.
+ */
+class CliWiredMemoryAndNameTest {
+    @TempDir Path dir;
+
+    private Path guest() {
+        GuestImages.assumeKvm();
+        return GuestImages.extract(dir, "hello-long.elf");
+    }
+
+    @Test
+    void wiredRamIsLockedAndTheVmNameIsTheProcessName() throws Exception {
+        Path err = dir.resolve("stderr");
+        Process p = JhyveProcess.start(err, "-m", "32M", "-S", "-G", "w0", "-f", "kexec," + guest(), "wired-vm-with-a-long-name");
+        try {
+            for (int i = 0; i < 300 && !Files.readString(err).contains("waiting for gdb"); i++) Thread.sleep(100);
+            assertThat(Files.readString(err)).startsWith("jhyve wired-vm-with-a-long-name: waiting for gdb on 127.0.0.1:");
+            String status = Files.readString(Path.of("/proc", Long.toString(p.pid()), "status"));
+            assertThat(status).containsPattern("VmLck:\\s+3[0-9]{4} kB"); // the 32 MiB of guest RAM, and the few pages the JVM locked itself
+            // ps -o comm: the kernel's 15-byte name of the main thread
+            assertThat(Files.readString(Path.of("/proc", Long.toString(p.pid()), "comm")).strip()).isEqualTo("wired-vm-with-a");
+        } finally {
+            p.destroy();
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void wiringPastTheLockLimitIsOneLineAndStatusFour() throws Exception {
+        Path kernel = guest();
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")) && Files.isExecutable(Path.of("/usr/bin/prlimit")),
+                "setpriv and prlimit (util-linux) drop CAP_IPC_LOCK and lower RLIMIT_MEMLOCK");
+        Path err = dir.resolve("stderr");
+        // Without CAP_IPC_LOCK (root has it) and with 1 MiB of RLIMIT_MEMLOCK, 32 MiB cannot be wired.
+        Process p = JhyveProcess.startWithPrefix(List.of("prlimit", "--memlock=1048576", "setpriv", "--bounding-set=-ipc_lock",
+                "--inh-caps=-ipc_lock", "--"), err, "-m", "32M", "-S", "-f", "kexec," + kernel);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isEqualTo(4);
+        assertThat(Files.readString(err, StandardCharsets.UTF_8)).isEqualTo("jhyve: cannot wire 32 MiB of guest RAM (mlock: ENOMEM, Cannot allocate memory): "
+                + "RLIMIT_MEMLOCK is too low (ulimit -l, or LimitMEMLOCK= in a systemd unit) or CAP_IPC_LOCK is missing\n");
+    }
+}
