@@ -41,12 +41,9 @@ final class MemorySize {
         return value << shift;
     }
 
-    /** C's strtoul with base 0: 0x... hex, 0... octal, else decimal. */
     private static long number(String flag, String digits) throws UsageException {
         try {
-            if (digits.startsWith("0X")) return Long.parseLong(digits.substring(2), 16);
-            if (digits.length() > 1 && digits.startsWith("0")) return Long.parseLong(digits.substring(1), 8);
-            return Long.parseLong(digits);
+            return CNumber.parse(digits);
         } catch (NumberFormatException e) {
             // Too many digits, or an 8 or 9 in an octal number.
             throw new UsageException(flag, digits.matches("0[0-7]*[89].*") ? "not a memory size (a leading 0 is octal)" : "memory size is too large");

@@ -38,12 +38,11 @@ final class TopologySpec {
         return new CpuTopology(s, cores, threads);
     }
 
-    /** strtol base 0 as bhyve's parse_int_value: decimal, 0x hex or 0 octal. */
+    /** As bhyve's parse_int_value (strtol, base 0). */
     private static int number(String flag, String key, String value) throws UsageException {
         long v;
         try {
-            v = value.startsWith("0x") || value.startsWith("0X") ? Long.parseLong(value.substring(2), 16)
-                    : value.length() > 1 && value.startsWith("0") ? Long.parseLong(value.substring(1), 8) : Long.parseLong(value);
+            v = CNumber.parse(value);
         } catch (NumberFormatException e) {
             throw new UsageException(flag, key.equals("cpus") ? "not a number of vCPUs" : key + "=" + value + " is not a number");
         }
