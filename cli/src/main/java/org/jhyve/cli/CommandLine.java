@@ -30,7 +30,7 @@ final class CommandLine {
     @Option(names = "-f", paramLabel = "fw", description = "firmware: kexec,KERNEL,INITRD,\"CMDLINE\"") String firmware;
     @Option(names = "-F", paramLabel = "pidfile", description = "pidfile") String pidFile;
     @Option(names = "-g", paramLabel = "gdbport", description = "gdb port: GDB remote stub on 127.0.0.1 (or unix:PATH, a 0600 Unix socket), for jhyve's user only; the guest waits for gdb to continue") String gdbPort;
-    @Option(names = "-G", paramLabel = "[w][bind:]port", description = "bhyve's gdb flag: w waits for gdb before the vCPUs start (required here), bind 127.0.0.1 or localhost") String bhyveGdb;
+    @Option(names = "-G", paramLabel = "[w][bind:]port", description = "bhyve's gdb flag: w waits for gdb before the vCPUs start (else gdb stops them when it attaches), bind 127.0.0.1 or localhost") String bhyveGdb;
     @Option(names = {"-h", "--help"}, description = "help: this text, then every emulation's and serial backend's option syntax") boolean help;
     @Option(names = "-H", description = "vmexit from the guest on hlt") boolean exitOnHlt;
     @Option(names = "-I", description = "bhyve: add an I/O APIC (deprecated in bhyve: there always is one, here too)") boolean ioapic;

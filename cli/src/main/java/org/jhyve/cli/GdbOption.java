@@ -9,13 +9,18 @@ import org.jhyve.vm.VmBuilder;
 /**
  * {@code -g} and {@code -G}: where the GDB stub listens. xhyve's {@code -g PORT} is a TCP port on 127.0.0.1;
  * {@code -g unix:PATH} is a Unix socket (mode 0600), for gdb's {@code target remote PATH}. bhyve's
- * {@code -G [w][BIND:]PORT} is the same stub: {@code w} (wait for gdb before the vCPUs start) is required,
- * since jhyve's stub always holds the vCPUs until gdb continues them, and BIND may only be a loopback name
+ * {@code -G [w][BIND:]PORT} is the same stub: with {@code w} the vCPUs wait for gdb before they start (as
+ * with {@code -g}), without it they run at once and stop when gdb attaches; BIND may only be a loopback name
  * (127.0.0.1, localhost; bhyve's default is localhost), since the stub serves only jhyve's own user, which it
  * tells from the kernel's socket table, so only for local peers. Either way only jhyve's own user is served.
  */
 sealed interface GdbOption {
-    record Port(int port) implements GdbOption {}
+    /** {@code waits}: the vCPUs wait for gdb before their first instruction ({@code -g}, {@code -G w...}). */
+    record Port(int port, boolean waits) implements GdbOption {
+        Port(int port) {
+            this(port, true);
+        }
+    }
 
     record UnixSocket(Path path) implements GdbOption {}
 
@@ -37,11 +42,8 @@ sealed interface GdbOption {
     /** bhyve's {@code -G [w][BIND:]PORT}. */
     static GdbOption parseBhyve(String text) throws UsageException {
         String flag = "-G " + text;
-        if (!text.startsWith("w")) {
-            throw new UsageException(flag, "jhyve's gdb stub holds the vCPUs until gdb continues them: say so with w (-G w" + text
-                    + "); starting the guest before gdb attaches is not supported yet");
-        }
-        String rest = text.substring(1);
+        boolean waits = text.startsWith("w");
+        String rest = waits ? text.substring(1) : text;
         int colon = rest.lastIndexOf(':');
         if (colon >= 0) {
             String bind = rest.substring(0, colon);
@@ -52,7 +54,7 @@ sealed interface GdbOption {
         }
         try {
             int port = Integer.parseInt(rest);
-            if (port >= 0 && port <= 65535) return new Port(port); // 0: a free port, named in the waiting line
+            if (port >= 0 && port <= 65535) return new Port(port, waits); // 0: a free port, named in the line jhyve prints
         } catch (NumberFormatException e) {
             // reported below
         }
@@ -61,9 +63,18 @@ sealed interface GdbOption {
 
     default void applyTo(VmBuilder builder) {
         switch (this) {
-            case Port p -> builder.gdb(p.port());
+            case Port p -> builder.gdb(p.port()).gdbWaits(p.waits());
             case UnixSocket u -> builder.gdb(u.path());
         }
+    }
+
+    /** The line jhyve prints once the stub listens: where, and whether the guest waits for gdb. */
+    default String listeningLine(SocketAddress address) {
+        if (this instanceof Port p && !p.waits()) {
+            return waitingLine(address).replaceFirst("^jhyve: waiting for gdb on ", "jhyve: gdb stub on ")
+                    .replace("the guest starts when gdb continues", "the guest runs; gdb stops it when it attaches");
+        }
+        return waitingLine(address);
     }
 
     /** The line jhyve prints once the stub listens at {@code address} ({@code VirtualMachine.gdbAddress()}). */

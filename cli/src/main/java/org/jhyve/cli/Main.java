@@ -178,7 +178,7 @@ public final class Main {
                 TerminationSignal.install(vm);
                 vm.start();
                 failures.running(vm);
-                vm.gdbAddress().ifPresent(a -> err.println(me + GdbOption.waitingLine(a).substring("jhyve: ".length())));
+                vm.gdbAddress().ifPresent(a -> err.println(me + spec.gdb().orElseThrow().listeningLine(a).substring("jhyve: ".length())));
                 VmOutcome outcome = vm.await();
                 if (outcome == null) {
                     err.println(me + "the VM's vCPU threads ended without saying why");

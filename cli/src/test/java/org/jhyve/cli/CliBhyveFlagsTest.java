@@ -73,6 +73,7 @@ class CliBhyveFlagsTest {
         assertThat(s.wiredMemory()).isTrue();
         assertThat(s.gdb()).contains(new GdbOption.Port(2345));
         assertThat(spec("-G", "w2346").gdb()).contains(new GdbOption.Port(2346));
+        assertThat(spec("-G", "2348").gdb()).as("without w the guest does not wait").contains(new GdbOption.Port(2348, false));
         assertThat(spec("-G", "wlocalhost:2347").gdb()).contains(new GdbOption.Port(2347));
         assertThat(spec().vmName()).isEmpty();
         assertThat(spec().wiredMemory()).isFalse();

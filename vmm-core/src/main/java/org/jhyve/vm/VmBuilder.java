@@ -54,6 +54,7 @@ public final class VmBuilder {
     private Optional<CpuTemplate> cpuTemplate = Optional.empty();
     private Optional<CpuTopology> topology = Optional.empty();
     private boolean wiredMemory;
+    private boolean gdbWaits = true;
 
     private VmBuilder(Hypervisor hypervisor) {
         this.hypervisor = Objects.requireNonNull(hypervisor, "hypervisor");
@@ -84,6 +85,16 @@ public final class VmBuilder {
     public VmBuilder topology(CpuTopology topology) {
         vcpus(topology.vcpus());
         this.topology = Optional.of(topology);
+        return this;
+    }
+
+    /**
+     * Whether the vCPUs wait for gdb before their first instruction (the default, QEMU's {@code -s -S}, bhyve's
+     * {@code -G w...}); with false they run from the start and stop when gdb attaches (bhyve's {@code -G PORT}).
+     * Only with {@link #gdb(int)} or {@link #gdb(Path)}.
+     */
+    public VmBuilder gdbWaits(boolean waits) {
+        this.gdbWaits = waits;
         return this;
     }
 
@@ -198,6 +209,6 @@ public final class VmBuilder {
     VmPlan plan() {
         if (boot == null) throw new IllegalStateException("no boot loader: say what the guest boots");
         return new VmPlan(memoryBytes, vcpus, boot, List.copyOf(pciSlots.values()), platformDevices, exitOnUnhandledIo,
-                uuid, trace, gdbAddress, cpuTemplate().cpuid(), topology.orElse(CpuTopology.onePackage(vcpus)), wiredMemory);
+                uuid, trace, gdbAddress, gdbWaits, cpuTemplate().cpuid(), topology.orElse(CpuTopology.onePackage(vcpus)), wiredMemory);
     }
 }

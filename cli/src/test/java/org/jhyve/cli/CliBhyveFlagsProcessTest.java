@@ -12,10 +12,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * bhyve's {@code -S} (guest RAM wired with mlock) and its vmname (the process name), on a real jhyve process: a
- * guest held by {@code -G w} (it waits for gdb) stays up while the test reads /proc.
+ * bhyve's {@code -S} (guest RAM wired with mlock), its vmname (the process name) and {@code -G} without {@code w},
+ * on a real jhyve process: a guest held by {@code -G w} (it waits for gdb) stays up while the test reads /proc.
  */
-class CliWiredMemoryAndNameTest {
+class CliBhyveFlagsProcessTest {
     @TempDir Path dir;
 
     private Path guest() {
@@ -53,5 +53,15 @@ class CliWiredMemoryAndNameTest {
         assertThat(p.exitValue()).isEqualTo(4);
         assertThat(Files.readString(err, StandardCharsets.UTF_8)).isEqualTo("jhyve: cannot wire 32 MiB of guest RAM (mlock: ENOMEM, Cannot allocate memory): "
                 + "RLIMIT_MEMLOCK is too low (ulimit -l, or LimitMEMLOCK= in a systemd unit) or CAP_IPC_LOCK is missing\n");
+    }
+
+    @Test
+    void withoutWTheGuestRunsBeforeAnyGdb() throws Exception {
+        Path err = dir.resolve("stderr");
+        // hello-long prints and powers off: status 1 with no gdb ever attached.
+        Process p = JhyveProcess.start(err, "-m", "32M", "-G", "0", "-f", "kexec," + guest());
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(Files.readString(err)).isEqualTo(1);
+        assertThat(Files.readString(err)).containsPattern("^jhyve: gdb stub on 127\\.0\\.0\\.1:\\d+ \\(target remote :\\d+\\); the guest runs; gdb stops it when it attaches\n");
     }
 }
