@@ -68,17 +68,11 @@ sealed interface GdbOption {
         }
     }
 
-    /** The line jhyve prints once the stub listens: where, and whether the guest waits for gdb. */
-    default String listeningLine(SocketAddress address) {
-        if (this instanceof Port p && !p.waits()) {
-            return waitingLine(address).replaceFirst("^jhyve: waiting for gdb on ", "jhyve: gdb stub on ")
-                    .replace("the guest starts when gdb continues", "the guest runs; gdb stops it when it attaches");
-        }
-        return waitingLine(address);
-    }
-
-    /** The line jhyve prints once the stub listens at {@code address} ({@code VirtualMachine.gdbAddress()}). */
-    static String waitingLine(SocketAddress address) {
+    /**
+     * What jhyve says once the stub listens at {@code address} ({@code VirtualMachine.gdbAddress()}), after its
+     * "jhyve: " (or "jhyve NAME: "): where, gdb's target, and whether the guest waits for gdb.
+     */
+    default String listening(SocketAddress address) {
         String where, target;
         if (address instanceof InetSocketAddress inet) {
             where = inet.getAddress().getHostAddress() + ":" + inet.getPort();
@@ -87,6 +81,8 @@ sealed interface GdbOption {
             where = address instanceof UnixDomainSocketAddress unix ? unix.getPath().toString() : address.toString();
             target = where;
         }
-        return "jhyve: waiting for gdb on " + where + " (target remote " + target + "); the guest starts when gdb continues";
+        boolean waits = !(this instanceof Port p) || p.waits();
+        return waits ? "waiting for gdb on " + where + " (target remote " + target + "); the guest starts when gdb continues"
+                : "gdb stub on " + where + " (target remote " + target + "); the guest runs; gdb stops it when it attaches";
     }
 }

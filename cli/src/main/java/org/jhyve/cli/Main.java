@@ -178,25 +178,25 @@ public final class Main {
                 TerminationSignal.install(vm);
                 vm.start();
                 failures.running(vm);
-                vm.gdbAddress().ifPresent(a -> err.println(me + spec.gdb().orElseThrow().listeningLine(a).substring("jhyve: ".length())));
+                vm.gdbAddress().ifPresent(a -> err.println(me + spec.gdb().orElseThrow().listening(a)));
                 VmOutcome outcome = vm.await();
                 if (outcome == null) {
                     err.println(me + "the VM's vCPU threads ended without saying why");
                     return ERROR;
                 }
-                if (outcome.status() == ExitStatus.ERROR) err.println(me + "" + oneLine(outcome.reason()));
+                if (outcome.status() == ExitStatus.ERROR) err.println(me + oneLine(outcome.reason()));
                 return outcome.status().code();
             } finally {
                 failures.ended();
             }
         } catch (UsageException e) {
-            err.println(me + "" + e.getMessage());
+            err.println(me + e.getMessage());
             return ERROR;
         } catch (BootException e) {
-            err.println(me + "" + spec.firmware().flag() + ": " + oneLine(e.getMessage()));
+            err.println(me + spec.firmware().flag() + ": " + oneLine(e.getMessage()));
             return ERROR;
         } catch (DeviceConfigException | HypervisorException | IllegalArgumentException e) {
-            err.println(me + "" + oneLine(e.getMessage()));
+            err.println(me + oneLine(e.getMessage()));
             return ERROR;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
