@@ -9,7 +9,7 @@ import org.jhyve.devices.virtio.VirtioNetOptions;
  * {@code -M}: the MAC address of each virtio-net device of the command line, in {@code -s} order, the same one
  * the device will have: {@code mac=} if given, else {@link VirtioNetOptions#macOr} of the seed the device's
  * factory uses (the VM's UUID and the slot with {@code -U}, else the slot and the backend). The seed's form is
- * VirtioNetFactory's, repeated here: keep the two in step (no test compares them yet).
+ * VirtioNetFactory's, repeated here: CliBhyveFlagsProcessTest checks -M against the MAC a guest reads from the device.
  */
 final class MacAddresses {
     private MacAddresses() {}

@@ -64,4 +64,31 @@ class CliBhyveFlagsProcessTest {
         assertThat(p.exitValue()).as(Files.readString(err)).isEqualTo(1);
         assertThat(Files.readString(err)).containsPattern("^jhyve: gdb stub on 127\\.0\\.0\\.1:\\d+ \\(target remote :\\d+\\); the guest runs; gdb stops it when it attaches\n");
     }
+
+    @Test
+    void printMacSaysTheMacTheGuestReadsFromTheDevice() throws Exception {
+        GuestImages.assumeKvm();
+        Path program = GuestImages.extract(dir, "virtio-net.elf"); // prints "mac=..." from the device's config space
+        int port;
+        try (java.net.DatagramSocket s = new java.net.DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        // No mac=: derived from -U and the slot, the seed VirtioNetFactory uses and -M repeats.
+        List<String> vm = List.of("-m", "64M", "-U", "6ba7b810-9dad-11d1-80b4-00c04fd430c8", "-s", "0:0,hostbridge",
+                "-s", "2,virtio-net,socket=udp:127.0.0.1:" + port + ",peer=127.0.0.1:9", "-s", "31,lpc", "-l", "com1,stdio",
+                "-f", "kexec," + program);
+        JhyveProcess printed = JhyveProcess.run(java.util.stream.Stream.concat(java.util.stream.Stream.of("-M"), vm.stream()).toArray(String[]::new));
+        assertThat(printed.status()).as(printed.err()).isZero();
+        assertThat(printed.out()).matches("MAC: ([0-9a-f]{2}:){5}[0-9a-f]{2}\n");
+        String mac = printed.out().strip().substring("MAC: ".length());
+        Process p = JhyveProcess.start(dir.resolve("guest.err"), vm.toArray(String[]::new));
+        try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = out.readLine()) != null && !line.startsWith("mac=")) { /* the guest's first lines */ }
+            assertThat(line).as(Files.readString(dir.resolve("guest.err"))).isEqualTo("mac=" + mac); // readLine ends at the guest's \r\n
+        } finally {
+            p.destroyForcibly();
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
 }
