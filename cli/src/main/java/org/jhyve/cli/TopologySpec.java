@@ -4,10 +4,13 @@ import org.jhyve.hv.CpuTopology;
 import org.jhyve.vm.VmBuilder;
 
 /**
- * {@code -c}: xhyve's {@code -c N} and bhyve's {@code -c [[cpus=]N][,sockets=S][,cores=C][,threads=T]}, read
- * as bhyve's {@code calc_topology} reads them: sockets default to the number of CPUs (so {@code -c 4} is four
- * single-core packages, as in bhyve and xhyve), cores and threads to 1; with both a CPU count and a topology,
- * their product must be the count; with a topology alone the count is the product. {@code -c ""} is 1 vCPU.
+ * {@code -c}: xhyve's {@code -c N} and bhyve's {@code -c [[cpus=]N][,sockets=S][,cores=C][,threads=T]}. A count
+ * alone ({@code -c 4}, {@code -c cpus=4}) is jhyve's one package of N single-threaded cores, as before: bhyve
+ * and xhyve make N single-core packages of it, which guests licensed or tuned per socket (Windows client
+ * editions take two sockets) handle worse; {@code -c 4,sockets=4} asks for that. With any of sockets, cores or
+ * threads the rest is bhyve's {@code calc_topology}: sockets default to the CPU count given (else 1), cores and
+ * threads to 1; with a count, the product must equal it; without, the count is the product. {@code -c ""} is
+ * 1 vCPU.
  */
 final class TopologySpec {
     private TopologySpec() {}
@@ -16,6 +19,7 @@ final class TopologySpec {
         String flag = "-c " + text;
         Integer cpus = null, sockets = null;
         int cores = 1, threads = 1;
+        boolean topologyGiven = false;
         for (String token : text.split(",", -1)) {
             if (token.isEmpty()) continue; // bhyve skips empty tokens ("-c ''" included)
             int eq = token.indexOf('=');
@@ -28,7 +32,9 @@ final class TopologySpec {
                 case "threads" -> threads = number(flag, key, value);
                 default -> throw new UsageException(flag, "unknown key '" + key + "' (cpus=, sockets=, cores=, threads=)");
             }
+            topologyGiven |= !key.equals("cpus");
         }
+        if (!topologyGiven) return CpuTopology.onePackage(cpus != null ? cpus : 1); // a count alone: jhyve's one package (see above)
         int s = sockets != null ? sockets : cpus != null ? cpus : 1;
         long product = (long) s * cores * threads;
         if (cpus != null && product != cpus) {

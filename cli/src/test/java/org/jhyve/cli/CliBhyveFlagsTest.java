@@ -46,12 +46,15 @@ class CliBhyveFlagsTest {
     @Test
     void cpuTopologyAsBhyveReadsIt() {
         assertThat(spec().topology()).isEqualTo(new CpuTopology(1, 1, 1));
-        assertThat(spec("-c", "4").topology()).as("bhyve and xhyve: one socket per CPU").isEqualTo(new CpuTopology(4, 1, 1));
-        assertThat(spec("-c", "cpus=4").topology()).isEqualTo(new CpuTopology(4, 1, 1));
+        assertThat(spec("-c", "4").topology()).as("a count alone: one package, as jhyve had it").isEqualTo(new CpuTopology(1, 4, 1));
+        assertThat(spec("-c", "cpus=4").topology()).isEqualTo(new CpuTopology(1, 4, 1));
+        assertThat(spec("-c", "4,sockets=4").topology()).as("bhyve's and xhyve's -c 4").isEqualTo(new CpuTopology(4, 1, 1));
+        assertThat(spec("-c", "4,sockets=2,cores=2").topology()).isEqualTo(new CpuTopology(2, 2, 1));
         assertThat(spec("-c", "8,sockets=2,cores=2,threads=2").topology()).isEqualTo(new CpuTopology(2, 2, 2));
         assertThat(spec("-c", "sockets=1,cores=4").topology()).as("the count from the topology").isEqualTo(new CpuTopology(1, 4, 1));
         assertThat(spec("-c", "cores=2,threads=2").topology()).as("sockets default to 1 without cpus=").isEqualTo(new CpuTopology(1, 2, 2));
         assertThat(spec("-c", "").topology()).isEqualTo(new CpuTopology(1, 1, 1));
+        assertThat(spec("-c", "cores=1").topology()).as("a topology key: bhyve's rules").isEqualTo(new CpuTopology(1, 1, 1));
         assertThat(spec("-c", "0x2").vcpus()).isEqualTo(2);
     }
 

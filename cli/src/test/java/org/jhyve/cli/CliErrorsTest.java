@@ -65,7 +65,7 @@ class CliErrorsTest {
             "-l com5,stdio              | -l com5,stdio: unknown LPC device 'com5' (com1, com2, com3 or com4)",
             "-l COM3,stdio              | -l COM3,stdio: needs an LPC device (-s 31,lpc)",
             "-l bootrom,x.fd            | -l bootrom,x.fd: the LPC device bootrom is not supported yet",
-            "-c cpus=4,cores=3          | -c cpus=4,cores=3: topology (4 sockets, 3 cores, 1 threads) does not match 4 vCPUs",
+            "-c cpus=4,cores=2          | -c cpus=4,cores=2: topology (4 sockets, 2 cores, 1 threads) does not match 4 vCPUs",
             "-c sockets=2,cores=0       | -c sockets=2,cores=0: cores= must be 1-255",
             "-c 2,dies=2                | -c 2,dies=2: unknown key 'dies' (cpus=, sockets=, cores=, threads=)",
             "-c sockets=16,cores=16     | -c sockets=16,cores=16: vCPU count must be 1-255",
