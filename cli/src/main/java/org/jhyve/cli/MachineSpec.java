@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.UUID;
 import org.jhyve.cpu.CpuTemplate;
 import org.jhyve.devices.DeviceCatalog;
+import org.jhyve.hv.CpuTopology;
 import org.jhyve.trace.TraceConfig;
 import org.jhyve.vm.VmBuilder;
 
@@ -17,10 +18,10 @@ import org.jhyve.vm.VmBuilder;
  * The validated command line: every flag checked before anything native is touched, so bad input costs
  * nothing and leaves nothing behind.
  */
-record MachineSpec(long memoryBytes, int vcpus, List<PciSlotSpec> slots, Map<String, String> lpcPorts,
+record MachineSpec(long memoryBytes, CpuTopology topology, List<PciSlotSpec> slots, Map<String, String> lpcPorts,
                    FirmwareSpec firmware, Optional<Path> pidFile, Optional<UUID> uuid, boolean exitOnUnhandledIo,
                    boolean acpi, boolean mpTable, Optional<CpuTemplate> cpuTemplate, Optional<TraceConfig> trace,
-                   Optional<GdbOption> gdb) {
+                   Optional<GdbOption> gdb, Optional<String> vmName, boolean wiredMemory, boolean printMac) {
 
     static final long DEFAULT_MEMORY = 256L << 20;
 
@@ -30,12 +31,16 @@ record MachineSpec(long memoryBytes, int vcpus, List<PciSlotSpec> slots, Map<Str
      */
     private static void refuseUnsupported(CommandLine c) throws UsageException {
         if (c.bvmConsole) throw notYet("-b", "the bvm console is");
-        if (c.coreMemory) throw notYet("-C", "core files are");
-        if (c.printMac) throw notYet("-M", "virtio-net (and its MAC address) is");
+        if (c.coreMemory) throw notYet("-C", "guest memory in core files (the JVM's core dump excludes nothing it maps) is");
+        if (c.configFile != null) throw notYet("-k " + c.configFile, "bhyve's configuration file is");
+        if (!c.configValues.isEmpty()) throw notYet("-o " + c.configValues.getFirst(), "bhyve's configuration variables are");
+        if (c.keyboardLayout != null) throw new UsageException("-K " + c.keyboardLayout, "there is no PS/2 keyboard to give a layout");
+        if (c.restoreFile != null) throw new UsageException("-r " + c.restoreFile, "checkpoint and restore are not supported");
+        if (c.gdbPort != null && c.bhyveGdb != null) throw new UsageException("-G " + c.bhyveGdb, "-g " + c.gdbPort + " already says where gdb connects");
         if (!c.pins.isEmpty()) throw notYet("-p " + c.pins.getFirst(), "vCPU pinning is");
         if (c.rtcUtc) throw notYet("-u", "the RTC is");
         if (c.ignoreMsrs) throw notYet("-w", "ignoring unimplemented MSRs (KVM decides MSR access in the kernel) is");
-        if (c.singleMsi) throw notYet("-W", "virtio is");
+        if (c.singleMsi) throw notYet("-W", "single-vector MSI for virtio (its devices use MSI-X or INTx) is");
         if (c.x2apic) throw notYet("-x", "x2APIC mode is");
     }
 
@@ -52,15 +57,7 @@ record MachineSpec(long memoryBytes, int vcpus, List<PciSlotSpec> slots, Map<Str
             throw new UsageException("-m " + c.memory, String.format("memory too large for the host (%d MiB > %d MiB)",
                     memory >> 20, hostMemory >> 20));
         }
-        int vcpus = 1;
-        if (c.vcpus != null) {
-            try {
-                vcpus = Integer.parseInt(c.vcpus);
-            } catch (NumberFormatException e) {
-                throw new UsageException("-c " + c.vcpus, "not a number of vCPUs");
-            }
-            if (vcpus < 1 || vcpus > VmBuilder.MAX_VCPUS) throw new UsageException("-c " + c.vcpus, "vCPU count must be 1-" + VmBuilder.MAX_VCPUS);
-        }
+        CpuTopology topology = c.vcpus == null ? new CpuTopology(1, 1, 1) : TopologySpec.parse(c.vcpus);
         List<PciSlotSpec> slots = new ArrayList<>();
         Set<org.jhyve.pci.PciAddress> used = new HashSet<>();
         boolean hasLpc = false;
@@ -80,8 +77,7 @@ record MachineSpec(long memoryBytes, int vcpus, List<PciSlotSpec> slots, Map<Str
         }
         Map<String, String> lpc = LpcSpec.parse(c.lpc);
         if (!lpc.isEmpty() && !hasLpc) {
-            String first = lpc.keySet().iterator().next();
-            throw new UsageException("-l " + first + "," + lpc.get(first), "needs an LPC device (-s 31,lpc)");
+            throw new UsageException("-l " + c.lpc.getFirst(), "needs an LPC device (-s 31,lpc)");
         }
         if (c.firmware == null) throw new UsageException("-f", "missing: say what to boot (-f kexec,KERNEL,INITRD,CMDLINE)");
         FirmwareSpec firmware = FirmwareSpec.parse(c.firmware);
@@ -103,8 +99,28 @@ record MachineSpec(long memoryBytes, int vcpus, List<PciSlotSpec> slots, Map<Str
             }
         }
         Optional<TraceConfig> trace = TraceSpec.parse(c.traceFile, c.traceFilter);
-        Optional<GdbOption> gdb = c.gdbPort == null ? Optional.empty() : Optional.of(GdbOption.parse(c.gdbPort));
-        return new MachineSpec(memory, vcpus, List.copyOf(slots), lpc, firmware, pidFile, uuid, c.exitOnUnhandledIo, c.acpi,
-                !c.noMpTable, template, trace, gdb);
+        Optional<GdbOption> gdb = c.gdbPort != null ? Optional.of(GdbOption.parse(c.gdbPort))
+                : c.bhyveGdb != null ? Optional.of(GdbOption.parseBhyve(c.bhyveGdb)) : Optional.empty();
+        Optional<String> vmName = c.vmName == null ? Optional.empty() : Optional.of(checkedName(c.vmName));
+        return new MachineSpec(memory, topology, List.copyOf(slots), lpc, firmware, pidFile, uuid, c.exitOnUnhandledIo, c.acpi,
+                !c.noMpTable, template, trace, gdb, vmName, c.wiredMemory, c.printMac);
+    }
+
+    /** bhyve's VM names are /dev/vmm entries (at most 32 bytes, no slash); printable, since jhyve's lines show them. */
+    private static String checkedName(String name) throws UsageException {
+        if (name.isEmpty() || name.length() > 32 || name.contains("/") || !name.chars().allMatch(ch -> ch > 0x20 && ch < 0x7f)) {
+            throw new UsageException(name.replace("\0", "\\0"), "a VM name is 1-32 printable characters without spaces or /");
+        }
+        return name;
+    }
+
+    int vcpus() {
+        return topology.vcpus();
+    }
+
+    /** The same VM without {@code --trace} (a fuzz target's, whose trace file must not be created). */
+    MachineSpec withoutTrace() {
+        return new MachineSpec(memoryBytes, topology, slots, lpcPorts, firmware, pidFile, uuid, exitOnUnhandledIo, acpi, mpTable,
+                cpuTemplate, Optional.empty(), gdb, vmName, wiredMemory, printMac);
     }
 }

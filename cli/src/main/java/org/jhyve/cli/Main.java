@@ -1,10 +1,13 @@
 package org.jhyve.cli;
 
 import java.io.PrintStream;
+import java.util.List;
 import java.util.Optional;
+import java.util.stream.Collectors;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jhyve.boot.BootException;
 import org.jhyve.devices.DeviceCatalog;
+import org.jhyve.devices.pci.LpcBridge;
 import org.jhyve.devices.uart.SerialBackends;
 import org.jhyve.hv.Hypervisor;
 import org.jhyve.hv.HypervisorException;
@@ -96,6 +99,10 @@ public final class Main {
         }
         if (flags.help) {
             out.print(parser.getUsageMessage());
+            out.println();
+            printEmulations(out);
+            out.println();
+            printLpcDevices(out);
             return 0;
         }
         if (flags.version) {
@@ -107,8 +114,7 @@ public final class Main {
             return 0;
         }
         if (flags.lpc.contains("help")) {
-            out.println("LPC devices: com1 (port 0x3f8, IRQ 4), com2 (port 0x2f8, IRQ 3); as -l comN,BACKEND with BACKEND one of:");
-            SerialBackends.describe().forEach(line -> out.println("  " + line));
+            printLpcDevices(out);
             return 0;
         }
         MachineSpec spec;
@@ -118,9 +124,24 @@ public final class Main {
             err.println("jhyve: " + e.getMessage());
             return ERROR;
         }
+        if (spec.printMac()) {
+            List<String> macs;
+            try {
+                macs = MacAddresses.of(spec);
+            } catch (DeviceConfigException e) {
+                err.println("jhyve: " + oneLine(e.getMessage()));
+                return ERROR;
+            }
+            // xhyve's -M: print the MAC and exit, when there is a network device; without one it has no effect.
+            if (!macs.isEmpty()) {
+                macs.forEach(mac -> out.println("MAC: " + mac));
+                return 0;
+            }
+        }
         return launch.launch(spec, err);
     }
 
+    /** Each emulation with its option syntax: -s help, and -h after the flags. */
     private static void printEmulations(PrintStream out) {
         out.println("PCI emulations, as -s slot[:func],EMULATION[,conf]:");
         for (DeviceCatalog.Emulation e : DeviceCatalog.standard(java.util.Map.of()).emulations()) {
@@ -128,12 +149,23 @@ public final class Main {
         }
     }
 
+    /** The COM ports and serial backends with their syntax: -l help, and -h after the emulations. */
+    private static void printLpcDevices(PrintStream out) {
+        out.println("LPC devices: " + LpcBridge.COM_PORTS.stream()
+                .map(p -> String.format("%s (port 0x%x, IRQ %d)", p.name(), p.base(), p.irq())).collect(Collectors.joining(", "))
+                + "; as -l comN,BACKEND (comN in any case) with BACKEND one of:");
+        SerialBackends.describe().forEach(line -> out.println("  " + line));
+    }
+
     private static int boot(MachineSpec spec, PrintStream err, UncaughtFailures failures) {
+        // bhyve's vmname: in jhyve's own lines ("jhyve vm1: ..."), the main thread's name (slf4j's log lines show it) and the process name.
+        String me = spec.vmName().map(name -> "jhyve " + name + ": ").orElse("jhyve: ");
+        spec.vmName().ifPresent(ProcessName::set);
         Hypervisor hypervisor;
         try {
             hypervisor = KvmHypervisor.open();
         } catch (HypervisorException e) {
-            err.println("jhyve: /dev/kvm: " + oneLine(e.getMessage()));
+            err.println(me + "/dev/kvm: " + oneLine(e.getMessage()));
             return ERROR;
         }
         AtomicReference<VirtualMachine> running = new AtomicReference<>();
@@ -146,29 +178,29 @@ public final class Main {
                 TerminationSignal.install(vm);
                 vm.start();
                 failures.running(vm);
-                vm.gdbAddress().ifPresent(a -> err.println(GdbOption.waitingLine(a)));
+                vm.gdbAddress().ifPresent(a -> err.println(me + spec.gdb().orElseThrow().listening(a)));
                 VmOutcome outcome = vm.await();
                 if (outcome == null) {
-                    err.println("jhyve: the VM's vCPU threads ended without saying why");
+                    err.println(me + "the VM's vCPU threads ended without saying why");
                     return ERROR;
                 }
-                if (outcome.status() == ExitStatus.ERROR) err.println("jhyve: " + oneLine(outcome.reason()));
+                if (outcome.status() == ExitStatus.ERROR) err.println(me + oneLine(outcome.reason()));
                 return outcome.status().code();
             } finally {
                 failures.ended();
             }
         } catch (UsageException e) {
-            err.println("jhyve: " + e.getMessage());
+            err.println(me + e.getMessage());
             return ERROR;
         } catch (BootException e) {
-            err.println("jhyve: " + spec.firmware().flag() + ": " + oneLine(e.getMessage()));
+            err.println(me + spec.firmware().flag() + ": " + oneLine(e.getMessage()));
             return ERROR;
         } catch (DeviceConfigException | HypervisorException | IllegalArgumentException e) {
-            err.println("jhyve: " + oneLine(e.getMessage()));
+            err.println(me + oneLine(e.getMessage()));
             return ERROR;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            err.println("jhyve: interrupted");
+            err.println(me + "interrupted");
             return ERROR;
         } finally {
             running.set(null);

@@ -48,7 +48,8 @@ final class VmAssembler {
         });
         VmBuilder builder = VmBuilder.on(hypervisor)
                 .memory(spec.memoryBytes())
-                .vcpus(spec.vcpus())
+                .topology(spec.topology())
+                .wiredMemory(spec.wiredMemory())
                 .exitOnUnhandledIo(spec.exitOnUnhandledIo())
                 .cpuTemplate(template)
                 .boot(new KexecLoader(spec.firmware().kernel(), spec.firmware().initrd(), spec.firmware().cmdline(), spec.acpi(), template, spec.mpTable()));

@@ -54,7 +54,7 @@ class CliErrorsTest {
             "-s 4,virtio-blk,/,ro       | -s 4,virtio-blk,/,ro: virtio-blk: / is a directory",
             "-s 4,virtio-blk,/dev/null,sectorsize=1000 | -s 4,virtio-blk,/dev/null,sectorsize=1000: virtio-blk: sector size 1000 is not a power of two from 512 to 65536",
             "-s 4,virtio-blk,/dev/null,num-queues=0 | -s 4,virtio-blk,/dev/null,num-queues=0: virtio-blk: num-queues=0: use 1-16",
-            "-s 4,virtio-blk,/dev/null,fast | -s 4,virtio-blk,/dev/null,fast: virtio-blk: unknown option 'fast' (known: ro, nocache, sync, sectorsize=, serial=, num-queues=)",
+            "-s 4,virtio-blk,/dev/null,fast | -s 4,virtio-blk,/dev/null,fast: virtio-blk: unknown option 'fast' (known: ro, nocache, sync, direct, nodelete, sectorsize=, serial=, num-queues=)",
             "-m 0                       | -m 0: memory size must be positive",
             "-m 3X                      | -m 3X: unknown size suffix (use K, M, G or T)",
             "-m lots                    | -m lots: not a memory size (e.g. 512M or 2G)",
@@ -63,7 +63,23 @@ class CliErrorsTest {
             "-c 0                       | -c 0: vCPU count must be 1-255",
             "-c two                     | -c two: not a number of vCPUs",
             "-U 1-2-3-4-5               | -U 1-2-3-4-5: not a UUID (e.g. 6ba7b810-9dad-11d1-80b4-00c04fd430c8)",
-            "-l com3,stdio              | -l com3,stdio: unknown LPC device 'com3' (com1 or com2)",
+            "-l com5,stdio              | -l com5,stdio: unknown LPC device 'com5' (com1, com2, com3 or com4)",
+            "-l COM3,stdio              | -l COM3,stdio: needs an LPC device (-s 31,lpc)",
+            "-l bootrom,x.fd            | -l bootrom,x.fd: the LPC device bootrom is not supported yet",
+            "-c cpus=4,cores=2          | -c cpus=4,cores=2: topology (4 sockets, 2 cores, 1 threads) does not match 4 vCPUs",
+            "-c sockets=2,cores=0       | -c sockets=2,cores=0: cores= must be 1-255",
+            "-c 2,dies=2                | -c 2,dies=2: unknown key 'dies' (cpus=, sockets=, cores=, threads=)",
+            "-c sockets=16,cores=16     | -c sockets=16,cores=16: vCPU count must be 1-255",
+            "-G w0.0.0.0:1234           | -G w0.0.0.0:1234: the gdb stub listens on 127.0.0.1 only (it serves jhyve's own user, which it can tell only for local peers)",
+            "-G wlocalhost:x            | -G wlocalhost:x: expected [w][BIND:]PORT with PORT 0-65535",
+            "-g 1234 -G w1235           | -G w1235: -g 1234 already says where gdb connects",
+            "-k vm.conf                 | -k vm.conf: bhyve's configuration file is not supported yet",
+            "-o memory.size=1G          | -o memory.size=1G: bhyve's configuration variables are not supported yet",
+            "-K de                      | -K de: there is no PS/2 keyboard to give a layout",
+            "-r vm.ckp                  | -r vm.ckp: checkpoint and restore are not supported",
+            "-C                         | -C: guest memory in core files (the JVM's core dump excludes nothing it maps) is not supported yet",
+            "-m 0x                      | -m 0x: unknown size suffix (use K, M, G or T)",
+            "-m 09                      | -m 09: not a memory size (a leading 0 is octal)",
             "-l com1,stdio              | -l com1,stdio: needs an LPC device (-s 31,lpc)",
             "-l com1                    | -l com1: expected com1,BACKEND",
             "-g 70000                   | -g 70000: not a TCP port (1-65535) or unix:PATH",
@@ -130,8 +146,9 @@ class CliErrorsTest {
     void atFilesAreNotExpanded() throws IOException {
         // picocli read "@FILE" as more arguments: "@/dev/stdin" waited on stdin, "@/dev/zero" read until the heap ran out.
         Path args = Files.writeString(dir.resolve("args"), "-v\n");
-        assertError(CliRun.of("@" + args), "@" + args + ": unexpected argument");
-        assertError(CliRun.of("@/dev/zero"), "@/dev/zero: unexpected argument");
+        // The first positional argument is bhyve's vmname, so the @FILE comes second.
+        assertError(CliRun.of("-f", "kexec," + kernel, "vm1", "@" + args), "@" + args + ": unexpected argument");
+        assertError(CliRun.of("-f", "kexec," + kernel, "vm1", "@/dev/zero"), "@/dev/zero: unexpected argument");
     }
 
     @Test
@@ -145,7 +162,9 @@ class CliErrorsTest {
     void unknownFlagsAndMissingValuesAreOneLine() {
         assertError(CliRun.of("-Q"), "-Q: unknown flag (see -h)");
         assertError(CliRun.of("-m"), "Missing required parameter for option '-m' (mem)");
-        assertError(CliRun.of("-f", "kexec," + kernel, "extra"), "extra: unexpected argument");
+        // One positional argument, bhyve's vmname; a second is unexpected.
+        assertError(CliRun.of("-f", "kexec," + kernel, "vm1", "extra"), "extra: unexpected argument");
+        assertError(CliRun.of("-f", "kexec," + kernel, "a/b"), "a/b: a VM name is 1-32 printable characters without spaces or /");
     }
 
     @Test

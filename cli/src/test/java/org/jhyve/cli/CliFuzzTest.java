@@ -54,7 +54,10 @@ class CliFuzzTest {
             "-p", "-u", "-w", "-W", "-x", "--trace", "--trace-filter", "--cpu-template", "help", "kexec,", "hostbridge", "amd_hostbridge",
             "lpc", "virtio-blk", "virtio-net", "ahci-hd", "ahci-cd", "ahci", "hd:", "cd:", "com1", "com2", "stdio", "autopty", "tcp=",
             "pom.xml", ",ro", ",nocache", ",sync", ",sectorsize=", ",serial=", ",num-queues=", ",mac=", ",queues=", "socket=udp:",
-            "socket=unix:", "peer=", "1G", "512M", "0:0", "31", "4:1", "pvm", "host"})
+            "socket=unix:", "peer=", "1G", "512M", "0:0", "31", "4:1", "pvm", "host",
+            // bhyve's flags and values (issue 16)
+            "-a", "-D", "-G", "-I", "-k", "-K", "-o", "-r", "-S", "--help", "--version", "virtio-tap", "COM1", "com3", "com4",
+            ",direct", ",nodelete", "cpus=", ",sockets=", ",cores=", ",threads=", "w127.0.0.1:", "0x", "vm1"})
     @FuzzTest(maxDuration = "10s")
     void run(byte[] input) throws Exception {
         Findings findings = new Findings("cli");
@@ -91,9 +94,7 @@ class CliFuzzTest {
     private static int assembleWithoutAHypervisor(MachineSpec spec, PrintStream err) {
         // The trace file is opened (truncated) before the VM is created: a fuzzed "--trace pom.xml" would empty a
         // file of the module. What --trace may name was checked by MachineSpec already; assembly goes on without it.
-        MachineSpec untraced = new MachineSpec(spec.memoryBytes(), spec.vcpus(), spec.slots(), spec.lpcPorts(), spec.firmware(),
-                spec.pidFile(), spec.uuid(), spec.exitOnUnhandledIo(), spec.acpi(), spec.mpTable(), spec.cpuTemplate(),
-                java.util.Optional.empty(), spec.gdb());
+        MachineSpec untraced = spec.withoutTrace();
         try {
             VmAssembler.build(untraced, REFUSING).close();
             err.println("jhyve: fuzz harness: a VM was built by a hypervisor that refuses to create one");

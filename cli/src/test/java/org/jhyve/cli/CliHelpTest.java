@@ -26,16 +26,48 @@ class CliHelpTest {
     }
 
     @Test
-    void helpShowsXhyvesSynopsis() {
-        CliRun run = CliRun.of("-h");
-        assertThat(run.status()).isZero();
-        assertThat(run.out()).startsWith("Usage: jhyve [-behuwxMACHPWY] [-c vcpus] [-F pidfile] [-g gdbport] [-l lpc] [-m mem] [-p vcpu:hostcpu] [-s pci] [-U uuid] -f <fw>")
-                .contains("-s pci", "-l lpc");
+    void helpShowsXhyvesAndBhyvesSynopsisAndEveryEmulationsSyntax() {
+        for (String flag : new String[] {"-h", "--help"}) {
+            CliRun run = CliRun.of(flag);
+            assertThat(run.status()).isZero();
+            String nl = System.lineSeparator();
+            assertThat(run.out()).startsWith("Usage: jhyve [-behuwxACDHMPSWY] [-c [[cpus=]N][,sockets=S][,cores=C][,threads=T]]" + nl
+                            + "      [-F pidfile] [-g gdbport] [-G [w][bind:]port] [-l lpc] [-m mem]" + nl
+                            + "      [-p vcpu:hostcpu] [-s pci] [-U uuid] -f <fw> [vmname]" + nl)
+                    .contains("-s pci", "-l lpc", "--help", "--version")
+                    // each emulation's and serial backend's option syntax, as -s help and -l help print them
+                    .contains(CliRun.of("-s", "help").out(), CliRun.of("-l", "help").out());
+        }
+    }
+
+    @Test
+    void slotHelpShowsOptionSyntax() {
+        assertThat(CliRun.of("-s", "help").out()).containsPattern("virtio-blk .*PATH\\[,ro\\].*\\[,nodelete\\]")
+                .containsPattern("virtio-tap .*virtio-net")
+                .containsPattern("ahci-hd .*\\[,nodelete\\]");
+    }
+
+    @Test
+    void lpcHelpListsFourComPorts() {
+        assertThat(CliRun.of("-l", "help").out()).contains("com3 (port 0x3e8, IRQ 4)", "com4 (port 0x2e8, IRQ 3)");
     }
 
     @Test
     void versionPrintsTheVersion() {
         assertThat(CliRun.of("-v").out()).isEqualTo(Main.VERSION + System.lineSeparator());
+        assertThat(CliRun.of("--version").out()).isEqualTo(Main.VERSION + System.lineSeparator());
+    }
+
+    @Test
+    void memorySizesFollowBhyve() throws UsageException {
+        // vm_parse_memsize: a bare number below 1 MiB is MiB, from 1048576 up it is bytes; strtoul's base 0.
+        assertThat(MemorySize.parse("1048575")).isEqualTo(1048575L << 20);
+        assertThat(MemorySize.parse("1048576")).isEqualTo(1L << 20);
+        assertThat(MemorySize.parse("268435456")).isEqualTo(256L << 20);
+        assertThat(MemorySize.parse("0x100")).isEqualTo(256L << 20);
+        assertThat(MemorySize.parse("0400")).as("octal").isEqualTo(256L << 20);
+        assertThat(MemorySize.parse("4096B")).as("B alone is bytes").isEqualTo(4096);
+        assertThat(MemorySize.parse("1p")).isEqualTo(1L << 50);
     }
 
     @Test

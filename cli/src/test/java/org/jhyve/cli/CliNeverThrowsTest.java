@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CliNeverThrowsTest {
     private static final String[] FLAGS = {"-A", "-b", "-c", "-C", "-e", "-f", "-F", "-g", "-h", "-H", "-l", "-m", "-M", "-p",
-            "-P", "-s", "-u", "-U", "-v", "-w", "-W", "-x", "-Y", "--cpu-template", "--trace", "--trace-filter", "-Q", "--", "-", "-mm"};
+            "-P", "-s", "-u", "-U", "-v", "-w", "-W", "-x", "-Y", "--cpu-template", "--trace", "--trace-filter", "-Q", "--", "-", "-mm",
+            "-a", "-D", "-G", "-I", "-k", "-K", "-o", "-r", "-S", "--help", "--version"};
     private static final String[] VALUES = {"", "0", "1", "-1", "255", "256", "99999999999999999999", "1G", "64T", "1025K", "\u0663",
             "0:0,hostbridge", "31,lpc", "2:0,virtio-blk,/dev/null", "4,ahci,hd:/dev/null", "4,ahci-cd,/dev/zero", "4,virtio-net,tap0,mac=zz",
             "4,virtio-blk,/dev/null,sectorsize=99999999999", "4,virtio-blk,/dev/null,num-queues=-1", "256:0:0,hostbridge", "1:2:3:4,x",

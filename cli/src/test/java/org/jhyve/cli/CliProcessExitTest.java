@@ -56,7 +56,7 @@ class CliProcessExitTest {
 
     @Test
     void anAtFileArgumentIsNotReadAsMoreArguments() throws Exception {
-        Exit exit = jhyve(List.of(), "@/dev/zero"); // picocli read it until the heap ran out
+        Exit exit = jhyve(List.of(), "vm1", "@/dev/zero"); // picocli read it until the heap ran out (vm1: bhyve's vmname comes first)
         assertThat(exit.status()).isEqualTo(4);
         assertThat(exit.err()).isEqualTo("jhyve: @/dev/zero: unexpected argument\n");
     }

@@ -225,6 +225,26 @@ class GdbStubTest {
                 .map(d -> Path.of(d, "gdb")).filter(Files::isExecutable).findFirst();
     }
 
+    @Test
+    void bhyvesDashGWithoutWRunsTheGuestAndGdbStopsItWhenItAttaches() throws Exception {
+        assumeGdb();
+        // A counter loop: inc eax; jmp back. Running before gdb, eax has counted far when gdb attaches.
+        Path counting = GuestImages.bootSector(dir, "counting.bin", 0x66, 0x40, 0xeb, 0xfc);
+        int port = freePort();
+        Path err = dir.resolve("counting.err");
+        Process jhyve = JhyveProcess.start(err, "-G", Integer.toString(port), "-f", "kexec," + counting);
+        try {
+            awaitLine(jhyve, err, "jhyve: gdb stub on 127.0.0.1:" + port + " (target remote :" + port + "); the guest runs; gdb stops it when it attaches");
+            Thread.sleep(500);
+            String out = runGdb(port, null, "printf \"EAX=%x RIP=%lx\\n\", $eax, $rip", "detach");
+            assertThat(out).as(out).containsPattern("EAX=[0-9a-f]{3,} RIP=7c0[0-3]").contains("detached");
+            Thread.sleep(300);
+            assertThat(jhyve.isAlive()).as("the guest runs on after gdb detached").isTrue();
+        } finally {
+            jhyve.destroyForcibly();
+        }
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();

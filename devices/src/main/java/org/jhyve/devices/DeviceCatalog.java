@@ -48,7 +48,7 @@ public final class DeviceCatalog {
     }
 
     /**
-     * The standard set. {@code lpcPorts} maps "com1"/"com2" to a serial backend spec (the {@code -l} flag);
+     * The standard set. {@code lpcPorts} maps "com1" to "com4" to a serial backend spec (the {@code -l} flag);
      * they are served by the {@code lpc} device, which parses them when it is created (a bad one fails the
      * build with a {@link DeviceConfigException}).
      */
@@ -71,13 +71,15 @@ public final class DeviceCatalog {
         return new DeviceCatalog(List.of(
                 new Emulation("hostbridge", "PCI host bridge (bhyve's IDs 1275:1275)", true, (m, a, o) -> noOptions("hostbridge", o, Hostbridge::new)),
                 new Emulation("amd_hostbridge", "PCI host bridge with AMD IDs (1022:7432)", true, (m, a, o) -> noOptions("amd_hostbridge", o, Hostbridge::amd)),
-                new Emulation("lpc", "LPC (ISA) bridge with the COM1/COM2 16550 UARTs given by -l", true, (m, a, o) -> noOptions("lpc", o, () -> lpc.apply(m))),
-                new Emulation("virtio-blk", "virtio block device over a raw image or block device: PATH[,ro][,nocache][,sync][,sectorsize=L[/P]][,serial=ID][,num-queues=N]",
+                new Emulation("lpc", "LPC (ISA) bridge with the COM1-COM4 16550 UARTs given by -l", true, (m, a, o) -> noOptions("lpc", o, () -> lpc.apply(m))),
+                new Emulation("virtio-blk", "virtio block device over a raw image or block device: PATH[,ro][,nocache][,sync|direct][,nodelete][,sectorsize=L[/P]][,serial=ID][,num-queues=N]",
                         true, VirtioBlockFactory::create, VirtioBlockFactory::check),
                 new Emulation("virtio-net", "virtio network device: TAPNAME or socket=udp:HOST:PORT|unix:PATH,peer=...[,mac=xx:xx:xx:xx:xx:xx]",
                         true, VirtioNetFactory::create, VirtioNetFactory::check),
+                // xhyve's name for virtio-net over a tap (pci_virtio_tap.c): the same device, the same options.
+                new Emulation("virtio-tap", "xhyve's name for virtio-net: the same device and options", true, VirtioNetFactory::create, VirtioNetFactory::check),
                 notYet("virtio-rnd", "virtio entropy device"),
-                new Emulation("ahci-hd", "AHCI controller with a SATA disk on port 0: PATH[,ro][,nocache][,sync][,sectorsize=L[/P]][,serial=ID]",
+                new Emulation("ahci-hd", "AHCI controller with a SATA disk on port 0: PATH[,ro][,nocache][,sync|direct][,nodelete][,sectorsize=L[/P]][,serial=ID]",
                         true, AhciFactory::createDisk, AhciFactory::checkDisk),
                 new Emulation("ahci-cd", "AHCI controller with an ATAPI CD-ROM on port 0 (read-only image): PATH[,nocache][,serial=ID]",
                         true, AhciFactory::createCdrom, AhciFactory::checkCdrom),

@@ -68,6 +68,20 @@ final class HostCalls {
         }
     }
 
+    /**
+     * mlock: the range stays in RAM. Past RLIMIT_MEMLOCK (ENOMEM, or EPERM with a limit of 0) the message says
+     * which limit, since that is what the user changes.
+     */
+    static void mlock(MemorySegment address, long length) {
+        try {
+            Posix.mlock(address, length);
+        } catch (ErrnoException e) {
+            boolean limit = e.errno() == Errno.ENOMEM || e.errno() == Errno.EPERM || e.errno() == Errno.EAGAIN;
+            throw new HypervisorException("cannot wire " + (length >> 20) + " MiB of guest RAM (mlock: " + Errno.describe(e.errno()) + ")"
+                    + (limit ? ": RLIMIT_MEMLOCK is too low (ulimit -l, or LimitMEMLOCK= in a systemd unit) or CAP_IPC_LOCK is missing" : ""));
+        }
+    }
+
     /** Unblocks {@code signal} in the calling thread. */
     static void unblockSignal(int signal) {
         try {

@@ -95,7 +95,7 @@ public final class KvmVcpu implements Vcpu {
         }
         try {
             // A vCPU with no CPUID at all shows the guest an empty leaf 0; start from what KVM supports.
-            vcpu.setCpuid(CpuidDefaults.forVcpu(vm.supportedCpuid(), index, vm.vcpuCount(), vm.cpuidTemplate()));
+            vcpu.setCpuid(CpuidDefaults.forVcpu(vm.supportedCpuid(), index, vm.topology(), vm.cpuidTemplate()));
             FirmwareDefaults.apply(vcpu, fd);
         } catch (RuntimeException | Error e) {
             vcpu.close();

@@ -18,6 +18,7 @@ import org.jhyve.hv.CpuidModifier;
 import org.jhyve.hv.Doorbell;
 import org.jhyve.hv.HypervisorException;
 import org.jhyve.hv.HypervisorVm;
+import org.jhyve.hv.CpuTopology;
 import org.jhyve.hv.VmSpec;
 import org.jhyve.memory.GuestMemory;
 import org.jhyve.memory.MappingLifetime;
@@ -78,6 +79,8 @@ public final class KvmVm implements HypervisorVm {
                     && system.checkExtension(KvmCap.ENABLE_CAP_VM) > 0;
             if (emulationFailureExits) enableCap(KvmCap.EXIT_ON_EMULATION_FAILURE, 1);
             this.memory = GuestRam.map(ramArena, ramLifetime, spec.memoryBytes());
+            // Wired before KVM sees the slots: every page is faulted in and locked now, not when the guest touches it.
+            if (spec.wiredMemory()) memory.regions().forEach(r -> HostCalls.mlock(r.host(), r.size()));
             GuestRam.register(fd, memory.regions());
         } catch (RuntimeException | Error e) {
             ramArena.close();
@@ -169,9 +172,9 @@ public final class KvmVm implements HypervisorVm {
         return vcpu;
     }
 
-    /** How many vCPUs the VM was created for (the topology CPUID describes). */
-    int vcpuCount() {
-        return spec.vcpus();
+    /** How the VM's vCPUs are grouped: what the CPUID's topology leaves describe. */
+    CpuTopology topology() {
+        return spec.topology();
     }
 
     /** KVM_IRQ_LINE: sets GSI {@code gsi} of the in-kernel PIC/IOAPIC to {@code level}. */

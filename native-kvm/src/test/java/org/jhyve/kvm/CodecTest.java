@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import org.jhyve.cpu.CpuTemplate;
+import org.jhyve.hv.CpuTopology;
 import org.jhyve.hv.CpuidEntry;
 import org.jhyve.hv.DescriptorTable;
 import org.jhyve.hv.FpuState;
@@ -114,6 +115,30 @@ class CodecTest {
                 new CpuidEntry(0xb, 1, 1, 2, 3, 0x201, 2),
                 new CpuidEntry(0xb, 2, 1, 0, 0, 2, 2));
         assertThat(CpuidDefaults.forVcpu(supported, 0, 1, CpuTemplate.PVM.cpuid()).get(0).edx() & 1 << 28).as("no HTT alone").isZero();
+    }
+
+    @Test
+    void cpuidTopologyDescribesSocketsCoresAndThreads() {
+        List<CpuidEntry> supported = List.of(new CpuidEntry(1, 0, 0, 0x806f8, 0x0010_0800, 0, 0),
+                new CpuidEntry(4, 0, 1, 0x1c00_4121, 0, 0, 0),   // L1d
+                new CpuidEntry(4, 3, 1, 0x1c03_c163, 0, 0, 0),   // L3
+                new CpuidEntry(0xb, 0, 1, 1, 2, 0x100, 7));
+        // bhyve's -c 16,sockets=2,cores=4,threads=2: vCPU 13 is package 1, core 2, thread 1 (13 = 0b1_10_1).
+        List<CpuidEntry> v = CpuidDefaults.forVcpu(supported, 13, new CpuTopology(2, 4, 2), CpuTemplate.HOST.cpuid());
+        assertThat((v.get(0).ebx() >>> 16) & 0xff).as("logical processors per package").isEqualTo(8);
+        assertThat(v.get(0).edx() & 1 << 28).as("HTT").isNotZero();
+        assertThat(v.get(1).eax() >>> 26).as("cores per package - 1").isEqualTo(3);
+        assertThat((v.get(1).eax() >>> 14) & 0xfff).as("L1 shared by the core's 2 threads").isEqualTo(1);
+        assertThat((v.get(2).eax() >>> 14) & 0xfff).as("L3 shared by the package's 8").isEqualTo(7);
+        assertThat(v).filteredOn(e -> e.function() == 0xb).containsExactly(
+                new CpuidEntry(0xb, 0, 1, 1, 2, 0x100, 13),
+                new CpuidEntry(0xb, 1, 1, 3, 8, 0x201, 13),
+                new CpuidEntry(0xb, 2, 1, 0, 0, 2, 13));
+        // -c 4 as bhyve reads it: 4 sockets of one single-threaded core, so no HTT and nothing shared.
+        List<CpuidEntry> sockets = CpuidDefaults.forVcpu(supported, 3, new CpuTopology(4, 1, 1), CpuTemplate.HOST.cpuid());
+        assertThat(sockets.get(0).edx() & 1 << 28).as("HTT").isZero();
+        assertThat(sockets.get(2).eax() >>> 14).as("L3: one core, one thread").isZero();
+        assertThat(sockets).filteredOn(e -> e.function() == 0xb).extracting(CpuidEntry::eax).containsExactly(0, 0, 0);
     }
 
     @Test

@@ -65,6 +65,27 @@ class CpuTemplateGuestTest extends KvmTestBase {
     }
 
     @Test
+    void theTopologyOfTheVmSpecIsWhatTheGuestsCpuidShows() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(kvm.system().supportedCpuid().stream().anyMatch(e -> e.function() == 0xB),
+                "KVM offers no leaf 0xB here");
+        // bhyve's -c 8,sockets=2,cores=2,threads=2; vCPU 0 (the one that runs without a startup IPI) asks for leaf 0xB, sub-leaf 1.
+        VmSpec spec = new VmSpec(16 * MIB, 8, CpuTemplate.HOST.cpuid(), new org.jhyve.hv.CpuTopology(2, 2, 2), false);
+        try (KvmVm vm = kvm.createVm(spec); KvmVcpu cpu = vm.createVcpu(0)) {
+            Guests.realMode(vm, cpu, bytes(
+                    0x66, 0xb8, 0x0b, 0x00, 0x00, 0x00,   // mov eax, 0xb
+                    0x66, 0xb9, 0x01, 0x00, 0x00, 0x00,   // mov ecx, 1
+                    0x0f, 0xa2,                           // cpuid
+                    0xe6, DONE_PORT));                    // out 0xf4, al
+            stopsAtTheDonePort(cpu.run());
+            Registers r = cpu.getRegisters();
+            assertThat((int) r.rax() & 0x1f).as("shift to the package ID").isEqualTo(2);
+            assertThat((int) r.rbx() & 0xffff).as("logical processors per package").isEqualTo(4);
+            assertThat((int) r.rcx() & 0xff00).as("core level").isEqualTo(0x200);
+            assertThat((int) r.rdx()).as("x2APIC ID").isZero();
+        }
+    }
+
+    @Test
     void theHypervisorSaysWhatTheHostCpuSays() {
         assertThat(kvm.hasHardwareVirtualization()).isEqualTo(HostCpu.read().hasHardwareVirtualization());
     }

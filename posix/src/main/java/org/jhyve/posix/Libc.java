@@ -72,6 +72,7 @@ public final class Libc {
     private static final MethodHandle MMAP = Native.errnoCall("mmap",
             FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle MUNMAP = Native.errnoCall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle MLOCK = Native.errnoCall("mlock", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle EVENTFD = Native.errnoCall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle SETNS = Native.errnoCall("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
 
@@ -215,6 +216,15 @@ public final class Libc {
     public static int munmap(Scratch s, MemorySegment address, long length) {
         try {
             return (int) MUNMAP.invokeExact(s.callState(), address, length);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** mlock(2): the pages stay in RAM (bhyve's -S); ENOMEM or EPERM past RLIMIT_MEMLOCK. */
+    public static int mlock(Scratch s, MemorySegment address, long length) {
+        try {
+            return (int) MLOCK.invokeExact(s.callState(), address, length);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }

@@ -134,4 +134,9 @@ public final class Posix {
         Scratch s = Scratch.ofThisThread();
         if (Libc.munmap(s, address, length) < 0) throw new ErrnoException("munmap", length + " bytes", s.errno());
     }
+
+    public static void mlock(MemorySegment address, long length) throws ErrnoException {
+        Scratch s = Scratch.ofThisThread();
+        if (Libc.mlock(s, address, length) < 0) throw new ErrnoException("mlock", length + " bytes", s.errno());
+    }
 }

@@ -74,7 +74,7 @@ final class Machine implements MachineContext {
         Tracer tracer = plan.trace().map(Machine::openTrace).orElse(Tracer.off());
         HypervisorVm hvVm;
         try {
-            hvVm = hypervisor.createVm(new VmSpec(plan.memoryBytes(), plan.vcpus(), plan.cpuid()));
+            hvVm = hypervisor.createVm(new VmSpec(plan.memoryBytes(), plan.vcpus(), plan.cpuid(), plan.topology(), plan.wiredMemory()));
         } catch (RuntimeException e) {
             tracer.close();
             throw e;

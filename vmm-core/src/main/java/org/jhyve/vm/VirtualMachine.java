@@ -58,7 +58,7 @@ public final class VirtualMachine implements AutoCloseable {
     static VirtualMachine build(Hypervisor hypervisor, VmPlan plan) {
         Machine machine = Machine.build(hypervisor, plan);
         try {
-            Optional<GdbStub> gdb = plan.gdb().map(address -> listenForGdb(machine, address));
+            Optional<GdbStub> gdb = plan.gdb().map(address -> listenForGdb(machine, address, plan.gdbWaits()));
             log.info("VM built: {} MiB, {} vCPU(s), {}", plan.memoryBytes() >> 20, plan.vcpus(), machine.bootState().description());
             return new VirtualMachine(machine, gdb, plan.exitOnUnhandledIo());
         } catch (RuntimeException e) {
@@ -68,11 +68,11 @@ public final class VirtualMachine implements AutoCloseable {
     }
 
     /** Binds the stub's socket now, so a port in use fails the build with one line rather than a running VM. */
-    private static GdbStub listenForGdb(Machine machine, SocketAddress address) {
+    private static GdbStub listenForGdb(Machine machine, SocketAddress address, boolean waits) {
         GdbStub stub;
         try {
             stub = GdbStub.listen(address, machine.vcpus(), machine.memory(),
-                    () -> machine.requestExit(ExitStatus.POWER_OFF, "killed by gdb"));
+                    () -> machine.requestExit(ExitStatus.POWER_OFF, "killed by gdb"), waits);
         } catch (UncheckedIOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }

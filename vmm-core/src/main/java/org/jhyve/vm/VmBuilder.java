@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.UUID;
 import org.jhyve.boot.BootLoader;
 import org.jhyve.cpu.CpuTemplate;
+import org.jhyve.hv.CpuTopology;
 import org.jhyve.hv.Hypervisor;
 import org.jhyve.pci.PciAddress;
 import org.jhyve.trace.TraceConfig;
@@ -51,6 +52,9 @@ public final class VmBuilder {
     private Optional<TraceConfig> trace = Optional.empty();
     private Optional<SocketAddress> gdbAddress = Optional.empty();
     private Optional<CpuTemplate> cpuTemplate = Optional.empty();
+    private Optional<CpuTopology> topology = Optional.empty();
+    private boolean wiredMemory;
+    private boolean gdbWaits = true;
 
     private VmBuilder(Hypervisor hypervisor) {
         this.hypervisor = Objects.requireNonNull(hypervisor, "hypervisor");
@@ -69,9 +73,37 @@ public final class VmBuilder {
         return this;
     }
 
+    /** {@code count} vCPUs in one package of that many cores (as {@link CpuTopology#onePackage}). */
     public VmBuilder vcpus(int count) {
         if (count < 1 || count > MAX_VCPUS) throw new IllegalArgumentException("vCPU count must be 1-" + MAX_VCPUS + ": " + count);
         this.vcpus = count;
+        this.topology = Optional.empty();
+        return this;
+    }
+
+    /** As many vCPUs as {@code topology} has, grouped as it says in the guest's CPUID (bhyve's {@code -c sockets=,cores=,threads=}). */
+    public VmBuilder topology(CpuTopology topology) {
+        vcpus(topology.vcpus());
+        this.topology = Optional.of(topology);
+        return this;
+    }
+
+    /**
+     * Whether the vCPUs wait for gdb before their first instruction (the default, QEMU's {@code -s -S}, bhyve's
+     * {@code -G w...}); with false they run from the start and stop when gdb attaches (bhyve's {@code -G PORT}).
+     * Only with {@link #gdb(int)} or {@link #gdb(Path)}.
+     */
+    public VmBuilder gdbWaits(boolean waits) {
+        this.gdbWaits = waits;
+        return this;
+    }
+
+    /**
+     * Guest RAM locked in host memory (mlock), never swapped: bhyve's {@code -S}. Needs RLIMIT_MEMLOCK (ulimit -l)
+     * of at least the RAM's size or CAP_IPC_LOCK; otherwise {@link #build} fails with a HypervisorException.
+     */
+    public VmBuilder wiredMemory(boolean wired) {
+        this.wiredMemory = wired;
         return this;
     }
 
@@ -177,6 +209,6 @@ public final class VmBuilder {
     VmPlan plan() {
         if (boot == null) throw new IllegalStateException("no boot loader: say what the guest boots");
         return new VmPlan(memoryBytes, vcpus, boot, List.copyOf(pciSlots.values()), platformDevices, exitOnUnhandledIo,
-                uuid, trace, gdbAddress, cpuTemplate().cpuid());
+                uuid, trace, gdbAddress, gdbWaits, cpuTemplate().cpuid(), topology.orElse(CpuTopology.onePackage(vcpus)), wiredMemory);
     }
 }

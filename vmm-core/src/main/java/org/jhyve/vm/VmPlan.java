@@ -6,6 +6,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import org.jhyve.boot.BootLoader;
+import org.jhyve.hv.CpuTopology;
 import org.jhyve.hv.CpuidModifier;
 import org.jhyve.trace.TraceConfig;
 
@@ -15,11 +16,15 @@ import org.jhyve.trace.TraceConfig;
  * @param pciSlots        created first, in this order
  * @param platformDevices installed after the PCI devices, in this order
  * @param gdb             where a GDB stub listens, if any
+ * @param gdbWaits        whether the vCPUs wait for gdb before their first instruction
  * @param cpuid           what the CPU template changes in the guest's CPUID
+ * @param topology        how the vCPUs are grouped in packages, cores and threads
+ * @param wiredMemory     guest RAM locked in host memory
  */
 record VmPlan(long memoryBytes, int vcpus, BootLoader boot, List<VmBuilder.PciSlot> pciSlots,
               List<PlatformDevice> platformDevices, boolean exitOnUnhandledIo, Optional<UUID> uuid,
-              Optional<TraceConfig> trace, Optional<SocketAddress> gdb, List<CpuidModifier> cpuid) {
+              Optional<TraceConfig> trace, Optional<SocketAddress> gdb, boolean gdbWaits, List<CpuidModifier> cpuid,
+              CpuTopology topology, boolean wiredMemory) {
     VmPlan {
         Objects.requireNonNull(boot, "boot loader");
         pciSlots = List.copyOf(pciSlots);

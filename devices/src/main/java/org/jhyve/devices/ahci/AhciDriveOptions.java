@@ -14,11 +14,17 @@ import org.jhyve.vm.DeviceConfigException;
 
 /**
  * One AHCI drive's {@code -s} options, bhyve's block options where bhyve has them:
- * {@code PATH[,ro][,nocache][,sync][,sectorsize=L[/P]][,serial=ID]} ({@code sectorsize} for disks only; a
- * CD-ROM is always read-only with 2048-byte blocks).
+ * {@code PATH[,ro][,nocache][,sync|direct][,nodelete][,sectorsize=L[/P]][,serial=ID]} ({@code sectorsize} for disks
+ * only; a CD-ROM is always read-only with 2048-byte blocks), with bhyve's meanings ({@link BlockOptionValues.Common}).
  */
 public record AhciDriveOptions(DriveKind kind, String path, boolean readOnly, boolean direct, boolean sync,
-                               int logicalSectorSize, int physicalSectorSize, Optional<String> serial) {
+                               int logicalSectorSize, int physicalSectorSize, Optional<String> serial, boolean discard) {
+    /** Discard (TRIM) allowed unless read-only. */
+    public AhciDriveOptions(DriveKind kind, String path, boolean readOnly, boolean direct, boolean sync,
+                            int logicalSectorSize, int physicalSectorSize, Optional<String> serial) {
+        this(kind, path, readOnly, direct, sync, logicalSectorSize, physicalSectorSize, serial, !readOnly);
+    }
+
     /** bhyve's limit: one port per bit of PI. */
     public static final int MAX_PORTS = 32;
 
@@ -32,12 +38,12 @@ public record AhciDriveOptions(DriveKind kind, String path, boolean readOnly, bo
                 throw new DeviceConfigException(name + ": sectorsize= is for disks (a CD-ROM has 2048-byte blocks)");
             }
             if (!common.take(o)) {
-                throw new DeviceConfigException(name + ": unknown option '" + o.text() + "' (known: ro, nocache, sync, "
+                throw new DeviceConfigException(name + ": unknown option '" + o.text() + "' (known: ro, nocache, sync, direct, nodelete, "
                         + (kind == DriveKind.HD ? "sectorsize=, " : "") + "serial=)");
             }
         }
         return new AhciDriveOptions(kind, list.first(), common.readOnly(), common.direct(), common.sync(),
-                common.sizes().logical(), common.sizes().physical(), common.serial());
+                common.sizes().logical(), common.sizes().physical(), common.serial(), common.discard());
     }
 
     /**

@@ -182,6 +182,7 @@ final class AtaDisk implements SataDevice {
         if ((f.features() & 1) == 0) return refuse("DATA SET MANAGEMENT without TRIM (features 0x%04x)", f.features());
         // A read-only disk refuses TRIM before its payload is fetched: the executor aborts it with no ranges.
         if (backend.readOnly()) return trimmed(executor.execute(new Discard(List.of())), 0);
+        if (!options.discard()) return refuse("TRIM on a disk with nodelete");
         if (f.count() == 0 || f.count() > MAX_DSM_BLOCKS) return refuse("TRIM with %d payload blocks", f.count());
         int bytes = f.count() * 512;
         ByteBuffer payload = ByteBuffer.wrap(c.data().read(bytes)).order(ByteOrder.LITTLE_ENDIAN);
@@ -275,7 +276,7 @@ final class AtaDisk implements SataDevice {
 
     /** IDENTIFY DEVICE data (ATA8-ACS 7.16, ACS-2 for words 69, 105 and 169). */
     byte[] identify() {
-        boolean trim = !backend.readOnly();
+        boolean trim = !backend.readOnly() && options.discard();
         int heads = 16, sectorsPerTrack = 63;
         int cylinders = (int) Math.min(16383, sectors / (heads * sectorsPerTrack));
         int physicalExponent = Integer.numberOfTrailingZeros(options.physicalSectorSize() / sectorSize);

@@ -20,13 +20,15 @@ public final class BlockOptionValues {
     private BlockOptionValues() {}
 
     /**
-     * The options every disk emulation takes, gathered as a device's option loop meets them: {@code ro},
-     * {@code nocache} (or {@code direct}), {@code sync}, {@code sectorsize=}, {@code serial=} (or {@code ser=}).
+     * The options every disk emulation takes, gathered as a device's option loop meets them, with bhyve's
+     * meanings (block_if.c): {@code ro}; {@code nocache}, no host page cache (O_DIRECT); {@code sync} or
+     * {@code direct}, every write durable on return (O_SYNC); {@code nodelete}, no discard (virtio-blk's DISCARD
+     * and ATA TRIM are not offered); {@code sectorsize=}, {@code serial=} (or {@code ser=}).
      * Used by one thread, while parsing.
      */
     public static final class Common {
         private final String emulation;
-        private boolean readOnly, direct, sync;
+        private boolean readOnly, direct, sync, noDelete;
         private SectorSizes sizes = SectorSizes.DEFAULT;
         private Optional<String> serial = Optional.empty();
 
@@ -40,8 +42,9 @@ public final class BlockOptionValues {
         public boolean take(Option o) {
             switch (o.key()) {
                 case "ro" -> readOnly = true;
-                case "nocache", "direct" -> direct = true;
-                case "sync" -> sync = true;
+                case "nocache" -> direct = true;
+                case "sync", "direct" -> sync = true; // bhyve's "direct" is O_SYNC, not O_DIRECT: its name is older than O_DIRECT
+                case "nodelete" -> noDelete = true;
                 case "sectorsize" -> sizes = sectorSizes(emulation, o.key(), o.value());
                 case "serial", "ser" -> serial = Optional.of(BlockOptionValues.serial(emulation, o.key(), o.value()));
                 default -> {
@@ -56,6 +59,9 @@ public final class BlockOptionValues {
         public boolean direct() { return direct; }
 
         public boolean sync() { return sync; }
+
+        /** Whether the guest may discard (TRIM) blocks: not with {@code nodelete}, nor on a read-only disk. */
+        public boolean discard() { return !noDelete && !readOnly; }
 
         public SectorSizes sizes() { return sizes; }
 

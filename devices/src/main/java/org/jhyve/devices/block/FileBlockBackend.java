@@ -9,7 +9,7 @@ import java.util.List;
  * A raw image file or host block device as a disk. Data moves between the file and guest memory with
  * preadv/pwritev on the guest's pages. {@code direct} opens with O_DIRECT (no host page cache; buffers or
  * offsets the kernel cannot take directly go through an aligned bounce buffer, at most {@link #BOUNCE_BYTES}
- * at a time), {@code sync} with O_DSYNC (every write durable on return). Discard and write-zeroes punch holes
+ * at a time), {@code sync} with O_SYNC (every write and the metadata it changes durable on return, as bhyve's sync and direct). Discard and write-zeroes punch holes
  * where the file system can.
  *
  * <p>Under O_DIRECT a write that covers part of a 4 KiB block reads the block, merges and writes it back;
@@ -43,7 +43,7 @@ public final class FileBlockBackend implements BlockBackend {
     /** Opens a regular file or block device (anything else is refused before it is opened). */
     public static FileBlockBackend open(String path, boolean readOnly, boolean direct, boolean sync) throws IOException {
         ImageFiles.requireDisk(path);
-        int flags = (readOnly ? HostFile.O_RDONLY : HostFile.O_RDWR) | (direct ? HostFile.O_DIRECT : 0) | (sync ? HostFile.O_DSYNC : 0);
+        int flags = (readOnly ? HostFile.O_RDONLY : HostFile.O_RDWR) | (direct ? HostFile.O_DIRECT : 0) | (sync ? HostFile.O_SYNC : 0);
         HostFile file = HostFile.open(path, flags);
         try {
             long size = file.size();

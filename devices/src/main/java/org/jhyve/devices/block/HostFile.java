@@ -21,6 +21,8 @@ import org.jhyve.posix.Scratch;
 final class HostFile implements AutoCloseable {
     static final int O_RDONLY = Libc.O_RDONLY, O_RDWR = Libc.O_RDWR, O_CLOEXEC = Libc.O_CLOEXEC;
     static final int O_DIRECT = Libc.O_DIRECT, O_DSYNC = Libc.O_DSYNC;
+    /** Linux's O_SYNC is __O_SYNC (04000000) with O_DSYNC: file integrity, not only data integrity. */
+    static final int O_SYNC = 0x100000 | Libc.O_DSYNC;
     static final int FALLOC_FL_KEEP_SIZE = Libc.FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE = Libc.FALLOC_FL_PUNCH_HOLE;
     static final int FALLOC_FL_ZERO_RANGE = Libc.FALLOC_FL_ZERO_RANGE;
     /** Linux's IOV_MAX: the most buffers one preadv/pwritev takes. */

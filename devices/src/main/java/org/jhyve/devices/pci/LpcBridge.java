@@ -17,9 +17,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The PCI-to-LPC (ISA) bridge, and the legacy devices behind it: COM1 (ports 0x3F8–0x3FF, IRQ 4) and
- * COM2 (0x2F8–0x2FF, IRQ 3), each present only when {@code -l} configures it, as in bhyve. IDs are
- * those of Intel's PIIX3 ISA bridge, which bhyve uses too.
+ * The PCI-to-LPC (ISA) bridge, and the legacy devices behind it: COM1 (ports 0x3F8–0x3FF, IRQ 4),
+ * COM2 (0x2F8–0x2FF, IRQ 3), COM3 (0x3E8–0x3EF, IRQ 4) and COM4 (0x2E8–0x2EF, IRQ 3), the standard ISA
+ * assignments bhyve uses too, each present only when {@code -l} configures it. COM1 and COM3 (COM2 and COM4)
+ * share their IRQ: the line is the OR of the two UARTs' requests ({@link SharedIrqLine}). Neither jhyve's DSDT
+ * nor its MP table lists any COM port, the first two included (Linux's 8250 driver probes the four standard
+ * addresses on x86); the MP table and MADT route ISA IRQs 3 and 4 as every other ISA IRQ. IDs are those of Intel's PIIX3 ISA bridge, which bhyve uses too.
  */
 public final class LpcBridge extends PciFunction implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LpcBridge.class);
@@ -31,7 +34,11 @@ public final class LpcBridge extends PciFunction implements AutoCloseable {
     /** A legacy COM port's fixed resources. */
     public record ComPort(String name, int base, int irq) {}
 
-    public static final List<ComPort> COM_PORTS = List.of(new ComPort("com1", 0x3f8, 4), new ComPort("com2", 0x2f8, 3));
+    public static final List<ComPort> COM_PORTS = List.of(new ComPort("com1", 0x3f8, 4), new ComPort("com2", 0x2f8, 3),
+            new ComPort("com3", 0x3e8, 4), new ComPort("com4", 0x2e8, 3));
+
+    /** "com1, com2, com3 or com4", for messages. */
+    public static final String COM_NAMES = "com1, com2, com3 or com4";
 
     private final List<SerialPort> ports = new ArrayList<>();
 
@@ -40,7 +47,7 @@ public final class LpcBridge extends PciFunction implements AutoCloseable {
     }
 
     /**
-     * The bridge with the serial ports {@code config} names ("com1"/"com2" → a {@code -l} backend spec),
+     * The bridge with the serial ports {@code config} names ("com1" to "com4" → a {@code -l} backend spec),
      * registered on the machine's port bus. Every spec is parsed before any port is opened.
      */
     public static LpcBridge create(MachineContext machine, Map<String, String> config) {
@@ -59,19 +66,23 @@ public final class LpcBridge extends PciFunction implements AutoCloseable {
     }
 
     /**
-     * The bridge with the serial ports {@code ports} names ("com1"/"com2" → backend), on the machine's port
+     * The bridge with the serial ports {@code ports} names ("com1" to "com4" → backend), on the machine's port
      * bus. The backends opened are the bridge's: {@link #close} closes them, streams of a
      * {@link SerialBackendSpec.Streams} included.
      */
     public static LpcBridge withConsoles(MachineContext machine, Map<String, SerialBackendSpec> ports) {
         checkNames(ports);
         LpcBridge lpc = new LpcBridge();
+        Map<Integer, SharedIrqLine> lines = new LinkedHashMap<>();
+        Map<Integer, Integer> sourcesOnLine = new LinkedHashMap<>();
         try {
             for (ComPort com : COM_PORTS) {
                 SerialBackendSpec spec = ports.get(com.name());
                 if (spec == null) continue;
                 SerialBackend backend = SerialBackends.open(spec);
-                SerialPort port = new SerialPort(com.name(), machine.irq(com.irq()), backend);
+                SharedIrqLine line = lines.computeIfAbsent(com.irq(), irq -> new SharedIrqLine(machine.irq(irq)));
+                int source = sourcesOnLine.merge(com.irq(), 1, Integer::sum) - 1;
+                SerialPort port = new SerialPort(com.name(), line.source(source), backend);
                 lpc.ports.add(port);
                 machine.ioPorts().register(com.base(), Uart16550.REGISTER_COUNT, com.name(), port.uart());
                 if (backend instanceof PtyBackend pty) {
@@ -89,7 +100,7 @@ public final class LpcBridge extends PciFunction implements AutoCloseable {
     private static void checkNames(Map<String, ?> config) {
         for (String name : config.keySet()) {
             if (COM_PORTS.stream().noneMatch(p -> p.name().equals(name))) {
-                throw new DeviceConfigException("lpc: unknown device " + name + " (com1 or com2)");
+                throw new DeviceConfigException("lpc: unknown device " + name + " (" + COM_NAMES + ")");
             }
         }
     }

@@ -117,7 +117,7 @@ public final class VirtioBlock implements VirtioDevice {
         long f = 1L << F_SIZE_MAX | 1L << F_SEG_MAX | 1L << F_BLK_SIZE | 1L << F_FLUSH | 1L << F_TOPOLOGY;
         if (options.queues() > 1) f |= 1L << F_MQ;
         if (backend.readOnly()) f |= 1L << F_RO;
-        else f |= 1L << F_DISCARD | 1L << F_WRITE_ZEROES;
+        else f |= (options.discard() ? 1L << F_DISCARD : 0) | 1L << F_WRITE_ZEROES; // nodelete: no DISCARD
         return f;
     }
 
@@ -217,7 +217,7 @@ public final class VirtioBlock implements VirtioDevice {
             case T_FLUSH -> new Flush();
             // On a read-only disk the executor refuses these whatever their ranges say, as it does a write, so the
             // ranges are not read: a malformed list there is no mistake of the guest's to count.
-            case T_DISCARD -> backend.readOnly() ? new Discard(List.of()) : ranges(type, in);
+            case T_DISCARD -> backend.readOnly() || !options.discard() ? new Discard(List.of()) : ranges(type, in); // nodelete: the hint is not taken
             case T_WRITE_ZEROES -> backend.readOnly() ? new WriteZeroes(List.of()) : ranges(type, in);
             default -> new Unsupported("request type " + type);
         };

@@ -325,6 +325,14 @@ class AhciDiskTest {
     }
 
     @Test
+    void nodeleteTakesTrimAway() throws IOException {
+        start(",nodelete");
+        byte[] id = identify();
+        assertThat(word(id, 169)).as("no TRIM in IDENTIFY").isZero();
+        assertThat(word(id, 105)).as("no DSM blocks").isZero();
+    }
+
+    @Test
     void aReadOnlyDiskRefusesWritesAndTrimButReads() throws IOException {
         start(",ro");
         byte[] id = identify();

@@ -27,6 +27,11 @@ class AhciDriveOptionsTest {
         assertThat(AhciDriveOptions.parse(DriveKind.HD, "d.img")).isEqualTo(
                 new AhciDriveOptions(DriveKind.HD, "d.img", false, false, false, 512, 512, Optional.empty()));
         assertThat(AhciDriveOptions.parse(DriveKind.CD, "x.iso").readOnly()).as("a CD-ROM is read-only").isTrue();
+        assertThat(AhciDriveOptions.parse(DriveKind.HD, "d.img,nodelete").discard()).as("nodelete: no TRIM").isFalse();
+        assertThat(AhciDriveOptions.parse(DriveKind.HD, "d.img").discard()).isTrue();
+        AhciDriveOptions direct = AhciDriveOptions.parse(DriveKind.HD, "d.img,direct");
+        assertThat(direct.direct()).as("bhyve's direct is O_SYNC").isFalse();
+        assertThat(direct.sync()).isTrue();
     }
 
     @Test
@@ -34,7 +39,7 @@ class AhciDriveOptionsTest {
         assertThatThrownBy(() -> AhciDriveOptions.parse(DriveKind.HD, "")).isInstanceOf(DeviceConfigException.class)
                 .hasMessage("ahci-hd needs an image path: -s SLOT,ahci-hd,PATH");
         assertThatThrownBy(() -> AhciDriveOptions.parse(DriveKind.HD, "d.img,fast"))
-                .hasMessage("ahci-hd: unknown option 'fast' (known: ro, nocache, sync, sectorsize=, serial=)");
+                .hasMessage("ahci-hd: unknown option 'fast' (known: ro, nocache, sync, direct, nodelete, sectorsize=, serial=)");
         assertThatThrownBy(() -> AhciDriveOptions.parse(DriveKind.HD, "d.img,sectorsize=1000"))
                 .hasMessage("ahci-hd: sector size 1000 is not a power of two from 512 to 65536");
         assertThatThrownBy(() -> AhciDriveOptions.parse(DriveKind.HD, "d.img,sectorsize=4096/512"))

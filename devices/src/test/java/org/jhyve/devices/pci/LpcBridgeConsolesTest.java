@@ -47,14 +47,14 @@ class LpcBridgeConsolesTest {
         DeviceCatalog catalog = DeviceCatalog.standard(Map.of("com1", "stdoi")); // not yet: the catalog only holds it
         assertThatThrownBy(() -> lpc(catalog, new TestMachine())).isInstanceOf(DeviceConfigException.class)
                 .hasMessage("com1: unknown serial backend 'stdoi' (stdio, autopty, tcp=IP:PORT or a path)");
-        assertThatThrownBy(() -> lpc(DeviceCatalog.standard(Map.of("com3", "stdoi")), new TestMachine()))
-                .isInstanceOf(DeviceConfigException.class).hasMessage("lpc: unknown device com3 (com1 or com2)");
+        assertThatThrownBy(() -> lpc(DeviceCatalog.standard(Map.of("com5", "stdoi")), new TestMachine()))
+                .isInstanceOf(DeviceConfigException.class).hasMessage("lpc: unknown device com5 (com1, com2, com3 or com4)");
     }
 
     @Test
     void unknownPortsAreRefusedForSpecsToo() {
         SerialConsole console = new SerialConsole();
-        assertThatThrownBy(() -> lpc(DeviceCatalog.withConsoles(Map.of("com3", console.spec())), new TestMachine()))
-                .isInstanceOf(DeviceConfigException.class).hasMessage("lpc: unknown device com3 (com1 or com2)");
+        assertThatThrownBy(() -> lpc(DeviceCatalog.withConsoles(Map.of("com5", console.spec())), new TestMachine()))
+                .isInstanceOf(DeviceConfigException.class).hasMessage("lpc: unknown device com5 (com1, com2, com3 or com4)");
     }
 }

@@ -69,6 +69,18 @@ class VirtioBlockTest {
     }
 
     @Test
+    void nodeleteOffersNoDiscardButStillWriteZeroes() throws Exception {
+        MemoryBlockBackend disk = new MemoryBlockBackend(DISK, false);
+        assertThat(device(disk, "").deviceFeatures() & 1L << VirtioBlock.F_DISCARD).as("discard by default").isNotZero();
+        VirtioBlock dev = device(disk, ",nodelete");
+        assertThat(dev.deviceFeatures() & 1L << VirtioBlock.F_DISCARD).isZero();
+        assertThat(dev.deviceFeatures() & 1L << VirtioBlock.F_WRITE_ZEROES).isNotZero();
+        assertThat(VirtioBlockOptions.parse("d.img,nodelete").discard()).isFalse();
+        assertThat(VirtioBlockOptions.parse("d.img,direct").direct()).as("bhyve's direct is O_SYNC, not O_DIRECT").isFalse();
+        assertThat(VirtioBlockOptions.parse("d.img,direct").sync()).isTrue();
+    }
+
+    @Test
     void readOnlyDisksRefuseWritesDiscardsAndZeroing() throws Exception {
         MemoryBlockBackend disk = new MemoryBlockBackend(DISK, true);
         VirtioBlock dev = device(disk, ",ro");

@@ -46,10 +46,19 @@ final class DebugGate {
     private Consumer<Stop> whenStopped;
     private Stop.Exited exited;
 
+    /** The VM starts held, waiting for gdb. */
     DebugGate(List<? extends Vcpu> vcpus) {
+        this(vcpus, true);
+    }
+
+    /**
+     * With {@code startHeld} false the vCPUs run from the start (bhyve's {@code -G} without {@code w}) until a gdb
+     * attaches ({@link #stopAll}) and stops them.
+     */
+    DebugGate(List<? extends Vcpu> vcpus, boolean startHeld) {
         this.vcpus = List.copyOf(vcpus);
         this.modes = new Mode[vcpus.size()];
-        Arrays.fill(modes, Mode.STOPPED); // the VM starts held, waiting for gdb
+        Arrays.fill(modes, startHeld ? Mode.STOPPED : Mode.CONTINUE);
         this.tasks = vcpus.stream().<Deque<FutureTask<?>>>map(v -> new ArrayDeque<>()).toList();
         this.applied = new GuestDebug[vcpus.size()];
         Arrays.fill(applied, GuestDebug.OFF);

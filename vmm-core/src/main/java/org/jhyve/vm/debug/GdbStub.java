@@ -10,7 +10,7 @@ import org.jhyve.memory.GuestMemory;
  * A VM's GDB remote stub: the server gdb connects to ({@link GdbServer}) and the debugger it serves, whose
  * {@link #hooks()} the vCPU loops call. It listens from the VM's build on, so a port in use fails the build
  * rather than a running VM, and serves from the VM's start, with the vCPUs held before their first
- * instruction until gdb continues them.
+ * instruction until gdb continues them (or, not held, running until a gdb attaches and stops them).
  *
  * <p>Threads: {@link #listen}, {@link #serve} and {@link #close} on the thread that builds, starts and closes
  * the VM; the hooks on the vCPU threads; {@link #vmEnded} on the thread that ended the VM; {@link #address} on any.
@@ -29,7 +29,15 @@ public final class GdbStub implements AutoCloseable {
      * {@code kill}. Throws {@link java.io.UncheckedIOException} when the address cannot be listened on.
      */
     public static GdbStub listen(SocketAddress address, List<? extends Vcpu> vcpus, GuestMemory memory, Runnable kill) {
-        VmDebugger debugger = new VmDebugger(List.copyOf(vcpus), memory, kill);
+        return listen(address, vcpus, memory, kill, true);
+    }
+
+    /**
+     * As {@link #listen(SocketAddress, List, GuestMemory, Runnable)}; with {@code startHeld} false the vCPUs run
+     * from the start and stop when gdb attaches (bhyve's {@code -G} without {@code w}).
+     */
+    public static GdbStub listen(SocketAddress address, List<? extends Vcpu> vcpus, GuestMemory memory, Runnable kill, boolean startHeld) {
+        VmDebugger debugger = new VmDebugger(List.copyOf(vcpus), memory, kill, startHeld);
         // Loopback or a 0600 Unix socket, and only jhyve's own user served: the stub reads and writes all of guest memory.
         return new GdbStub(debugger, GdbServer.listen(address));
     }

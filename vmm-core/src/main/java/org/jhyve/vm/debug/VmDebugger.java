@@ -36,12 +36,17 @@ final class VmDebugger implements GdbTarget, VcpuDebugHooks {
     private final DebugGate gate;
     private final DebugBreakpoints breakpoints;
 
-    /** {@code kill} ends the machine (gdb's {@code kill}). */
+    /** {@code kill} ends the machine (gdb's {@code kill}); the vCPUs start held until gdb continues them. */
     VmDebugger(List<Vcpu> vcpus, GuestMemory memory, Runnable kill) {
+        this(vcpus, memory, kill, true);
+    }
+
+    /** As above; with {@code startHeld} false the vCPUs run until a gdb attaches. */
+    VmDebugger(List<Vcpu> vcpus, GuestMemory memory, Runnable kill, boolean startHeld) {
         this.vcpus = List.copyOf(vcpus);
         this.memory = memory;
         this.kill = kill;
-        this.gate = new DebugGate(vcpus);
+        this.gate = new DebugGate(vcpus, startHeld);
         this.breakpoints = new DebugBreakpoints(memory);
     }
 
