@@ -74,7 +74,7 @@ public final class DeviceCatalog {
                 new Emulation("lpc", "LPC (ISA) bridge with the COM1-COM4 16550 UARTs given by -l", true, (m, a, o) -> noOptions("lpc", o, () -> lpc.apply(m))),
                 new Emulation("virtio-blk", "virtio block device over a raw image or block device: PATH[,ro][,nocache][,sync|direct][,nodelete][,sectorsize=L[/P]][,serial=ID][,num-queues=N]",
                         true, VirtioBlockFactory::create, VirtioBlockFactory::check),
-                new Emulation("virtio-net", "virtio network device: TAPNAME or socket=udp:HOST:PORT|unix:PATH,peer=...[,mac=xx:xx:xx:xx:xx:xx]",
+                new Emulation("virtio-net", "virtio network device: nothing or slirp (user-mode networking through passt)[,hostfwd=tcp:HOSTADDR:HOSTPORT-:GUESTPORT]..., TAPNAME, or socket=udp:HOST:PORT|unix:PATH,peer=...; [,mac=xx:xx:xx:xx:xx:xx]",
                         true, VirtioNetFactory::create, VirtioNetFactory::check),
                 // xhyve's name for virtio-net over a tap (pci_virtio_tap.c): the same device, the same options.
                 new Emulation("virtio-tap", "xhyve's name for virtio-net: the same device and options", true, VirtioNetFactory::create, VirtioNetFactory::check),
