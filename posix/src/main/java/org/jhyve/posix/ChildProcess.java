@@ -30,7 +30,7 @@ public final class ChildProcess {
     /** The child's descriptor {@code child} is a copy of jhyve's {@code parent}. */
     public record Fd(int child, int parent) {}
 
-    public static final int SIGKILL = 9, SIGTERM = 15;
+    public static final int SIGKILL = 9, SIGTERM = 15, SIGCONT = 18, SIGSTOP = 19;
     private static final short POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08, POSIX_SPAWN_SETSID = 0x80;
     private static final int P_PID = 1, WEXITED = 4, WNOWAIT = 0x01000000;
     /** glibc's posix_spawn_file_actions_t is 80 bytes, posix_spawnattr_t 336, siginfo_t 128: room to spare. */

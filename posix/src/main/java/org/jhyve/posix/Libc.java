@@ -31,6 +31,8 @@ public final class Libc {
     public static final long MAP_FAILED = -1L;
 
     public static final int EFD_NONBLOCK = 0x800, EFD_CLOEXEC = 0x80000;
+    /** fcntl(2) commands: the file status flags (O_NONBLOCK, O_APPEND, ...) of an open file description. */
+    public static final int F_GETFL = 3, F_SETFL = 4;
 
     public static final short POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
     /** {@code struct pollfd}: {@code int fd; short events; short revents;}. */
@@ -69,12 +71,23 @@ public final class Libc {
     /** The same with an integer argument (or none: pass 0). */
     private static final MethodHandle IOCTL_LONG = Native.errnoCall("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
+    /** {@code int fcntl(int fd, int cmd, ...)} with an integer argument (or none: pass 0). */
+    private static final MethodHandle FCNTL_INT = Native.errnoCall("fcntl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle MMAP = Native.errnoCall("mmap",
             FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle MUNMAP = Native.errnoCall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle MLOCK = Native.errnoCall("mlock", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle EVENTFD = Native.errnoCall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle SETNS = Native.errnoCall("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+
+    public static int fcntl(Scratch s, int fd, int cmd, int arg) {
+        try {
+            return (int) FCNTL_INT.invokeExact(s.callState(), fd, cmd, arg);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
 
     /** {@code open(path, flags, mode)}; {@code path} a NUL-terminated string, {@code mode} used with O_CREAT. */
     public static int open(Scratch s, MemorySegment path, int flags, int mode) {

@@ -102,6 +102,26 @@ public final class Posix {
         return r == 0 ? 0 : pollfd.get(JAVA_SHORT, Libc.POLLFD_REVENTS);
     }
 
+    /**
+     * Sets O_NONBLOCK on {@code fd}'s open file description (the other end of a socket pair is a description of its
+     * own and keeps its mode): for descriptors handed to an event loop, which must never block in read or write.
+     */
+    public static void setNonBlocking(int fd) throws ErrnoException {
+        Scratch s = Scratch.ofThisThread();
+        int flags = Libc.fcntl(s, fd, Libc.F_GETFL, 0);
+        if (flags < 0) throw new ErrnoException("fcntl(F_GETFL)", null, s.errno());
+        if ((flags & Libc.O_NONBLOCK) != 0) return;
+        if (Libc.fcntl(s, fd, Libc.F_SETFL, flags | Libc.O_NONBLOCK) < 0) throw new ErrnoException("fcntl(F_SETFL)", null, s.errno());
+    }
+
+    /** Whether O_NONBLOCK is set on {@code fd}'s open file description. */
+    public static boolean isNonBlocking(int fd) throws ErrnoException {
+        Scratch s = Scratch.ofThisThread();
+        int flags = Libc.fcntl(s, fd, Libc.F_GETFL, 0);
+        if (flags < 0) throw new ErrnoException("fcntl(F_GETFL)", null, s.errno());
+        return (flags & Libc.O_NONBLOCK) != 0;
+    }
+
     /** ioctl with a pointer argument; retried on EINTR. Returns the (non-negative) result. */
     public static int ioctl(int fd, long request, MemorySegment arg) throws ErrnoException {
         Scratch s = Scratch.ofThisThread();

@@ -133,8 +133,12 @@ public final class PasstBackend implements NetBackend {
         for (Forward f : forwards) argv.addAll(List.of(f.udp() ? "-u" : "-t", f.passtSpec()));
 
         FdPair link = FdPair.unixStream();
-        FdPair messages, devNull;
+        FdPair messages;
         try {
+            // jhyve's end goes to Netty's event loop, which must never block: a blocking write there, with passt's
+            // socket buffer full, stopped the loop reading, and passt, unable to write to jhyve, stopped reading
+            // too (a TCP download in a guest hung half-way). passt's end keeps its own mode.
+            Posix.setNonBlocking(link.first());
             messages = FdPair.pipe();
         } catch (ErrnoException e) {
             closeBoth(link);
@@ -233,6 +237,9 @@ public final class PasstBackend implements NetBackend {
         // driver is up nobody would.
         if (!polled) log.warn("{}: {}; the guest's link is down", name, why);
     }
+
+    /** The socket to passt (for tests: its event loop must stay free to run whatever passt does). */
+    Channel channel() { return channel; }
 
     /** The passt process (for tests and the pid a user may want). */
     public ChildProcess process() { return passt; }

@@ -111,6 +111,47 @@ class PasstBackendTest {
         }
     }
 
+    /**
+     * A passt that stops reading (here stopped outright) fills its socket: jhyve's writes must then wait in Netty's
+     * buffer, not block the event loop, which also reads what passt sends. On a blocking descriptor the loop sat
+     * in write(2), passt could write nothing back, and a TCP download in a guest hung half-way for good.
+     */
+    @Test
+    void aPasstThatStopsReadingNeverBlocksTheEventLoop() throws Exception {
+        PasstBackend b = start(List.of());
+        b.process().signal(ChildProcess.SIGSTOP);
+        try {
+            byte[] frame = new byte[1514];
+            System.arraycopy(new byte[] {-1, -1, -1, -1, -1, -1}, 0, frame, 0, 6);
+            System.arraycopy(GUEST_MAC, 0, frame, 6, 6);
+            frame[12] = 0x08; // IPv4 ethertype: passt would parse it, once it runs again
+            // Well past any socket buffer (a few hundred KiB) and Netty's high water mark: the extra ones are dropped.
+            for (int i = 0; i < 4000; i++) {
+                try {
+                    b.send(segments(frame));
+                } catch (IOException dropped) {
+                    // back-pressure: what a full queue should do
+                }
+            }
+            assertThat(b.sendDropped()).as("back-pressure reached").isPositive();
+            assertThat(b.channel().eventLoop().submit(() -> true).get(5, TimeUnit.SECONDS)).as("the event loop still runs tasks").isTrue();
+        } finally {
+            b.process().signal(ChildProcess.SIGCONT);
+        }
+        // and the link works again once passt reads again and has drained what waited
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            try {
+                b.send(segments(arpRequest(new byte[] {(byte) 192, 0, 2, 1})));
+                break;
+            } catch (IOException stillFull) {
+                if (System.nanoTime() > deadline) throw stillFull;
+                Thread.sleep(50);
+            }
+        }
+        receiveMatching(b, PasstBackendTest::isArpReply);
+    }
+
     @Test
     void aForwardedPortInUseIsRefusedBeforePasstStarts() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
