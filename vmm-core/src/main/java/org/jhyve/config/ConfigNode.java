@@ -83,6 +83,29 @@ public final class ConfigNode {
         return tree.origin(key(name));
     }
 
+    /** Equal when at the same path with the same keys and values under it. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ConfigNode n && path.equals(n.path) && values().equals(n.values());
+    }
+
+    @Override
+    public int hashCode() {
+        return path.hashCode() * 31 + values().hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return (path.isEmpty() ? "(root)" : path) + values();
+    }
+
+    /** The keys and values under this node, by their full keys; reads nothing. */
+    public java.util.SortedMap<String, String> values() {
+        java.util.SortedMap<String, String> values = new java.util.TreeMap<>();
+        tree.under(path).forEach((k, s) -> values.put(k, s.value()));
+        return values;
+    }
+
     /** An error about {@code name}'s value: {@code message} is the whole line after its origin. */
     public ConfigException malformed(String name, String message) {
         return new ConfigException(key(name), message);

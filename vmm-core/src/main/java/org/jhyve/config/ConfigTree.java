@@ -55,9 +55,15 @@ public final class ConfigTree {
         return Optional.ofNullable(settings.get(key));
     }
 
-    /** Where {@code key} came from; empty when it is not set. */
+    /**
+     * Where {@code key} came from; for a node (a key with keys under it, {@code pci.0.2.0}) where its first key
+     * came from; empty when neither.
+     */
     public Optional<String> origin(String key) {
-        return setting(key).map(Setting::origin);
+        Setting s = settings.get(key);
+        if (s != null) return Optional.of(s.origin());
+        var below = under(key);
+        return below.isEmpty() ? Optional.empty() : Optional.of(below.get(below.firstKey()).origin());
     }
 
     public ConfigNode root() {
