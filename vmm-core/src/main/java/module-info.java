@@ -11,6 +11,7 @@ module org.jhyve.core {
 
     exports org.jhyve.boot;
     exports org.jhyve.bus;
+    exports org.jhyve.config;
     exports org.jhyve.cpu;
     exports org.jhyve.hv;
     exports org.jhyve.irq;

@@ -8,7 +8,7 @@ import picocli.CommandLine.Parameters;
 
 /**
  * xhyve's and bhyve(8)'s flags as picocli sees them: raw strings and switches, nothing interpreted yet.
- * {@link MachineSpec#from} validates them into records. The man page and the bash completion script are
+ * {@link CommandLineKeys} turns them into the configuration tree, which {@link MachineSpec#from} validates into records. The man page and the bash completion script are
  * generated from this class too ({@link ManPage}, {@link Completion}), so a flag added here appears in both.
  */
 @Command(name = "jhyve", mixinStandardHelpOptions = false, separator = " ",
@@ -48,8 +48,8 @@ final class CommandLine {
     @Option(names = "-W", description = "force virtio to use single-vector MSI") boolean singleMsi;
     @Option(names = "-x", description = "local apic is in x2APIC mode") boolean x2apic;
     @Option(names = "-Y", description = "disable MPtable generation") boolean noMpTable;
-    @Option(names = "-k", paramLabel = "config_file", description = "bhyve: key=value configuration file (not supported yet)") String configFile;
-    @Option(names = "-o", paramLabel = "var=value", description = "bhyve: set configuration variable (not supported yet)") List<String> configValues = new ArrayList<>();
+    @Option(names = "-k", paramLabel = "config_file", description = "bhyve: read configuration keys from a file of key=value lines (# comments); after the flags, before -o (docs/cli.md)") List<String> configFiles = new ArrayList<>();
+    @Option(names = "-o", paramLabel = "key=value", description = "bhyve: set a configuration key, e.g. memory.size=1G or pci.0.2.0.mac=...; last wins; -o config.dump=1 prints the configuration and exits") List<String> configValues = new ArrayList<>();
     @Option(names = "-K", paramLabel = "layout", description = "bhyve: PS/2 keyboard layout (not supported: no PS/2 keyboard)") String keyboardLayout;
     @Option(names = "-r", paramLabel = "file", description = "bhyve: restore from a checkpoint file (not supported)") String restoreFile;
     @Option(names = "--cpu-template", paramLabel = "name", description = "jhyve: the guest's CPUID and Linux kernel parameters: host (KVM's CPUID as it is), pvm (for KVM without VMX/SVM) (default: chosen for this host; docs/cli.md)") String cpuTemplate;

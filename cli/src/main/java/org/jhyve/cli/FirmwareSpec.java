@@ -4,20 +4,41 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.jhyve.config.ConfigTree;
 
-/** xhyve's {@code -f kexec,KERNEL,INITRD,CMDLINE}; INITRD and CMDLINE may be empty, CMDLINE may hold commas. */
-record FirmwareSpec(String flag, Path kernel, Optional<Path> initrd, String cmdline) {
+/**
+ * What the guest boots: xhyve's {@code -f kexec,KERNEL,INITRD,CMDLINE} (INITRD and CMDLINE may be empty, CMDLINE
+ * may hold commas), as jhyve's keys {@code jhyve.kexec.kernel}, {@code jhyve.kexec.initrd}, {@code jhyve.kexec.cmdline}.
+ */
+record FirmwareSpec(Path kernel, Optional<Path> initrd, String cmdline) {
+    static final String KERNEL = "jhyve.kexec.kernel", INITRD = "jhyve.kexec.initrd", CMDLINE = "jhyve.kexec.cmdline";
 
-    static FirmwareSpec parse(String text) throws UsageException {
+    /** The flag's keys; only its form is checked here, the files when the tree is read. */
+    static void translate(String text, ConfigTree.Builder b) throws UsageException {
         String flag = "-f " + text;
         String[] parts = text.split(",", 4);
         if (parts[0].equals("fbsd")) throw new UsageException(flag, "the FreeBSD loader (fbsd) is not supported");
         if (!parts[0].equals("kexec")) throw new UsageException(flag, "unknown firmware '" + parts[0] + "' (kexec,KERNEL,INITRD,CMDLINE)");
         if (parts.length < 2 || parts[1].isEmpty()) throw new UsageException(flag, "kexec needs a kernel: kexec,KERNEL,INITRD,CMDLINE");
-        Path kernel = readable(flag, "kernel", parts[1]);
-        Optional<Path> initrd = parts.length >= 3 && !parts[2].isEmpty() ? Optional.of(readable(flag, "initrd", parts[2])) : Optional.empty();
-        String cmdline = parts.length == 4 ? parts[3] : "";
-        return new FirmwareSpec(flag, kernel, initrd, cmdline);
+        KeyErrors.set(b, KERNEL, parts[1], flag);
+        if (parts.length >= 3 && !parts[2].isEmpty()) KeyErrors.set(b, INITRD, parts[2], flag);
+        if (parts.length == 4 && !parts[3].isEmpty()) KeyErrors.set(b, CMDLINE, parts[3], flag);
+    }
+
+    /** The flag alone, as the tree it makes would give it. */
+    static FirmwareSpec parse(String text) throws UsageException {
+        ConfigTree.Builder b = ConfigTree.builder();
+        translate(text, b);
+        return read(b.build());
+    }
+
+    static FirmwareSpec read(ConfigTree tree) throws UsageException {
+        Optional<String> kernel = tree.value(KERNEL);
+        if (kernel.isEmpty()) throw new UsageException("-f", "missing: say what to boot (-f kexec,KERNEL,INITRD,CMDLINE)");
+        Path k = readable(KeyErrors.origin(tree, KERNEL), "kernel", kernel.get());
+        Optional<String> initrd = tree.value(INITRD).filter(i -> !i.isEmpty());
+        Optional<Path> i = initrd.isPresent() ? Optional.of(readable(KeyErrors.origin(tree, INITRD), "initrd", initrd.get())) : Optional.empty();
+        return new FirmwareSpec(k, i, tree.value(CMDLINE).orElse(""));
     }
 
     private static Path readable(String flag, String what, String name) throws UsageException {

@@ -4,6 +4,10 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.file.Path;
+import java.util.Optional;
+import org.jhyve.config.ConfigException;
+import org.jhyve.config.ConfigNode;
+import org.jhyve.config.ConfigTree;
 import org.jhyve.vm.VmBuilder;
 
 /**
@@ -59,6 +63,66 @@ sealed interface GdbOption {
             // reported below
         }
         throw new UsageException(flag, "expected [w][BIND:]PORT with PORT 0-65535");
+    }
+
+    String PORT = "gdb.port", WAIT = "gdb.wait", ADDRESS = "gdb.address", SOCKET = "jhyve.gdb.socket";
+
+    /** {@code -g}'s keys: {@code gdb.port} and {@code gdb.wait=true}, or {@code jhyve.gdb.socket} for unix:PATH. */
+    static void translate(String text, ConfigTree.Builder b) throws UsageException {
+        String flag = "-g " + text;
+        switch (parse(text)) {
+            case Port p -> {
+                KeyErrors.set(b, PORT, String.valueOf(p.port()), flag);
+                KeyErrors.set(b, WAIT, "true", flag);
+            }
+            case UnixSocket u -> KeyErrors.set(b, SOCKET, text.substring(5), flag);
+        }
+    }
+
+    /** {@code -G}'s keys: {@code gdb.port}, {@code gdb.wait}, and {@code gdb.address} when BIND is given. */
+    static void translateBhyve(String text, ConfigTree.Builder b) throws UsageException {
+        String flag = "-G " + text;
+        Port p = (Port) parseBhyve(text);
+        String rest = text.startsWith("w") ? text.substring(1) : text;
+        int colon = rest.lastIndexOf(':');
+        if (colon >= 0) KeyErrors.set(b, ADDRESS, rest.substring(0, colon), flag);
+        KeyErrors.set(b, PORT, String.valueOf(p.port()), flag);
+        KeyErrors.set(b, WAIT, String.valueOf(p.waits()), flag);
+    }
+
+    /**
+     * The stub the tree asks for, if any: bhyve's {@code gdb.port} (0 here is a free port, said in the line jhyve
+     * prints; bhyve reads 0 as no stub), {@code gdb.wait} (default false, as bhyve), {@code gdb.address} (loopback
+     * only), or jhyve's {@code jhyve.gdb.socket}.
+     */
+    static Optional<GdbOption> read(ConfigTree tree) throws UsageException {
+        ConfigNode root = tree.root();
+        Optional<String> port = root.get(PORT), socket = root.get(SOCKET), address = root.get(ADDRESS);
+        boolean waits;
+        try {
+            waits = root.bool(WAIT, false);
+        } catch (ConfigException e) {
+            throw KeyErrors.usage(tree, e);
+        }
+        if (address.isPresent() && !address.get().equals("127.0.0.1") && !address.get().equals("localhost")) {
+            throw new UsageException(KeyErrors.origin(tree, ADDRESS), "the gdb stub listens on 127.0.0.1 only (it serves jhyve's own user, which it can tell only for local peers)");
+        }
+        if (socket.isPresent()) {
+            if (port.isPresent()) throw new UsageException(KeyErrors.origin(tree, SOCKET), "a gdb stub on a Unix socket and on " + PORT + "=" + port.get() + ": give one");
+            if (socket.get().isEmpty()) throw new UsageException(KeyErrors.origin(tree, SOCKET), "expected unix:PATH");
+            return Optional.of(new UnixSocket(Path.of(socket.get())));
+        }
+        if (port.isEmpty()) {
+            tree.markRead(WAIT); // waiting for no stub is harmless, not an unknown key
+            return Optional.empty();
+        }
+        try {
+            long p = CNumber.parse(port.get());
+            if (p >= 0 && p <= 65535) return Optional.of(new Port((int) p, waits));
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException(KeyErrors.origin(tree, PORT), "not a TCP port (0-65535)");
     }
 
     default void applyTo(VmBuilder builder) {

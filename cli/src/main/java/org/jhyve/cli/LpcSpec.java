@@ -4,13 +4,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import org.jhyve.config.ConfigTree;
 import org.jhyve.devices.pci.LpcBridge;
 import org.jhyve.devices.uart.SerialBackends;
 
 /**
- * The {@code -l} flags: which LPC device (com1 to com4) goes to which serial backend. The device name is
- * case-insensitive, as xhyve's and bhyve's {@code strcasecmp}: {@code -l COM1,stdio} is {@code com1}.
+ * The {@code -l} flags: which LPC device (com1 to com4) goes to which serial backend, as bhyve's keys
+ * {@code lpc.com1.path} to {@code lpc.com4.path}. The device name is case-insensitive, as in bhyve:
+ * {@code -l COM1,stdio} is {@code com1}.
  */
 final class LpcSpec {
     private LpcSpec() {}
@@ -18,8 +21,7 @@ final class LpcSpec {
     /** bhyve's other LPC devices, known so that they are refused by name rather than called unknown. */
     private static final Set<String> BHYVE_ONLY = Set.of("bootrom", "fwcfg", "pc-testdev", "tpm");
 
-    static Map<String, String> parse(List<String> flags) throws UsageException {
-        Map<String, String> ports = new LinkedHashMap<>();
+    static void translate(List<String> flags, ConfigTree.Builder b) throws UsageException {
         for (String text : flags) {
             String flag = "-l " + text;
             String[] parts = text.split(",", 2);
@@ -29,12 +31,27 @@ final class LpcSpec {
                 throw new UsageException(flag, "unknown LPC device '" + parts[0] + "' (" + LpcBridge.COM_NAMES + ")");
             }
             if (parts.length < 2 || parts[1].isEmpty()) throw new UsageException(flag, "expected " + parts[0] + ",BACKEND");
+            if (b.has(key(device))) throw new UsageException(flag, device + " is configured twice");
+            KeyErrors.set(b, key(device), parts[1], flag);
+        }
+    }
+
+    static String key(String port) {
+        return "lpc." + port + ".path";
+    }
+
+    /** The ports the tree configures, "com1" → backend spec, each spec checked. */
+    static Map<String, String> read(ConfigTree tree) throws UsageException {
+        Map<String, String> ports = new LinkedHashMap<>();
+        for (LpcBridge.ComPort com : LpcBridge.COM_PORTS) {
+            Optional<String> spec = tree.value(key(com.name()));
+            if (spec.isEmpty()) continue;
             try {
-                SerialBackends.parse(parts[1]);
+                SerialBackends.parse(spec.get());
             } catch (IllegalArgumentException e) {
-                throw new UsageException(flag, e.getMessage());
+                throw new UsageException(KeyErrors.origin(tree, key(com.name())), e.getMessage());
             }
-            if (ports.putIfAbsent(device, parts[1]) != null) throw new UsageException(flag, device + " is configured twice");
+            ports.put(com.name(), spec.get());
         }
         return ports;
     }

@@ -6,7 +6,7 @@ import java.util.Set;
 import org.jhyve.devices.virtio.VirtioNetOptions;
 
 /**
- * {@code -M}: the MAC address of each virtio-net device of the command line, in {@code -s} order, the same one
+ * {@code -M}: the MAC address of each virtio-net device of the configuration, in slot order, the same one
  * the device will have: {@code mac=} if given, else {@link VirtioNetOptions#macOr} of the seed the device's
  * factory uses (the VM's UUID and the slot with {@code -U}, else the slot and the backend). The seed's form is
  * VirtioNetFactory's, repeated here: CliBhyveFlagsProcessTest checks -M against the MAC a guest reads from the device.
@@ -16,12 +16,12 @@ final class MacAddresses {
 
     static final Set<String> NET_EMULATIONS = Set.of("virtio-net", "virtio-tap");
 
-    /** @throws org.jhyve.vm.DeviceConfigException for options MachineSpec let through but the device would refuse */
+    /** @throws org.jhyve.config.ConfigException for settings MachineSpec let through but the device would refuse */
     static List<String> of(MachineSpec spec) {
         List<String> macs = new ArrayList<>();
-        for (PciSlotSpec slot : spec.slots()) {
+        for (PciSlotNode slot : spec.slots()) {
             if (!NET_EMULATIONS.contains(slot.emulation())) continue;
-            VirtioNetOptions options = VirtioNetOptions.parse(slot.options());
+            VirtioNetOptions options = VirtioNetOptions.from(slot.node());
             String seed = spec.uuid().map(u -> u + "/" + slot.address()).orElse(slot.address() + "/" + options.backend().describe());
             macs.add(VirtioNetOptions.format(options.macOr(seed)));
         }

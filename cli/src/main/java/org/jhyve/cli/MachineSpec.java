@@ -1,13 +1,13 @@
 package org.jhyve.cli;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
+import org.jhyve.config.ConfigException;
+import org.jhyve.config.ConfigNode;
+import org.jhyve.config.ConfigTree;
 import org.jhyve.cpu.CpuTemplate;
 import org.jhyve.devices.DeviceCatalog;
 import org.jhyve.hv.CpuTopology;
@@ -15,103 +15,115 @@ import org.jhyve.trace.TraceConfig;
 import org.jhyve.vm.VmBuilder;
 
 /**
- * The validated command line: every flag checked before anything native is touched, so bad input costs
- * nothing and leaves nothing behind.
+ * The validated configuration: every key of the tree checked before anything native is touched, so bad input
+ * costs nothing and leaves nothing behind. Built from the {@link ConfigTree} alone ({@code config}, which it
+ * keeps for the origins of later errors), so that a command line and a {@code -k} file of its dump are the same
+ * VM. {@code printMac} is {@code -M}, an action like {@code -h} rather than configuration.
  */
-record MachineSpec(long memoryBytes, CpuTopology topology, List<PciSlotSpec> slots, Map<String, String> lpcPorts,
+record MachineSpec(long memoryBytes, CpuTopology topology, List<PciSlotNode> slots, Map<String, String> lpcPorts,
                    FirmwareSpec firmware, Optional<Path> pidFile, Optional<UUID> uuid, boolean exitOnUnhandledIo,
                    boolean acpi, boolean mpTable, Optional<CpuTemplate> cpuTemplate, Optional<TraceConfig> trace,
-                   Optional<GdbOption> gdb, Optional<String> vmName, boolean wiredMemory, boolean printMac) {
+                   Optional<GdbOption> gdb, Optional<String> vmName, boolean wiredMemory, boolean printMac,
+                   boolean dumpConfig, ConfigTree config) {
 
     static final long DEFAULT_MEMORY = 256L << 20;
 
     /**
-     * Flags xhyve has that jhyve cannot honour yet. Each fails with "not supported yet" rather than being
-     * ignored; the later issue that implements it removes it from here.
+     * Flags xhyve has that jhyve cannot honour yet and that have no configuration key. Each fails with "not
+     * supported yet" rather than being ignored; the later issue that implements it removes it from here.
      */
     private static void refuseUnsupported(CommandLine c) throws UsageException {
         if (c.bvmConsole) throw notYet("-b", "the bvm console is");
-        if (c.coreMemory) throw notYet("-C", "guest memory in core files (the JVM's core dump excludes nothing it maps) is");
-        if (c.configFile != null) throw notYet("-k " + c.configFile, "bhyve's configuration file is");
-        if (!c.configValues.isEmpty()) throw notYet("-o " + c.configValues.getFirst(), "bhyve's configuration variables are");
-        if (c.keyboardLayout != null) throw new UsageException("-K " + c.keyboardLayout, "there is no PS/2 keyboard to give a layout");
         if (c.restoreFile != null) throw new UsageException("-r " + c.restoreFile, "checkpoint and restore are not supported");
         if (c.gdbPort != null && c.bhyveGdb != null) throw new UsageException("-G " + c.bhyveGdb, "-g " + c.gdbPort + " already says where gdb connects");
         if (!c.pins.isEmpty()) throw notYet("-p " + c.pins.getFirst(), "vCPU pinning is");
-        if (c.rtcUtc) throw notYet("-u", "the RTC is");
-        if (c.ignoreMsrs) throw notYet("-w", "ignoring unimplemented MSRs (KVM decides MSR access in the kernel) is");
-        if (c.singleMsi) throw notYet("-W", "single-vector MSI for virtio (its devices use MSI-X or INTx) is");
-        if (c.x2apic) throw notYet("-x", "x2APIC mode is");
     }
 
     private static UsageException notYet(String flag, String what) {
         return new UsageException(flag, what + " not supported yet");
     }
 
+    /** The command line: its tree ({@link CommandLineKeys}), validated. */
     static MachineSpec from(CommandLine c, DeviceCatalog catalogForNames, long hostMemory) throws UsageException {
         refuseUnsupported(c);
-        long memory = c.memory == null ? DEFAULT_MEMORY : MemorySize.parse(c.memory);
-        if (memory < VmBuilder.MIN_MEMORY) throw new UsageException("-m " + c.memory, "guest memory must be at least 1 MiB");
-        if ((memory & 0xfff) != 0) throw new UsageException("-m " + c.memory, "guest memory must be a multiple of 4 KiB");
-        if (memory > hostMemory) {
-            throw new UsageException("-m " + c.memory, String.format("memory too large for the host (%d MiB > %d MiB)",
-                    memory >> 20, hostMemory >> 20));
+        return from(CommandLineKeys.translate(c, catalogForNames), c.printMac, catalogForNames, hostMemory);
+    }
+
+    /** {@code tree} validated; any key nobody read is an error naming it. */
+    static MachineSpec from(ConfigTree tree, boolean printMac, DeviceCatalog catalogForNames, long hostMemory) throws UsageException {
+        try {
+            MachineSpec spec = read(tree, printMac, catalogForNames, hostMemory);
+            List<String> unknown = tree.unread();
+            if (!unknown.isEmpty()) throw new UsageException(KeyErrors.origin(tree, unknown.getFirst()), "unknown configuration key " + unknown.getFirst());
+            return spec;
+        } catch (ConfigException e) {
+            throw KeyErrors.usage(tree, e);
         }
-        CpuTopology topology = c.vcpus == null ? new CpuTopology(1, 1, 1) : TopologySpec.parse(c.vcpus);
-        List<PciSlotSpec> slots = new ArrayList<>();
-        Set<org.jhyve.pci.PciAddress> used = new HashSet<>();
-        boolean hasLpc = false;
-        for (String s : c.slots) {
-            PciSlotSpec slot = PciSlotSpec.parse(s);
-            var emulation = catalogForNames.lookup(slot.emulation())
-                    .orElseThrow(() -> new UsageException(slot.flag(), "unknown emulation '" + slot.emulation() + "' (see -s help)"));
-            if (!emulation.supported()) throw new UsageException(slot.flag(), slot.emulation() + " is not supported yet");
-            try {
-                emulation.checkOptions(slot.options());
-            } catch (org.jhyve.vm.DeviceConfigException e) {
-                throw new UsageException(slot.flag(), e.getMessage());
-            }
-            if (!used.add(slot.address())) throw new UsageException(slot.flag(), "PCI slot " + slot.address() + " is already used");
-            hasLpc |= slot.emulation().equals("lpc");
-            slots.add(slot);
+    }
+
+    private static MachineSpec read(ConfigTree tree, boolean printMac, DeviceCatalog catalog, long hostMemory) throws UsageException {
+        ConfigNode root = tree.root();
+        UnsupportedKeys.refuse(tree);
+        long memory = memory(tree, hostMemory);
+        CpuTopology topology = TopologySpec.read(tree);
+        List<PciSlotNode> slots = PciSlots.read(tree, catalog);
+        Map<String, String> lpc = LpcSpec.read(tree);
+        if (!lpc.isEmpty() && slots.stream().noneMatch(s -> s.emulation().equals("lpc"))) {
+            throw new UsageException(KeyErrors.origin(tree, "lpc"), "needs an LPC device (-s 31,lpc)");
         }
-        Map<String, String> lpc = LpcSpec.parse(c.lpc);
-        if (!lpc.isEmpty() && !hasLpc) {
-            throw new UsageException("-l " + c.lpc.getFirst(), "needs an LPC device (-s 31,lpc)");
-        }
-        if (c.firmware == null) throw new UsageException("-f", "missing: say what to boot (-f kexec,KERNEL,INITRD,CMDLINE)");
-        FirmwareSpec firmware = FirmwareSpec.parse(c.firmware);
-        Optional<UUID> uuid = Optional.empty();
-        if (c.uuid != null) {
-            // UUID.fromString accepts short forms such as "1-2-3-4-5"; xhyve wants the canonical 8-4-4-4-12.
-            if (!c.uuid.matches("\\p{XDigit}{8}-\\p{XDigit}{4}-\\p{XDigit}{4}-\\p{XDigit}{4}-\\p{XDigit}{12}")) {
-                throw new UsageException("-U " + c.uuid, "not a UUID (e.g. 6ba7b810-9dad-11d1-80b4-00c04fd430c8)");
-            }
-            uuid = Optional.of(UUID.fromString(c.uuid));
-        }
-        Optional<Path> pidFile = Optional.ofNullable(c.pidFile).map(Path::of);
+        FirmwareSpec firmware = FirmwareSpec.read(tree);
+        Optional<UUID> uuid = uuid(tree);
+        Optional<Path> pidFile = tree.value("jhyve.pidfile").map(Path::of);
         Optional<CpuTemplate> template = Optional.empty();
-        if (c.cpuTemplate != null) {
+        Optional<String> templateName = tree.value("jhyve.cpu_template");
+        if (templateName.isPresent()) {
             try {
-                template = Optional.of(CpuTemplate.byName(c.cpuTemplate));
+                template = Optional.of(CpuTemplate.byName(templateName.get()));
             } catch (IllegalArgumentException e) {
-                throw new UsageException("--cpu-template " + c.cpuTemplate, e.getMessage());
+                throw new UsageException(KeyErrors.origin(tree, "jhyve.cpu_template"), e.getMessage());
             }
         }
-        Optional<TraceConfig> trace = TraceSpec.parse(c.traceFile, c.traceFilter);
-        Optional<GdbOption> gdb = c.gdbPort != null ? Optional.of(GdbOption.parse(c.gdbPort))
-                : c.bhyveGdb != null ? Optional.of(GdbOption.parseBhyve(c.bhyveGdb)) : Optional.empty();
-        Optional<String> vmName = c.vmName == null ? Optional.empty() : Optional.of(checkedName(c.vmName));
-        return new MachineSpec(memory, topology, List.copyOf(slots), lpc, firmware, pidFile, uuid, c.exitOnUnhandledIo, c.acpi,
-                !c.noMpTable, template, trace, gdb, vmName, c.wiredMemory, c.printMac);
+        Optional<TraceConfig> trace = TraceSpec.read(tree);
+        Optional<GdbOption> gdb = GdbOption.read(tree);
+        Optional<String> vmName = tree.value("name");
+        if (vmName.isPresent()) checkedName(KeyErrors.origin(tree, "name"), vmName.get());
+        // Accepted and meaningless here: a jhyve VM never outlives its process, and KVM decides HLT and PAUSE exits.
+        root.bool("destroy_on_poweroff", false);
+        root.bool("x86.vmexit_on_hlt", false);
+        root.bool("x86.vmexit_on_pause", false);
+        return new MachineSpec(memory, topology, slots, lpc, firmware, pidFile, uuid, root.bool("x86.strictio", false),
+                root.bool("acpi_tables", false), root.bool("x86.mptable", true), template, trace, gdb, vmName,
+                root.bool("memory.wired", false), printMac, root.bool("config.dump", false), tree);
+    }
+
+    private static long memory(ConfigTree tree, long hostMemory) throws UsageException {
+        Optional<String> text = tree.value("memory.size");
+        if (text.isEmpty()) return DEFAULT_MEMORY;
+        String flag = KeyErrors.origin(tree, "memory.size");
+        long memory = MemorySize.parse(flag, text.get());
+        if (memory < VmBuilder.MIN_MEMORY) throw new UsageException(flag, "guest memory must be at least 1 MiB");
+        if ((memory & 0xfff) != 0) throw new UsageException(flag, "guest memory must be a multiple of 4 KiB");
+        if (memory > hostMemory) {
+            throw new UsageException(flag, String.format("memory too large for the host (%d MiB > %d MiB)", memory >> 20, hostMemory >> 20));
+        }
+        return memory;
+    }
+
+    private static Optional<UUID> uuid(ConfigTree tree) throws UsageException {
+        Optional<String> text = tree.value("uuid");
+        if (text.isEmpty()) return Optional.empty();
+        // UUID.fromString accepts short forms such as "1-2-3-4-5"; xhyve wants the canonical 8-4-4-4-12.
+        if (!text.get().matches("\\p{XDigit}{8}-\\p{XDigit}{4}-\\p{XDigit}{4}-\\p{XDigit}{4}-\\p{XDigit}{12}")) {
+            throw new UsageException(KeyErrors.origin(tree, "uuid"), "not a UUID (e.g. 6ba7b810-9dad-11d1-80b4-00c04fd430c8)");
+        }
+        return Optional.of(UUID.fromString(text.get()));
     }
 
     /** bhyve's VM names are /dev/vmm entries (at most 32 bytes, no slash); printable, since jhyve's lines show them. */
-    private static String checkedName(String name) throws UsageException {
+    private static void checkedName(String flag, String name) throws UsageException {
         if (name.isEmpty() || name.length() > 32 || name.contains("/") || !name.chars().allMatch(ch -> ch > 0x20 && ch < 0x7f)) {
-            throw new UsageException(name.replace("\0", "\\0"), "a VM name is 1-32 printable characters without spaces or /");
+            throw new UsageException(flag, "a VM name is 1-32 printable characters without spaces or /");
         }
-        return name;
     }
 
     int vcpus() {
@@ -121,6 +133,11 @@ record MachineSpec(long memoryBytes, CpuTopology topology, List<PciSlotSpec> slo
     /** The same VM without {@code --trace} (a fuzz target's, whose trace file must not be created). */
     MachineSpec withoutTrace() {
         return new MachineSpec(memoryBytes, topology, slots, lpcPorts, firmware, pidFile, uuid, exitOnUnhandledIo, acpi, mpTable,
-                cpuTemplate, Optional.empty(), gdb, vmName, wiredMemory, printMac);
+                cpuTemplate, Optional.empty(), gdb, vmName, wiredMemory, printMac, dumpConfig, config);
+    }
+
+    /** Where {@code key} was set, for errors found later (when the VM is built). */
+    String origin(String key) {
+        return KeyErrors.origin(config, key);
     }
 }

@@ -124,12 +124,21 @@ public final class Main {
             err.println("jhyve: " + e.getMessage());
             return ERROR;
         }
+        if (spec.dumpConfig()) {
+            // bhyve's config.dump: the tree as key=value lines, which -k reads back as the same VM. Not the key
+            // itself, or -k of the dump would dump again rather than run.
+            out.print(spec.config().without("config.dump").dump());
+            return 0;
+        }
         if (spec.printMac()) {
             List<String> macs;
             try {
                 macs = MacAddresses.of(spec);
             } catch (DeviceConfigException e) {
                 err.println("jhyve: " + oneLine(e.getMessage()));
+                return ERROR;
+            } catch (org.jhyve.config.ConfigException e) {
+                err.println("jhyve: " + spec.origin(e.key()) + ": " + oneLine(e.getMessage()));
                 return ERROR;
             }
             // xhyve's -M: print the MAC and exit, when there is a network device; without one it has no effect.
@@ -193,7 +202,10 @@ public final class Main {
             err.println(me + e.getMessage());
             return ERROR;
         } catch (BootException e) {
-            err.println(me + spec.firmware().flag() + ": " + oneLine(e.getMessage()));
+            err.println(me + spec.origin(FirmwareSpec.KERNEL) + ": " + oneLine(e.getMessage()));
+            return ERROR;
+        } catch (org.jhyve.config.ConfigException e) {
+            err.println(me + spec.origin(e.key()) + ": " + oneLine(e.getMessage()));
             return ERROR;
         } catch (DeviceConfigException | HypervisorException | IllegalArgumentException e) {
             err.println(me + oneLine(e.getMessage()));

@@ -18,7 +18,11 @@ final class MemorySize {
     private static final long MIB = 1L << 20;
 
     static long parse(String text) throws UsageException {
-        String flag = "-m " + text;
+        return parse("-m " + text, text);
+    }
+
+    /** {@code text} as a memory size; errors begin with {@code flag}, what set it ("-m 1G", "-o memory.size=1G"). */
+    static long parse(String flag, String text) throws UsageException {
         Matcher m = SIZE.matcher(text.trim().toUpperCase(Locale.ROOT));
         if (!m.matches()) throw new UsageException(flag, "not a memory size (e.g. 512M or 2G)");
         boolean bare = m.group(2).isEmpty(); // [A-Z]? takes a lone B, so empty means no letter at all

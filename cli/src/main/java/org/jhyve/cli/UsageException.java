@@ -5,4 +5,9 @@ final class UsageException extends Exception {
     UsageException(String flag, String message) {
         super(flag + ": " + message);
     }
+
+    /** A line that already says where: a -k file's "FILE:LINE: ...". */
+    UsageException(String line) {
+        super(line);
+    }
 }

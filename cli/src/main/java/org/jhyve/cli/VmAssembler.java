@@ -1,5 +1,6 @@
 package org.jhyve.cli;
 
+import org.jhyve.config.ConfigException;
 import org.jhyve.cpu.CpuTemplate;
 import org.jhyve.devices.DeviceCatalog;
 import org.jhyve.firmware.ImageFormat;
@@ -56,17 +57,20 @@ final class VmAssembler {
         spec.uuid().ifPresent(builder::uuid);
         spec.trace().ifPresent(builder::trace);
         spec.gdb().ifPresent(g -> g.applyTo(builder));
-        for (PciSlotSpec slot : spec.slots()) {
-            PciDeviceFactory factory = catalog.find(slot.emulation())
-                    .orElseThrow(() -> new UsageException(slot.flag(), slot.emulation() + " is not supported yet"));
-            // Name the flag in device errors, since the device itself only knows its options.
-            builder.pci(slot.address(), slot.emulation(), (machine, address, options) -> {
+        for (PciSlotNode slot : spec.slots()) {
+            DeviceCatalog.Emulation emulation = catalog.lookup(slot.emulation()).filter(DeviceCatalog.Emulation::supported)
+                    .orElseThrow(() -> new UsageException(spec.origin(slot.node().key("device")), slot.emulation() + " is not supported yet"));
+            PciDeviceFactory factory = emulation.factoryFor(slot.node());
+            // Name what set the setting in device errors (the flag, file line or -o), since the device knows only its node.
+            builder.pci(slot.address(), slot.emulation(), (machine, address, unused) -> {
                 try {
-                    return factory.create(machine, address, options);
+                    return factory.create(machine, address, unused);
+                } catch (ConfigException e) {
+                    throw new DeviceConfigException(spec.origin(e.key()) + ": " + e.getMessage(), e);
                 } catch (DeviceConfigException e) {
-                    throw new DeviceConfigException(slot.flag() + ": " + e.getMessage(), e);
+                    throw new DeviceConfigException(spec.origin(slot.node().key("device")) + ": " + e.getMessage(), e);
                 }
-            }, slot.options());
+            }, "");
         }
         for (PlatformDevice device : catalog.platformDevices()) builder.platform(device);
         return builder.build();

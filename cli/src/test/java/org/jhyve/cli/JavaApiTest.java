@@ -68,6 +68,36 @@ class JavaApiTest {
     }
 
     @Test
+    void devicesFromAConfigurationTreeOrTypedRecordsWithoutOptionStrings() throws Exception {
+        // A program describes its devices as bhyve's keys (or as the records the devices read), never as -s strings.
+        Path program = GuestImages.extract(dir, "hello-long.elf");
+        Path console = dir.resolve("tree-console.log");
+        Path disk = Files.write(dir.resolve("tree-disk.img"), new byte[1 << 20]);
+        org.jhyve.config.ConfigTree tree = org.jhyve.config.ConfigTree.of(Map.of(
+                "pci.0.0.0.device", "hostbridge", "pci.0.31.0.device", "lpc",
+                "pci.0.4.0.device", "virtio-blk", "pci.0.4.0.path", disk.toString(), "pci.0.4.0.ro", "true"), "JavaApiTest");
+        DeviceCatalog catalog = DeviceCatalog.standard(Map.of("com1", console.toString()));
+        var typed = new org.jhyve.devices.virtio.VirtioBlockOptions(disk.toString(), true, false, false, 512, 512, Optional.of("typed"), 1);
+        try (KvmHypervisor kvm = KvmHypervisor.open()) {
+            VmBuilder b = VmBuilder.on(kvm).memory(64L << 20).vcpus(1).boot(new KexecLoader(program, Optional.empty(), ""));
+            for (String node : List.of("pci.0.0.0", "pci.0.31.0", "pci.0.4.0")) {
+                String[] bsf = node.split("\\.");
+                String emulation = tree.node(node).get("device").orElseThrow();
+                b.pci(new PciAddress(Integer.parseInt(bsf[1]), Integer.parseInt(bsf[2]), Integer.parseInt(bsf[3])), emulation,
+                        catalog.lookup(emulation).orElseThrow().factoryFor(tree.node(node)), "");
+            }
+            b.pci(new PciAddress(0, 5, 0), "virtio-blk", (machine, address, unused) -> org.jhyve.devices.virtio.VirtioBlockFactory.create(machine, address, typed), "");
+            catalog.platformDevices().forEach(b::platform);
+            try (VirtualMachine vm = b.build()) {
+                vm.start();
+                assertThat(vm.await().status()).isEqualTo(ExitStatus.POWER_OFF);
+            }
+        }
+        assertThat(tree.unread()).as("every key was read by its device").isEmpty();
+        assertThat(Files.readString(console)).startsWith("Hello from 64-bit long mode\r\nhostbridge vendor=1275 device=1275\r\n");
+    }
+
+    @Test
     void aJfrRecordingSeesThePortIoExitsOfTheProgram() throws Exception {
         Path program = GuestImages.extract(dir, "hello-long.elf");
         Path recording = dir.resolve("hello.jfr");

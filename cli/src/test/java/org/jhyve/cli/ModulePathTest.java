@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(120)
 class ModulePathTest {
     /** vmm-core's API: what docs/embedding.md and docs/debugging.md program against. */
-    private static final Set<String> CORE_API = Set.of("org.jhyve.boot", "org.jhyve.bus", "org.jhyve.cpu", "org.jhyve.hv",
+    private static final Set<String> CORE_API = Set.of("org.jhyve.boot", "org.jhyve.bus", "org.jhyve.config", "org.jhyve.cpu", "org.jhyve.hv",
             "org.jhyve.irq", "org.jhyve.memory", "org.jhyve.pci", "org.jhyve.trace", "org.jhyve.vm");
 
     @TempDir

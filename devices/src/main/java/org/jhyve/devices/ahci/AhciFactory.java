@@ -3,6 +3,7 @@ package org.jhyve.devices.ahci;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import org.jhyve.config.ConfigNode;
 import org.jhyve.devices.block.BlockBackend;
 import org.jhyve.devices.block.FileBlockBackend;
 import org.jhyve.devices.block.ImageFiles;
@@ -34,6 +35,16 @@ public final class AhciFactory {
         return create(machine, address, "ahci", AhciDriveOptions.parsePorts(options));
     }
 
+    /** Any of the three, from the controller's node: its {@code port.N} ({@link AhciDriveOptions#ports}). */
+    public static PciDevice create(MachineContext machine, PciAddress address, String emulation, ConfigNode node) {
+        return create(machine, address, emulation, AhciDriveOptions.ports(emulation, node));
+    }
+
+    /** Checks the node's ports and the images they name, opening nothing. */
+    public static void check(String emulation, ConfigNode node) {
+        AhciDriveOptions.ports(emulation, node).forEach(AhciFactory::check);
+    }
+
     public static void checkDisk(String options) {
         check(AhciDriveOptions.parse(DriveKind.HD, options));
     }
@@ -61,7 +72,8 @@ public final class AhciFactory {
         return drive.kind() == DriveKind.CD;
     }
 
-    private static PciDevice create(MachineContext machine, PciAddress address, String emulation, List<AhciDriveOptions> drives) {
+    /** From drives a program described itself: port 0, 1... in order; {@code emulation} names the HBA in messages. */
+    public static PciDevice create(MachineContext machine, PciAddress address, String emulation, List<AhciDriveOptions> drives) {
         String name = emulation + "@" + address;
         List<SataDevice> devices = new ArrayList<>();
         try {

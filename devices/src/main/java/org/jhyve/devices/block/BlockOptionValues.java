@@ -1,6 +1,12 @@
 package org.jhyve.devices.block;
 
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import org.jhyve.config.ConfigException;
+import org.jhyve.config.ConfigNode;
+import org.jhyve.devices.options.NodeValues;
 import org.jhyve.devices.options.OptionList.Option;
 import org.jhyve.vm.DeviceConfigException;
 
@@ -20,52 +26,48 @@ public final class BlockOptionValues {
     private BlockOptionValues() {}
 
     /**
-     * The options every disk emulation takes, gathered as a device's option loop meets them, with bhyve's
-     * meanings (block_if.c): {@code ro}; {@code nocache}, no host page cache (O_DIRECT); {@code sync} or
-     * {@code direct}, every write durable on return (O_SYNC); {@code nodelete}, no discard (virtio-blk's DISCARD
-     * and ATA TRIM are not offered); {@code sectorsize=}, {@code serial=} (or {@code ser=}).
-     * Used by one thread, while parsing.
+     * The settings every disk emulation shares, read from its node with bhyve's meanings (block_if.c): {@code ro};
+     * {@code nocache}, no host page cache (O_DIRECT); {@code sync} or {@code direct}, every write durable on
+     * return (O_SYNC: bhyve's "direct" is older than O_DIRECT); {@code nodelete}, no discard (virtio-blk's DISCARD
+     * and ATA TRIM are not offered, nor on a read-only disk); {@code sectorsize=}, {@code ser=} (or jhyve's
+     * {@code serial=}).
      */
-    public static final class Common {
-        private final String emulation;
-        private boolean readOnly, direct, sync, noDelete;
-        private SectorSizes sizes = SectorSizes.DEFAULT;
-        private Optional<String> serial = Optional.empty();
-
-        /** For {@code emulation} (named in errors), read-only from the start when {@code readOnly}. */
-        public Common(String emulation, boolean readOnly) {
-            this.emulation = emulation;
-            this.readOnly = readOnly;
-        }
-
-        /** Takes {@code o} if it is one of the common options (checking its value); false for any other. */
-        public boolean take(Option o) {
-            switch (o.key()) {
-                case "ro" -> readOnly = true;
-                case "nocache" -> direct = true;
-                case "sync", "direct" -> sync = true; // bhyve's "direct" is O_SYNC, not O_DIRECT: its name is older than O_DIRECT
-                case "nodelete" -> noDelete = true;
-                case "sectorsize" -> sizes = sectorSizes(emulation, o.key(), o.value());
-                case "serial", "ser" -> serial = Optional.of(BlockOptionValues.serial(emulation, o.key(), o.value()));
-                default -> {
-                    return false;
-                }
+    public record Common(boolean readOnly, boolean direct, boolean sync, boolean discard, SectorSizes sizes, Optional<String> serial) {
+        /**
+         * The common settings of {@code node}, for {@code emulation} (named in errors), read-only from the start when
+         * {@code readOnly} (a CD-ROM).
+         *
+         * @throws ConfigException naming the key of a bad value
+         */
+        public static Common read(String emulation, boolean readOnly, ConfigNode node) {
+            boolean ro = node.bool("ro", false) | readOnly;
+            boolean direct = node.bool("nocache", false);
+            boolean sync = node.bool("sync", false) | node.bool("direct", false);
+            boolean noDelete = node.bool("nodelete", false);
+            SectorSizes sizes = NodeValues.parse(node, "sectorsize", v -> sectorSizes(emulation, "sectorsize", v)).orElse(SectorSizes.DEFAULT);
+            Optional<String> serial = Optional.empty();
+            for (String name : SERIAL_KEYS) {
+                Optional<String> value = NodeValues.parse(node, name, v -> BlockOptionValues.serial(emulation, name, v));
+                if (value.isPresent()) serial = value;
             }
-            return true;
+            return new Common(ro, direct, sync, !noDelete && !ro, sizes, serial);
         }
+    }
 
-        public boolean readOnly() { return readOnly; }
+    /** jhyve's serial= and bhyve's ser=; ser wins when both are set. */
+    private static final List<String> SERIAL_KEYS = List.of("serial", "ser");
+    private static final Set<String> FLAGS = Set.of("ro", "nocache", "sync", "direct", "nodelete");
 
-        public boolean direct() { return direct; }
-
-        public boolean sync() { return sync; }
-
-        /** Whether the guest may discard (TRIM) blocks: not with {@code nodelete}, nor on a read-only disk. */
-        public boolean discard() { return !noDelete && !readOnly; }
-
-        public SectorSizes sizes() { return sizes; }
-
-        public Optional<String> serial() { return serial; }
+    /**
+     * An option of an {@code -s} string, when it is a common one, as its key of the device's node: a bare flag
+     * ({@code ro}) is "true", as bhyve's legacy parsing makes it; a value option keeps its value ("" for none,
+     * which {@link Common#read} refuses). False, and nothing put, for any other option.
+     */
+    public static boolean translate(Option o, Map<String, String> keys) {
+        if (FLAGS.contains(o.key())) keys.put(o.key(), o.valueOr("true"));
+        else if (o.key().equals("sectorsize") || SERIAL_KEYS.contains(o.key())) keys.put(o.key(), o.valueOr(""));
+        else return false;
+        return true;
     }
 
     /** {@code value} of {@code key=}, which must not be empty. */

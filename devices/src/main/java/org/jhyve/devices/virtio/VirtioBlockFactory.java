@@ -1,6 +1,7 @@
 package org.jhyve.devices.virtio;
 
 import java.io.IOException;
+import org.jhyve.config.ConfigNode;
 import org.jhyve.devices.block.BlockBackend;
 import org.jhyve.devices.block.FileBlockBackend;
 import org.jhyve.devices.block.ImageFiles;
@@ -18,7 +19,16 @@ public final class VirtioBlockFactory {
     private VirtioBlockFactory() {}
 
     public static PciDevice create(MachineContext machine, PciAddress address, String options) {
-        VirtioBlockOptions opts = VirtioBlockOptions.parse(options);
+        return create(machine, address, VirtioBlockOptions.parse(options));
+    }
+
+    /** From the device's node of the configuration tree ({@link VirtioBlockOptions#from}). */
+    public static PciDevice create(MachineContext machine, PciAddress address, ConfigNode node) {
+        return create(machine, address, VirtioBlockOptions.from(node));
+    }
+
+    /** From settings a program made itself, no string or tree between. */
+    public static PciDevice create(MachineContext machine, PciAddress address, VirtioBlockOptions opts) {
         String name = "virtio-blk@" + address;
         BlockBackend backend;
         try {
@@ -38,7 +48,15 @@ public final class VirtioBlockFactory {
 
     /** Checks the options and the image (kind, access, size), opening nothing. */
     public static void check(String options) {
-        VirtioBlockOptions opts = VirtioBlockOptions.parse(options);
+        check(VirtioBlockOptions.parse(options));
+    }
+
+    /** Checks the node's settings and the image they name, opening nothing. */
+    public static void check(ConfigNode node) {
+        check(VirtioBlockOptions.from(node));
+    }
+
+    private static void check(VirtioBlockOptions opts) {
         ImageFiles.check(VirtioBlockOptions.NAME, opts.path(), opts.readOnly(), opts.direct(), opts.logicalSectorSize(), false);
     }
 

@@ -2,6 +2,7 @@ package org.jhyve.devices.virtio;
 
 import java.io.IOException;
 import java.util.List;
+import org.jhyve.config.ConfigNode;
 import org.jhyve.devices.net.NetBackend;
 import org.jhyve.devices.net.PasstBackend;
 import org.jhyve.devices.net.TapBackend;
@@ -15,7 +16,16 @@ public final class VirtioNetFactory {
     private VirtioNetFactory() {}
 
     public static PciDevice create(MachineContext machine, PciAddress address, String options) {
-        VirtioNetOptions opts = VirtioNetOptions.parse(options);
+        return create(machine, address, VirtioNetOptions.parse(options));
+    }
+
+    /** From the device's node of the configuration tree ({@link VirtioNetOptions#from}). */
+    public static PciDevice create(MachineContext machine, PciAddress address, ConfigNode node) {
+        return create(machine, address, VirtioNetOptions.from(node));
+    }
+
+    /** From settings a program made itself, no string or tree between. */
+    public static PciDevice create(MachineContext machine, PciAddress address, VirtioNetOptions opts) {
         List<NetBackend> backends;
         try {
             backends = switch (opts.backend()) {
@@ -37,5 +47,10 @@ public final class VirtioNetFactory {
     /** Checks the options without opening anything. */
     public static void check(String options) {
         VirtioNetOptions.parse(options);
+    }
+
+    /** Checks the node's settings without opening anything. */
+    public static void check(ConfigNode node) {
+        VirtioNetOptions.from(node);
     }
 }

@@ -4,13 +4,20 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import org.jhyve.config.ConfigNode;
+import org.jhyve.devices.options.LegacyOptions;
+import org.jhyve.devices.options.NodeValues;
 import org.jhyve.devices.options.OptionList;
 import org.jhyve.vm.DeviceConfigException;
 
 /**
+ * A virtio-net's settings, read from its node ({@link #from}); from the string
  * {@code -s SLOT,virtio-net[,BACKEND][,mac=xx:xx:xx:xx:xx:xx][,queues=N]} where BACKEND is a tap interface name
  * (tapN, or {@code tap=NAME}), {@code socket=udp:HOST:PORT,peer=HOST:PORT} / {@code socket=unix:PATH,peer=PATH},
  * or nothing (or bhyve's {@code slirp}): user-mode networking through passt, with any number of
@@ -48,56 +55,84 @@ public record VirtioNetOptions(Backend backend, Optional<byte[]> mac, int queueP
         public String describe() { return "socket=" + local + ",peer=" + peer; }
     }
 
+    /** The options of an {@code -s} string, as the node {@link #legacyKeys} makes of it would give them. */
     public static VirtioNetOptions parse(String options) {
-        Backend backend = null;
-        Optional<byte[]> mac = Optional.empty();
-        String socket = null, peer = null;
+        return LegacyOptions.read(legacyKeys(options), VirtioNetOptions::from);
+    }
+
+    /**
+     * The {@code -s} string as keys of the device's node, as bhyve's: a tap name ({@code tap0}, {@code tap=NAME}) or
+     * {@code slirp} is {@code backend}; {@code hostfwd=} options join into one {@code hostfwd}, ';' between them
+     * (bhyve's slirp separator); {@code mac}, {@code queues}, {@code socket}, {@code peer} are themselves.
+     *
+     * @throws DeviceConfigException for an option virtio-net does not have, or both slirp and a tap
+     */
+    public static Map<String, String> legacyKeys(String options) {
+        Map<String, String> keys = new LinkedHashMap<>();
+        String tap = null;
         boolean slirp = false;
-        List<HostForward> forwards = new ArrayList<>();
-        int queuePairs = 1;
+        List<String> forwards = new ArrayList<>();
         for (OptionList.Option o : OptionList.all(options)) {
-            String p = o.text(), value = o.valueOr("");
+            String p = o.text();
             switch (o.key()) {
-                case "mac" -> mac = Optional.of(parseMac(value));
-                case "tap" -> backend = new Tap(value);
-                case "socket" -> socket = value;
-                case "peer" -> peer = value;
-                case "queues" -> queuePairs = parseQueues(value);
-                case "hostfwd" -> {
-                    for (String one : value.split(";", -1)) forwards.add(parseForward(one));
-                }
+                case "mac", "socket", "peer", "queues" -> keys.put(o.key(), o.valueOr(""));
+                case "tap" -> tap = o.valueOr("");
+                case "hostfwd" -> forwards.add(o.valueOr(""));
                 case "" -> { } // "-s 2,virtio-net," : nothing after the comma
                 case "slirp" -> {
                     if (o.value() != null) throw new DeviceConfigException("virtio-net: slirp takes no value (hostfwd= is its own option)");
                     slirp = true;
                 }
                 default -> {
-                    if (o.value() == null && backend == null && (p.startsWith("tap") || p.startsWith("vmnet") || p.startsWith("vmn"))) backend = new Tap(p);
+                    if (o.value() == null && tap == null && (p.startsWith("tap") || p.startsWith("vmnet") || p.startsWith("vmn"))) tap = p;
                     else throw new DeviceConfigException("virtio-net: unknown option '" + p
                             + "' (known: TAPNAME, tap=, socket=, peer=, slirp, hostfwd=, mac=, queues=)");
                 }
             }
         }
+        if (slirp && tap != null) throw new DeviceConfigException("virtio-net: give one backend: slirp or " + tap);
+        if (slirp) keys.put("backend", "slirp");
+        if (tap != null) keys.put("backend", tap);
+        if (!forwards.isEmpty()) keys.put("hostfwd", String.join(";", forwards));
+        return keys;
+    }
+
+    /**
+     * The settings of a virtio-net's node: {@code backend} (slirp, the default, or a tap interface's name),
+     * {@code hostfwd} (slirp's forwards, ';' between them), {@code socket} and {@code peer} (jhyve's datagram
+     * backend), {@code mac}, {@code queues}.
+     *
+     * @throws org.jhyve.config.ConfigException naming the key of a bad value or of a clash
+     */
+    public static VirtioNetOptions from(ConfigNode node) {
+        Optional<String> backendName = node.get("backend");
+        String socket = node.get("socket").orElse(null), peer = node.get("peer").orElse(null);
+        List<HostForward> forwards = NodeValues.parse(node, "hostfwd", v -> Arrays.stream(v.split(";", -1)).map(VirtioNetOptions::parseForward).toList())
+                .orElse(List.of());
+        Optional<byte[]> mac = NodeValues.parse(node, "mac", VirtioNetOptions::parseMac);
+        int queuePairs = NodeValues.parse(node, "queues", VirtioNetOptions::parseQueues).orElse(1);
+        boolean slirp = backendName.filter("slirp"::equals).isPresent();
+        Backend backend = slirp ? null : backendName.map(Tap::new).orElse(null);
         if (socket != null) {
-            if (backend != null) throw new DeviceConfigException("virtio-net: give a tap or a socket, not both");
-            if (peer == null) throw new DeviceConfigException("virtio-net: socket=" + socket + " needs peer= (where frames go)");
+            if (backend != null) throw node.malformed("socket", "virtio-net: give a tap or a socket, not both");
+            if (peer == null) throw node.malformed("socket", "virtio-net: socket=" + socket + " needs peer= (where frames go)");
             if (!socket.startsWith("udp:") && !socket.startsWith("unix:")) {
-                throw new DeviceConfigException("virtio-net: socket=" + socket + ": use udp:HOST:PORT or unix:PATH");
+                throw node.malformed("socket", "virtio-net: socket=" + socket + ": use udp:HOST:PORT or unix:PATH");
             }
             backend = new Socket(socket, peer);
         } else if (peer != null) {
-            throw new DeviceConfigException("virtio-net: peer= belongs to a socket= backend");
+            throw node.malformed("peer", "virtio-net: peer= belongs to a socket= backend");
         }
-        if (slirp && backend != null) throw new DeviceConfigException("virtio-net: give one backend: slirp or " + backend.describe());
+        if (slirp && backend != null) throw node.malformed("backend", "virtio-net: give one backend: slirp or " + backend.describe());
         if (!forwards.isEmpty() && backend != null) {
-            throw new DeviceConfigException("virtio-net: hostfwd= belongs to user-mode networking (slirp, the default), not to " + backend.describe());
+            throw node.malformed("hostfwd", "virtio-net: hostfwd= belongs to user-mode networking (slirp, the default), not to " + backend.describe());
         }
         if (backend == null) backend = new UserNet(forwards);
         if (backend instanceof Tap t && (t.name().isEmpty() || t.name().length() > 15)) {
-            throw new DeviceConfigException("virtio-net: '" + t.name() + "' is not a network interface name (1-15 characters)");
+            throw node.malformed("backend", "virtio-net: '" + t.name() + "' is not a network interface name (1-15 characters)");
         }
         if (queuePairs > 1 && !(backend instanceof Tap)) {
-            throw new DeviceConfigException("virtio-net: queues=" + queuePairs + " needs a tap backend (a socket or slirp is one queue)");
+            throw node.malformed("queues", "virtio-net: queues=" + queuePairs + " needs a tap backend (a socket or slirp is one queue)");
         }
         return new VirtioNetOptions(backend, mac, queuePairs);
     }
