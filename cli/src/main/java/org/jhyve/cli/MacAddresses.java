@@ -7,9 +7,8 @@ import org.jhyve.devices.virtio.VirtioNetOptions;
 
 /**
  * {@code -M}: the MAC address of each virtio-net device of the configuration, in slot order, the same one
- * the device will have: {@code mac=} if given, else {@link VirtioNetOptions#macOr} of the seed the device's
- * factory uses (the VM's UUID and the slot with {@code -U}, else the slot and the backend). The seed's form is
- * VirtioNetFactory's, repeated here: CliBhyveFlagsProcessTest checks -M against the MAC a guest reads from the device.
+ * the device will have, from {@link VirtioNetOptions#macFor} as the device's factory has it (CliBhyveFlagsProcessTest
+ * checks -M against the MAC a guest reads from the device).
  */
 final class MacAddresses {
     private MacAddresses() {}
@@ -22,8 +21,7 @@ final class MacAddresses {
         for (PciSlotNode slot : spec.slots()) {
             if (!NET_EMULATIONS.contains(slot.emulation())) continue;
             VirtioNetOptions options = VirtioNetOptions.from(slot.node());
-            String seed = spec.uuid().map(u -> u + "/" + slot.address()).orElse(slot.address() + "/" + options.backend().describe());
-            macs.add(VirtioNetOptions.format(options.macOr(seed)));
+            macs.add(VirtioNetOptions.format(options.macFor(spec.uuid(), slot.address())));
         }
         return macs;
     }

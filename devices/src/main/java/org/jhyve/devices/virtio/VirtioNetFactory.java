@@ -39,7 +39,7 @@ public final class VirtioNetFactory {
         }
         String name = "virtio-net@" + address;
         // Stable across runs, as bhyve's: from the VM's UUID and the slot (-U), else from the slot and backend.
-        byte[] mac = opts.macOr(machine.uuid().map(u -> u + "/" + address).orElse(address + "/" + opts.backend().describe()));
+        byte[] mac = opts.macFor(machine.uuid(), address);
         int gsi = VirtioBlockFactory.intxGsi(address);
         return new VirtioPciTransport(name, new VirtioNet(name, backends, mac), machine, machine.irq(gsi), gsi);
     }

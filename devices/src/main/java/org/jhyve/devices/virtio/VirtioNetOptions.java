@@ -10,10 +10,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import org.jhyve.config.ConfigNode;
 import org.jhyve.devices.options.LegacyOptions;
 import org.jhyve.devices.options.NodeValues;
 import org.jhyve.devices.options.OptionList;
+import org.jhyve.pci.PciAddress;
 import org.jhyve.vm.DeviceConfigException;
 
 /**
@@ -194,6 +196,15 @@ public record VirtioNetOptions(Backend backend, Optional<byte[]> mac, int queueP
         if (!ok) throw new DeviceConfigException("virtio-net: mac=" + text + " is not a MAC address (xx:xx:xx:xx:xx:xx)");
         if ((mac[0] & 1) != 0) throw new DeviceConfigException("virtio-net: mac=" + text + " is a multicast address");
         return mac;
+    }
+
+    /**
+     * The MAC the device at {@code address} of a VM with {@code vmUuid} has: {@code mac=} if given, else one derived
+     * from the UUID and the slot with {@code -U}, or the slot and the backend without. The one place the seed is
+     * made, for the device and for {@code -M} alike.
+     */
+    public byte[] macFor(Optional<UUID> vmUuid, PciAddress address) {
+        return macOr(vmUuid.map(u -> u + "/" + address).orElse(address + "/" + backend.describe()));
     }
 
     /**
