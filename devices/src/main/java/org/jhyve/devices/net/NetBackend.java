@@ -47,6 +47,12 @@ public interface NetBackend extends AutoCloseable {
     /** Sends one frame gathered from {@code buffers} (header first when {@link #vnetHeader()}). */
     void send(List<MemorySegment> buffers) throws IOException;
 
+    /**
+     * Whether the link has failed for good (its peer is gone): then {@link #awaitReadable} throws, and the receive
+     * side reports the link going down, once; a send that fails meanwhile is only counted. Any thread.
+     */
+    default boolean failed() { return false; }
+
     /** What {@code -s ...,virtio-net,...} called it, for messages. */
     String describe();
 

@@ -196,6 +196,8 @@ public final class PasstBackend implements NetBackend {
                             public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
                                 // A length over the largest frame: the decoder skips that frame and goes on.
                                 if (cause instanceof TooLongFrameException) malformed.incrementAndGet();
+                                // passt gone (a reset as it dies): the link is lost, which the device reports once
+                                else if (cause instanceof IOException && self[0] != null) self[0].linkLost("passt's socket: " + cause.getMessage());
                                 else log.warn("{}: passt's socket: {}", name, cause.toString());
                             }
                         });
@@ -284,13 +286,17 @@ public final class PasstBackend implements NetBackend {
     /** Whether the link works: passt runs and its socket is open. */
     public boolean linkUp() { return frames.failure() == null; }
 
+    @Override public boolean failed() { return !linkUp(); }
+
     @Override public String describe() { return "passt"; }
 
     @Override
     public void close() {
         if (!closing.compareAndSet(false, true)) return;
-        channel.close().syncUninterruptibly();
-        group.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).syncUninterruptibly();
+        // Bounded waits: closing must end even if the event loop were stuck (it once sat in a blocking write,
+        // and jhyve hung at exit); passt is ended below whatever happened here.
+        if (!channel.close().awaitUninterruptibly(1, TimeUnit.SECONDS)) log.warn("{}: passt's socket did not close within 1 s", name);
+        group.shutdownGracefully(0, 100, TimeUnit.MILLISECONDS).awaitUninterruptibly(2, TimeUnit.SECONDS);
         frames.close();
         // passt ends by itself once its connection closes; SIGTERM and SIGKILL are for one that does not.
         if (!ended(200)) {

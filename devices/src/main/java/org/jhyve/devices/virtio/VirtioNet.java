@@ -300,7 +300,8 @@ public final class VirtioNet implements VirtioDevice {
         } catch (IOException e) {
             txDropped.incrementAndGet();
             backendErrors.incrementAndGet();
-            errors.report("sending to %s failed, frame dropped: %s", backend.describe(), e.getMessage());
+            // A link that failed for good is reported once, by the receive side ("link down"), not per frame.
+            if (!backend.failed()) errors.report("sending to %s failed, frame dropped: %s", backend.describe(), e.getMessage());
         } catch (RuntimeException e) {
             txDropped.incrementAndGet();
             errors.fault("sending to " + backend.describe() + " failed, frame dropped", e);
