@@ -44,6 +44,24 @@ final class DiskImages {
         return file;
     }
 
+    /**
+     * A disk of {@code mib} MiB with an MBR whose one Linux partition, from 1 MiB to the end, holds an ext4 file
+     * system of {@code content}'s files: what an installer leaves, as /dev/vda1 in the guest.
+     */
+    static Path partitionedExt4(Path file, int mib, Path content) throws IOException, InterruptedException {
+        run("mkfs.ext4", "-q", "-F", "-L", "jhyve", "-E", "offset=" + MIB, "-d", content.toString(), file.toString(), (mib - 1) + "M");
+        ByteBuffer mbr = ByteBuffer.allocate(512).order(ByteOrder.LITTLE_ENDIAN);
+        mbr.position(446);
+        mbr.put((byte) 0).put(new byte[] {0, 2, 0}).put((byte) 0x83).put(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff});
+        mbr.putInt(2048).putInt(mib * 2048 - 2048);
+        mbr.position(510);
+        mbr.put((byte) 0x55).put((byte) 0xaa);
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.write(mbr.array());
+        }
+        return file;
+    }
+
     /** An ISO 9660 image (Rock Ridge and Joliet) of {@code content}, made with xorriso as a user would. */
     static Path iso(Path file, Path content) throws IOException, InterruptedException {
         run("xorriso", "-as", "mkisofs", "-quiet", "-R", "-J", "-V", "JHYVE", "-o", file.toString(), content.toString());
@@ -52,7 +70,12 @@ final class DiskImages {
 
     /** A file's contents inside an ext4 image (debugfs, e2fsprogs), read on the host. */
     static String ext4File(Path image, String path) throws IOException, InterruptedException {
-        return run("debugfs", "-R", "cat " + path, image.toString());
+        return ext4File(image, path, 0);
+    }
+
+    /** A file's contents inside an ext4 file system that starts {@code offset} bytes into {@code image}. */
+    static String ext4File(Path image, String path, long offset) throws IOException, InterruptedException {
+        return run("debugfs", "-R", "cat " + path, offset == 0 ? image.toString() : image + "?offset=" + offset);
     }
 
     private static String run(String... command) throws IOException, InterruptedException {

@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
@@ -34,46 +32,7 @@ class UserNetworkProcessTest {
     }
 
     private static void assumePasst() {
-        assumeTrue(passtOnPath(), "passt is not installed (Debian package passt)");
-    }
-
-    private static boolean passtOnPath() {
-        for (String d : System.getenv().getOrDefault("PATH", "").split(":")) if (!d.isEmpty() && Files.isExecutable(Path.of(d, "passt"))) return true;
-        return false;
-    }
-
-    /** The children of {@code pid} whose command name starts with "passt" (passt execs passt.avx2 where it can). */
-    private static List<Long> passtChildren(long pid) throws Exception {
-        List<Long> found = new ArrayList<>();
-        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
-            for (Path t : (Iterable<Path>) tasks::iterator) {
-                String children;
-                try {
-                    children = Files.readString(t.resolve("children")).strip();
-                } catch (NoSuchFileException e) {
-                    continue;
-                }
-                if (children.isEmpty()) continue;
-                for (String c : children.split(" ")) {
-                    try {
-                        if (Files.readString(Path.of("/proc", c, "comm")).startsWith("passt")) found.add(Long.parseLong(c));
-                    } catch (NoSuchFileException e) {
-                        // ended while we looked
-                    }
-                }
-            }
-        }
-        return found;
-    }
-
-    /** Whether {@code pid} still runs (not gone, not a zombie nobody has reaped yet). */
-    private static boolean running(long pid) throws Exception {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
-        } catch (NoSuchFileException e) {
-            return false;
-        }
+        assumeTrue(PasstProcesses.installed(), "passt is not installed (Debian package passt)");
     }
 
     @Test
@@ -84,14 +43,14 @@ class UserNetworkProcessTest {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (passt.isEmpty() && p.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(50);
-            passt = passtChildren(p.pid());
+            passt = PasstProcesses.childrenOf(p.pid());
         }
         assertThat(passt).as("jhyve started one passt").hasSize(1);
         p.destroyForcibly(); // SIGKILL: jhyve cleans nothing up; the kernel closes its end of passt's socket
         assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
         long gone = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (running(passt.get(0)) && System.nanoTime() < gone) Thread.sleep(50);
-        assertThat(running(passt.get(0))).as("passt ended after jhyve was killed").isFalse();
+        while (PasstProcesses.running(passt.get(0)) && System.nanoTime() < gone) Thread.sleep(50);
+        assertThat(PasstProcesses.running(passt.get(0))).as("passt ended after jhyve was killed").isFalse();
     }
 
     @Test
@@ -123,9 +82,9 @@ class UserNetworkProcessTest {
         Process b = JhyveProcess.start(dir.resolve("b.err"), "-s", "0:0,hostbridge", "-s", "2,virtio-net", "-f", "kexec," + forever);
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while ((passtChildren(a.pid()).isEmpty() || passtChildren(b.pid()).isEmpty()) && System.nanoTime() < deadline) Thread.sleep(50);
-            assertThat(passtChildren(a.pid())).hasSize(1);
-            assertThat(passtChildren(b.pid())).hasSize(1);
+            while ((PasstProcesses.childrenOf(a.pid()).isEmpty() || PasstProcesses.childrenOf(b.pid()).isEmpty()) && System.nanoTime() < deadline) Thread.sleep(50);
+            assertThat(PasstProcesses.childrenOf(a.pid())).hasSize(1);
+            assertThat(PasstProcesses.childrenOf(b.pid())).hasSize(1);
             assertThat(a.isAlive() && b.isAlive()).isTrue();
         } finally {
             a.destroy();
