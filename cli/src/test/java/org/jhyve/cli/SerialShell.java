@@ -59,9 +59,7 @@ final class SerialShell implements AutoCloseable {
         StringBuilder seen = new StringBuilder();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            String line = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            if (line == null) throw new AssertionError("no line containing '" + text + "' within " + timeout + "; console:\n" + transcript());
-            if (line == EOF) throw new AssertionError("jhyve ended before a line containing '" + text + "'; console:\n" + transcript());
+            String line = nextLine(deadline, "a line containing '" + text + "'", timeout);
             seen.append(line).append('\n');
             if (line.contains(text)) return seen.toString();
         }
@@ -76,9 +74,7 @@ final class SerialShell implements AutoCloseable {
         StringBuilder output = new StringBuilder();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            String line = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            if (line == null) throw new AssertionError("'" + command + "' did not finish within " + timeout + "; console:\n" + transcript());
-            if (line == EOF) throw new AssertionError("jhyve ended during '" + command + "'; console:\n" + transcript());
+            String line = nextLine(deadline, "the end of '" + command + "'", timeout);
             Matcher m = marker.matcher(line);
             if (m.find()) {
                 output.append(line, 0, m.start());
@@ -86,6 +82,14 @@ final class SerialShell implements AutoCloseable {
             }
             if (!line.contains(typedMarker)) output.append(line).append('\n'); // not the terminal's echo of the command
         }
+    }
+
+    /** The next line of jhyve's output before {@code deadline}; failing, with the transcript, at the deadline or jhyve's end. */
+    private String nextLine(long deadline, String awaited, Duration timeout) throws InterruptedException {
+        String line = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (line == null) throw new AssertionError("no " + awaited + " within " + timeout + "; console:\n" + transcript());
+        if (line == EOF) throw new AssertionError("jhyve ended before " + awaited + "; console:\n" + transcript());
+        return line;
     }
 
     /** {@link #run}, failing with the console's transcript unless the status is 0. */
