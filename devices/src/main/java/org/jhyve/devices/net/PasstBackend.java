@@ -283,10 +283,8 @@ public final class PasstBackend implements NetBackend {
     /** Bytes of frames to passt that Netty holds (what a passt that stops reading makes grow, up to the high water mark). */
     public long pendingSendBytes() { return frames.pendingSendBytes(); }
 
-    /** Whether the link works: passt runs and its socket is open. */
-    public boolean linkUp() { return frames.failure() == null; }
-
-    @Override public boolean failed() { return !linkUp(); }
+    /** Whether the link is gone for good: passt ended or closed its socket. */
+    @Override public boolean failed() { return frames.failure() != null; }
 
     @Override public String describe() { return "passt"; }
 
