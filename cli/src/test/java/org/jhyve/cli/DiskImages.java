@@ -68,6 +68,12 @@ final class DiskImages {
         return file;
     }
 
+    /** Copies {@code path} out of the ISO image {@code iso} to {@code to}, as a user takes a kernel off an ISO: no mount. */
+    static Path fromIso(Path iso, String path, Path to) throws IOException, InterruptedException {
+        run("xorriso", "-osirrox", "on", "-indev", iso.toString(), "-extract", path, to.toString());
+        return to;
+    }
+
     /** A file's contents inside an ext4 image (debugfs, e2fsprogs), read on the host. */
     static String ext4File(Path image, String path) throws IOException, InterruptedException {
         return ext4File(image, path, 0);
