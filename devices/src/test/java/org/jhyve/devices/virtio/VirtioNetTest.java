@@ -820,6 +820,8 @@ class VirtioNetTest {
         tx.addChain(txBuffers(concat(new byte[HDR], frame(60, 3)), 12));
         kick(TX);
         await(() -> backend.sent().size() == 1, "a frame sent once the backend works");
+        // the device counts a frame just after the backend took it: wait for the count, not only the frame
+        await(() -> net.counters().sent() == 1, "the sent frame counted");
         VirtioNetCounters c = net.counters();
         assertThat(c.transmitDropped()).isEqualTo(1);
         assertThat(c.received()).isEqualTo(1);
