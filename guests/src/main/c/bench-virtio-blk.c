@@ -184,7 +184,8 @@ static u32 verify_pass(void) {
             if (!good) {
                 puts("bench error: sector ");
                 putdec(sector);
-                bench_fail(" does not hold the pattern (is the image made by disk-pattern?)");
+                puts(" does not hold the pattern (is the image made by scripts/bench/disk-pattern.c?)\r\n");
+                bench_exit();
             }
         }
         h = fnv1a_update(h, verify_buffer, n);

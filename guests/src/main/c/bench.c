@@ -185,19 +185,26 @@ const char *arg_str(const char *key, const char *def, char *buf, int size) {
     return buf;
 }
 
+__attribute__((noreturn)) static void bad_number(const char *key) {
+    puts("bench error: ");
+    puts(key);
+    puts("= needs a number (with K, M or G if you like)\r\n");
+    bench_exit();
+}
+
 u64 arg_u64(const char *key, u64 def) {
     const char *v = find_arg(key);
     if (!v) return def;
     u64 n = 0;
     int digits = 0;
     for (; *v >= '0' && *v <= '9'; v++, digits++) n = n * 10 + (u64)(*v - '0');
-    if (!digits) { puts("bench error: "); puts(key); bench_fail("= needs a number"); }
+    if (!digits) bad_number(key);
     switch (*v) {
     case 'K': case 'k': n <<= 10; v++; break;
     case 'M': case 'm': n <<= 20; v++; break;
     case 'G': case 'g': n <<= 30; v++; break;
     }
-    if (*v && *v != ' ') { puts("bench error: "); puts(key); bench_fail("= is not a number"); }
+    if (*v && *v != ' ') bad_number(key);
     return n;
 }
 
