@@ -3,6 +3,9 @@ package org.jhyve.devices.ahci;
 import static org.jhyve.devices.ahci.AhciRegisters.*;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import org.jhyve.devices.log.GuestErrorLog;
 import org.jhyve.memory.GuestMemory;
 import org.jhyve.memory.GuestMemoryException;
@@ -11,17 +14,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One AHCI port with its device (AHCI 1.3, 3.3 and 5): the port registers, the link (COMRESET through PxSCTL),
- * and the command engine. A PxCI write only records the bits and wakes the port's {@link PortWorker}, which
- * runs the commands one at a time, lowest issued slot first: {@link #nextCommand} reads the header from the
- * command list and the command FIS from the command table, the device executes without the HBA's lock, and
- * {@link #complete} posts the ending FIS to the received-FIS area (when FRE is set), setting PxTFD, PxCI and
- * the PxIS bits. Every method but {@link #device}, {@link #awaitWorkerEnd} and {@link #guestErrors} is called with the
- * HBA's lock held (asserted), by the vCPU threads writing registers and by the port's worker alike.
+ * and the command engine. A PxCI write only records the bits and wakes one of the port's {@link PortWorker}s,
+ * which take the commands lowest issued slot first: {@link #nextCommand} reads the header from the command list
+ * and the command FIS from the command table, the device executes without the HBA's lock, and {@link #complete}
+ * posts the ending FIS to the received-FIS area (when FRE is set), setting PxTFD, PxCI and the PxIS bits.
+ * Native queued commands (NCQ) run in parallel, each on its own worker (up to the device's {@link
+ * SataDevice#parallelCommands}; workers start when there is a command for them, as bhyve's block-interface
+ * threads serve one disk), and each completes with its own Set Device Bits FIS as soon as it is done; any other
+ * command runs alone, once the queued ones in flight have returned. Every method but {@link #device}, {@link
+ * #awaitWorkerEnd} and {@link #guestErrors} is called with the HBA's lock held (asserted), by the vCPU threads
+ * writing registers and by the port's workers alike.
  *
  * <p>Resets do not wait for the command in hand: clearing PxCMD.ST, a COMRESET and GHC.HR each bump the port's
  * generation, and a completion from an older generation is dropped (no FIS, no PxIS bit, no interrupt).
- * PxCMD.CR stays set until that command's execution has returned, and a device reset (with its signature FIS)
- * waits for it too, so nothing the old command does can land after the reset has visibly ended.
+ * PxCMD.CR stays set until the commands executing have returned, and a device reset (with its signature FIS)
+ * waits for them too, so nothing the old command does can land after the reset has visibly ended.
  *
  * <p>Errors follow the specification's two kinds. A command the device fails (ERR in its ending status) sets
  * PxIS.TFES and leaves its PxCI bit set. A guest address outside RAM (command list, command table, PRD table,
@@ -44,7 +51,9 @@ final class AhciPort {
     private final PortHost host;
     private final String threadName;
     private final GuestErrorLog errors;
-    private PortWorker worker;
+    /** The workers started so far (at most {@link #maxWorkers}); a worker that ended is dropped at the next reset. */
+    private final List<PortWorker> workers = new ArrayList<>();
+    private final int maxWorkers;
     private boolean closed;
 
     private long commandList, fisBase;
@@ -56,13 +65,15 @@ final class AhciPort {
     private boolean softResetAsserted;
     /** Queued commands finished in this run of the command list, completed together by one Set Device Bits FIS. */
     private int completedTags;
-    /** The command the worker is executing, or null. */
-    private IssuedCommand inFlight;
+    /** The slots whose commands a worker is executing. */
+    private int running;
+    /** The command executing is not a queued one: nothing else starts until it has returned. */
+    private boolean exclusiveRunning;
     /** Bumped by every reset that drops commands: completions of older generations are discarded. */
     private int generation;
-    /** A reset came while a command was in flight: the device resets, and sends its signature, after it. */
+    /** A reset came while commands were executing: the device resets, and sends its signature, after they return. */
     private boolean deviceResetDeferred, signatureDeferred;
-    /** GHC.HR came while a command was in flight: the HBA reports the reset done once that command has returned. */
+    /** GHC.HR came while commands were executing: the HBA reports the reset done once they have returned. */
     private boolean hbaResetDraining;
 
     AhciPort(String name, int index, SataDevice device, PortHost host) {
@@ -71,6 +82,7 @@ final class AhciPort {
         this.memory = host.memory();
         this.host = host;
         this.threadName = "jhyve-ahci-" + host.hbaName() + "-p" + index;
+        this.maxWorkers = Math.max(1, device.parallelCommands());
         this.errors = new GuestErrorLog(log, name);
         resetPort(); // not yet shared: no lock needed
     }
@@ -90,12 +102,12 @@ final class AhciPort {
     }
 
     private void resetPort() {
-        replaceDeadWorker();
+        replaceDeadWorkers();
         is = ie = cmd = sctl = serr = sact = ci = currentSlot = 0;
         halted = softResetAsserted = false;
         completedTags = 0;
         generation++;
-        hbaResetDraining = inFlight != null;
+        hbaResetDraining = running != 0;
         resetDevice();
         linkEstablished();
     }
@@ -165,11 +177,11 @@ final class AhciPort {
 
     /**
      * SUD and POD read as one (no staggered spin-up, no cold presence detection); FR follows FRE; CR is set while
-     * ST is, and after ST is cleared until the command in flight has returned (AHCI 1.3, 10.3.2).
+     * ST is, and after ST is cleared until the commands executing have returned (AHCI 1.3, 10.3.2).
      */
     private int commandRegister() {
         int v = cmd | CMD_SUD | CMD_POD | currentSlot << CMD_CCS_SHIFT;
-        if ((cmd & CMD_ST) != 0 || inFlight != null) v |= CMD_CR;
+        if ((cmd & CMD_ST) != 0 || running != 0) v |= CMD_CR;
         if ((cmd & CMD_FRE) != 0) v |= CMD_FR;
         return v;
     }
@@ -200,7 +212,7 @@ final class AhciPort {
         sctl = value & 0xfff; // DET, SPD, IPM; PMP and SPM are for port multipliers
         int det = value & DET_MASK;
         if (det != 0) {
-            replaceDeadWorker();
+            replaceDeadWorkers();
             linkUp = false;
             ssts = 0;
             sig = SIGNATURE_NONE;
@@ -216,14 +228,14 @@ final class AhciPort {
 
     /**
      * The phy is up at the speed PxSCTL.SPD allows (Gen3 when it does not limit), and the device's reset FIS
-     * arrives; while a command is still in flight the device stays busy (PxTFD.BSY) and signals later.
+     * arrives; while commands are still executing the device stays busy (PxTFD.BSY) and signals later.
      */
     private void linkEstablished() {
         int limit = (sctl >>> SPD_SHIFT) & 0xf;
         int speed = limit >= 1 && limit <= GEN3 ? limit : GEN3;
         linkUp = true;
         ssts = DET_PRESENT_PHY_UP | speed << SPD_SHIFT | IPM_ACTIVE;
-        if (inFlight != null) {
+        if (running != 0) {
             tfd = TaskFile.BSY;
             sig = SIGNATURE_NONE;
             signatureDeferred = true;
@@ -239,55 +251,96 @@ final class AhciPort {
         post(RFIS_D2H, ReceivedFis.registerD2h(signature, false));
     }
 
-    /** A device reset; while a command executes, the device's state is its worker's, so the reset waits for it. */
+    /** A device reset; while commands execute, the device's state is their workers', so the reset waits for them. */
     private void resetDevice() {
-        if (inFlight != null) deviceResetDeferred = true;
+        if (running != 0) deviceResetDeferred = true;
         else device.reset();
     }
 
     /**
-     * A worker that ended (only an {@link Error} ends one) is forgotten, so the next start of the engine starts a
-     * new one: the guest's reset, which Linux's error handler does after a command timed out, revives the port.
-     * Its command, if it had one, will never return: the resets that waited for it happen now.
+     * A worker that ended (only an {@link Error} ends one) is forgotten, so that a new one starts when there is
+     * work: the guest's reset, which Linux's error handler does after a command timed out, revives the port. Its
+     * command, if it had one, will never return: its slot is free again, and the resets that waited for it happen
+     * once no other command is executing.
      */
-    private void replaceDeadWorker() {
-        if (worker == null || worker.alive()) return;
-        errors.report("the port's worker had ended; a new one starts with the engine");
-        worker = null;
-        if (inFlight != null) commandReturned();
-    }
-
-    /** Starts the worker at the first start of the engine; wakes it for every PxCI write. */
-    private void wakeWorker() {
-        if (closed) return;
-        if (worker == null) {
-            worker = new PortWorker(threadName, this, host);
-            worker.start();
+    private void replaceDeadWorkers() {
+        for (Iterator<PortWorker> it = workers.iterator(); it.hasNext(); ) {
+            PortWorker w = it.next();
+            if (w.alive()) continue;
+            it.remove();
+            errors.report("a worker of the port had ended; a new one starts when there is work");
+            IssuedCommand lost = w.current();
+            if (lost != null) returned(lost);
         }
-        worker.signal();
     }
 
     /**
-     * The next command for the worker to execute, lowest issued slot first, or null when there is none (engine
-     * stopped, port halted, link down, PxCI empty). Commands that need no device (control FISes, malformed
-     * ones, bad addresses) are handled here; queued commands finished so far complete when nothing is left.
+     * Hands the port's work to a worker: one without a command (it is waiting, or about to look for work), else a
+     * new one while there are fewer than {@link #maxWorkers}; when all are executing, each looks for more as soon
+     * as its command returns.
+     */
+    private void wakeWorker() {
+        if (closed) return;
+        for (PortWorker w : workers) {
+            if (w.current() == null) {
+                w.signal();
+                return;
+            }
+        }
+        if (workers.size() < maxWorkers) {
+            PortWorker w = new PortWorker(workers.isEmpty() ? threadName : threadName + "-" + workers.size(), this, host);
+            try {
+                w.start();
+            } catch (RuntimeException e) {
+                // No thread to be had (the host is out of them): the workers there are take the commands in turn.
+                if (workers.isEmpty()) throw e;
+                errors.fault("could not start another worker", e);
+                return;
+            }
+            workers.add(w);
+            w.signal();
+        }
+    }
+
+    /**
+     * The next command for a worker to execute, lowest issued slot not yet executing first, or null when there is
+     * none (engine stopped, port halted, link down, PxCI empty, every issued command executing, or a command that
+     * must run alone waiting for the queued ones in flight). Commands that need no device (control FISes,
+     * malformed ones, bad addresses) are handled here; queued commands finished so far complete when nothing is
+     * left. The worker that takes a command calls {@link #commandTaken} next.
      */
     IssuedCommand nextCommand() {
         assert locked();
-        if (inFlight != null || closed) return null;
+        if (exclusiveRunning || closed) return null;
         while (runnable()) {
+            int candidates = ci & ~running;
+            if (candidates == 0) return null; // each executing command completes on its own
             if (!host.busMasterEnabled().getAsBoolean()) {
                 fatal(IS_HBFS, "command list at guest address 0x%x: bus mastering is disabled in the PCI command register", commandList);
                 break;
             }
-            int slot = Integer.numberOfTrailingZeros(ci);
+            int slot = Integer.numberOfTrailingZeros(candidates);
             currentSlot = slot;
-            inFlight = fetch(slot);
-            if (inFlight != null) return inFlight;
+            IssuedCommand command = fetch(slot);
+            if (command == NOT_YET) return null;
+            if (command != null) {
+                running |= 1 << slot;
+                if (!command.queued()) exclusiveRunning = true;
+                return command;
+            }
         }
         completeQueued();
         return null;
     }
+
+    /** A worker holds the command {@link #nextCommand} gave it: queued commands still waiting get another worker. */
+    void commandTaken() {
+        assert locked();
+        if (!exclusiveRunning && runnable() && (ci & ~running) != 0) wakeWorker();
+    }
+
+    /** What {@link #fetch} returns for a command that must run alone while queued ones are still executing. */
+    private static final IssuedCommand NOT_YET = new IssuedCommand(-1, false, 0, null, 0);
 
     private boolean runnable() {
         return started() && !halted && linkUp && ci != 0;
@@ -306,11 +359,12 @@ final class AhciPort {
                 finish(slot, false, Completion.nonData(TaskFile.aborted()));
                 return null;
             }
+            boolean queued = fis.command() && device.isQueued(fis);
+            if (!queued && running != 0) return NOT_YET;
             if (!fis.command()) {
                 deviceControl(slot, fis);
                 return null;
             }
-            boolean queued = device.isQueued(fis);
             if (queued && (fis.queuedTag() != slot || (sact & 1 << slot) == 0)) {
                 errors.report("slot %d: queued command with tag %d, PxSACT 0x%08x: the tag must be the slot and active", slot, fis.queuedTag(), sact);
                 finish(slot, false, Completion.nonData(TaskFile.aborted()));
@@ -329,23 +383,29 @@ final class AhciPort {
     }
 
     /**
-     * The worker's command has returned from the device. Unless a reset came meanwhile (then it is dropped, and
-     * the resets that waited for it happen now), its ending FIS, PxTFD, PxCI and PxIS bits are set as the
-     * command's protocol asks.
+     * A worker's command has returned from the device. Unless a reset came meanwhile (then it is dropped, and
+     * the resets that waited for it happen once no other command executes), its ending FIS, PxTFD, PxCI and PxIS
+     * bits are set as the command's protocol asks; a queued one completes at once with a Set Device Bits FIS.
      */
     void complete(IssuedCommand command, CommandOutcome outcome) {
         assert locked();
         if (closed) {
             // The HBA was closed while this command ran (it gave up waiting): nothing of it reaches the guest now.
-            inFlight = null;
-            hbaResetDraining = false;
+            forget(command);
+            if (running == 0) hbaResetDraining = false;
             log.debug("{}: slot {} returned after the HBA closed: its completion is dropped", name, command.slot());
             return;
         }
-        commandReturned();
+        returned(command);
         int slot = command.slot();
         if (command.generation() != generation) {
             log.debug("{}: slot {} returned after a reset: its completion is dropped", name, slot);
+            return;
+        }
+        if (halted && command.queued()) {
+            // Another queued command failed while this one ran: the drive aborts what is outstanding (its PxSACT bit
+            // stays), and the guest's error handling retries it after reading the NCQ error log.
+            log.debug("{}: slot {} returned after the port stopped at an error: its completion is dropped", name, slot);
             return;
         }
         try {
@@ -362,13 +422,24 @@ final class AhciPort {
         } catch (RuntimeException e) {
             internalError(slot, e);
         }
-        // The last queued command of a run completes with the rest in the same step: PxCI and PxSACT clear together.
-        if (!runnable()) completeQueued();
+        // A queued command's PxSACT bit clears as soon as it is done: the others may take a while yet.
+        if (command.queued() || !runnable()) completeQueued();
     }
 
-    /** The command in flight has returned (or never will): CR may clear, and the resets that waited for it happen. */
-    private void commandReturned() {
-        inFlight = null;
+    /** {@code command} no longer executes: its slot may be taken again. */
+    private void forget(IssuedCommand command) {
+        running &= ~(1 << command.slot());
+        if (!command.queued()) exclusiveRunning = false;
+    }
+
+    /** {@code command} has returned (or never will); once none executes, the resets that waited happen. */
+    private void returned(IssuedCommand command) {
+        forget(command);
+        if (running == 0) allReturned();
+    }
+
+    /** No command executes any more: CR may clear, and the resets that waited for them happen. */
+    private void allReturned() {
         hbaResetDraining = false;
         if (deviceResetDeferred) {
             deviceResetDeferred = false;
@@ -388,8 +459,7 @@ final class AhciPort {
      */
     void workerFault(IssuedCommand command, RuntimeException e) {
         assert locked();
-        inFlight = null;
-        hbaResetDraining = false;
+        if (command != null) returned(command);
         if (command != null && command.generation() != generation) {
             errors.fault("fault completing slot " + command.slot() + " (dropped by a reset)", e);
             return;
@@ -526,29 +596,33 @@ final class AhciPort {
         }
     }
 
-    /** Stops the worker (once its command in hand is done); no new one starts. */
+    /** Stops the workers (each once its command in hand is done); no new one starts. */
     void stopWorker() {
         assert locked();
         closed = true;
-        if (worker != null) worker.stop();
+        for (PortWorker w : workers) w.stop();
     }
 
-    /** Waits for the worker to end; whether it has (or never started). Called without the lock. */
+    /** Waits up to {@code timeout} in all for the workers to end; whether they have (or none started). Called without the lock. */
     boolean awaitWorkerEnd(Duration timeout) throws InterruptedException {
-        PortWorker w;
+        List<PortWorker> all;
         host.lock().lock();
         try {
-            w = worker;
+            all = List.copyOf(workers);
         } finally {
             host.lock().unlock();
         }
-        return w == null || w.join(timeout);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        boolean ended = true;
+        for (PortWorker w : all) ended &= w.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+        return ended;
     }
 
-    /** For tests: the worker has seen every PxCI write and has nothing to run. */
+    /** For tests: the workers have seen every PxCI write and have nothing to run. */
     boolean quiescent() {
         assert locked();
-        return worker == null || worker.idle();
+        for (PortWorker w : workers) if (!w.idle()) return false;
+        return true;
     }
 
     /** Guest mistakes this port has logged since start. */

@@ -64,9 +64,11 @@ final class AtaDisk implements SataDevice {
     private final long sectors;
     /** Checks and runs the disk requests; logs the guest's mistakes and the host's failures, rate-limited. */
     private final BlockExecutor executor;
-    private boolean writeCache = true;
-    private TransferMode transferMode = TransferMode.DEFAULT;
-    private NcqError ncqError;
+    // Queued commands run on several workers at once (parallelCommands): what they read is volatile. The others
+    // run alone, after the port's lock has passed between the workers.
+    private volatile boolean writeCache = true;
+    private volatile TransferMode transferMode = TransferMode.DEFAULT;
+    private volatile NcqError ncqError;
 
     AtaDisk(String name, BlockBackend backend, AhciDriveOptions options) {
         this.backend = backend;
@@ -87,6 +89,13 @@ final class AtaDisk implements SataDevice {
     public void reset() {
         ncqError = null;
     }
+
+    /**
+     * Queued commands in parallel: as many as bhyve's block interface has threads per disk (8). More threads
+     * would each wait in its own preadv; at NCQ's depth of 32 the rest queue up in the port until one returns.
+     */
+    @Override
+    public int parallelCommands() { return 8; }
 
     @Override
     public boolean isQueued(CommandFis fis) {

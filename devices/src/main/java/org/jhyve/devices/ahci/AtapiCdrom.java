@@ -60,6 +60,10 @@ final class AtapiCdrom implements SataDevice {
         sense = ScsiSense.NO_SENSE;
     }
 
+    /** A CD-ROM has no queued commands: one at a time. */
+    @Override
+    public int parallelCommands() { return 1; }
+
     @Override
     public boolean isQueued(CommandFis fis) {
         return false;

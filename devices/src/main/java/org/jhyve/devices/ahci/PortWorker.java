@@ -8,8 +8,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The thread that runs one port's commands, as bhyve's block-interface workers do, so a vCPU writing PxCI
- * only records the bits and returns. Under the HBA's lock it takes the next command from the port; it
+ * A thread that runs one port's commands, as bhyve's block-interface workers do, so a vCPU writing PxCI
+ * only records the bits and returns; a port has one, or several to run native queued commands in parallel
+ * (see {@link AhciPort}). Under the HBA's lock it takes the next command from the port; it
  * executes it (file I/O, DMA into guest memory) without the lock, so register reads on other vCPUs never
  * wait for the disk; then it hands the outcome back to the port under the lock. It waits on a condition of
  * the HBA's lock when the port has nothing to run (stopped, halted after an error, or no PxCI bit), so a guest
@@ -38,6 +39,8 @@ final class PortWorker {
     private final MappingHold ramHold;
     // Guarded by lock.
     private boolean stopping, signalled, waiting;
+    /** The command this worker took and has not handed back yet (a dead worker's never returns). */
+    private IssuedCommand current;
 
     /** A worker for {@code port}; it holds guest RAM from now until its thread ends (see {@link #start}). */
     PortWorker(String threadName, AhciPort port, PortHost host) {
@@ -80,6 +83,12 @@ final class PortWorker {
         return waiting && !signalled;
     }
 
+    /** The command in hand, or null. Caller holds the lock. */
+    IssuedCommand current() {
+        assert lock.isHeldByCurrentThread();
+        return current;
+    }
+
     /** Whether the thread has started and not ended. */
     boolean alive() {
         return thread.isAlive();
@@ -102,6 +111,7 @@ final class PortWorker {
             CommandOutcome outcome = CommandOutcome.execute(port.device(), command.command());
             lock.lock();
             try {
+                current = null;
                 port.complete(command, outcome);
             } catch (RuntimeException e) {
                 port.workerFault(command, e);
@@ -130,7 +140,11 @@ final class PortWorker {
                 }
                 // Commands handled without the device (control FISes, faults) may have set PxIS bits.
                 interruptsChanged.run();
-                if (command != null) return command;
+                if (command != null) {
+                    current = command;
+                    port.commandTaken();
+                    return command;
+                }
                 waiting = true;
                 work.awaitUninterruptibly();
                 waiting = false;

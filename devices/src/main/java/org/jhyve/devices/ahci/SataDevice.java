@@ -13,6 +13,12 @@ sealed interface SataDevice permits AtaDisk, AtapiCdrom {
     /** COMRESET, software reset or HBA reset: the device forgets transient state (sense data, NCQ error). */
     void reset();
 
+    /**
+     * How many commands may execute at once: queued ones run in parallel up to this many, each on its own
+     * worker thread; {@link #execute} is then called from that many threads at once, for queued commands only.
+     */
+    int parallelCommands();
+
     /** Whether this command is a native command queuing one (completed by a Set Device Bits FIS). */
     boolean isQueued(CommandFis fis);
 
