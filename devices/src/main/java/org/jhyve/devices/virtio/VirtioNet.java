@@ -317,6 +317,9 @@ public final class VirtioNet implements VirtioDevice {
 
     // ---- receive ----
 
+    /** num_buffers of a frame in one buffer (never written to: the header copies it). */
+    private static final byte[] ONE_BUFFER = {1, 0};
+
     private void receiveLoop(Object token, VirtioQueues queues, int pair, NetBackend backend) {
         int rx = 2 * pair;
         SplitQueue queue = queues.queue(rx);
@@ -327,6 +330,9 @@ public final class VirtioNet implements VirtioDevice {
         long capacity = 0;
         int sinceInterrupt = 0;
         long retryMillis = 0;
+        // After a frame, the next read comes first and the poll only once a read finds nothing: a stream of frames
+        // then costs one readv each, not a poll and a readv.
+        boolean readFirst = false;
         try {
             while (serving(token)) {
                 if (pair > 0 && !awaitActive(token, pair)) return;
@@ -334,7 +340,7 @@ public final class VirtioNet implements VirtioDevice {
                 try {
                     // The backend works again once it waits cleanly or hands over a frame (not merely once poll
                     // answers: a backend whose reads keep failing would flap the link).
-                    if (!backend.awaitReadable(200)) {
+                    if (!readFirst && !backend.awaitReadable(200)) {
                         retryMillis = 0;
                         backendWorks(queues, pair, backend);
                         continue;
@@ -367,14 +373,21 @@ public final class VirtioNet implements VirtioDevice {
                     retryMillis = 0;
                     backendWorks(queues, pair, backend);
                 } catch (IOException e) {
+                    readFirst = false;
                     retryMillis = backendFailed(token, queues, pair, backend, e, retryMillis);
                     continue;
                 }
-                if (used < 0) continue;
+                readFirst = used > 0;
+                if (used < 0) {
+                    // The backend has nothing more: tell the driver of what it got before waiting for the next frame.
+                    if (sinceInterrupt > 0 && queue.needsInterrupt()) interrupt(queues, rx);
+                    sinceInterrupt = 0;
+                    continue;
+                }
                 for (int i = 0; i < used; i++) capacity -= posted.remove(0).writable().length();
-                // Interrupt once the backend has nothing more, or every 64 frames under a steady stream.
-                if ((++sinceInterrupt >= 64 || !readableNow(backend)) && queue.needsInterrupt()) {
-                    interrupt(queues, rx);
+                // Under a steady stream, every 64 frames.
+                if (++sinceInterrupt >= 64) {
+                    if (queue.needsInterrupt()) interrupt(queues, rx);
                     sinceInterrupt = 0;
                 }
             }
@@ -386,15 +399,6 @@ public final class VirtioNet implements VirtioDevice {
             // A device bug: the queue's state is unknown, so the driver must reset it (which starts this again).
             errors.fault("receive queue " + rx + " failed", e);
             queues.fail("receive queue: device error " + e);
-        }
-    }
-
-    /** Whether a frame is waiting now; a failing backend has none (the next wait finds out why). */
-    private static boolean readableNow(NetBackend backend) {
-        try {
-            return backend.awaitReadable(0);
-        } catch (IOException e) {
-            return false;
         }
     }
 
@@ -485,7 +489,7 @@ public final class VirtioNet implements VirtioDevice {
         int used = completions.size();
         // num_buffers (header bytes 10-11): how many buffers this frame spans (a tap leaves those bytes alone). It
         // must be in the header before the used index lets the driver read the header.
-        byte[] numBuffers = {(byte) used, (byte) (used >>> 8)};
+        byte[] numBuffers = used == 1 ? ONE_BUFFER : new byte[] {(byte) used, (byte) (used >>> 8)};
         if (backend.vnetHeader()) {
             chains.get(0).writable().write(10, numBuffers);
         } else {
@@ -494,7 +498,8 @@ public final class VirtioNet implements VirtioDevice {
             chains.get(0).writable().write(0, header);
         }
         // All buffers of the frame at once: a driver that sees the first looks for the rest straight away.
-        queue.addUsed(completions);
+        if (used == 1) queue.addUsed(completions.getFirst().head(), completions.getFirst().written());
+        else queue.addUsed(completions);
         rxFrames.incrementAndGet();
         return used;
     }
