@@ -176,12 +176,21 @@ final class HostFile implements AutoCloseable {
         if (inUse == 0) closeDescriptor();
     }
 
-    private synchronized void enter() throws IOException {
+    /**
+     * The descriptor, for a caller that hands it to the kernel itself (io_uring): only between its own {@link #enter}
+     * and {@link #exit}, which keep it from being closed, and reused, while the kernel may still use it.
+     */
+    int descriptor() {
+        return fd;
+    }
+
+    /** A call starts using the descriptor; throws once closed. Any thread; {@link #exit} may come from another. */
+    synchronized void enter() throws IOException {
         if (closed) throw new IOException(path + ": closed");
         inUse++;
     }
 
-    private synchronized void exit() {
+    synchronized void exit() {
         if (--inUse == 0 && closed) closeDescriptor();
     }
 

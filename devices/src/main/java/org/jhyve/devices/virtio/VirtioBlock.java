@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jhyve.devices.block.BlockBackend;
 import org.jhyve.devices.block.BlockEngine;
+import org.jhyve.devices.block.BlockEngines;
 import org.jhyve.devices.block.BlockExecutor;
 import org.jhyve.devices.block.BlockGeometry;
 import org.jhyve.devices.block.BlockOutcome;
@@ -22,7 +23,6 @@ import org.jhyve.devices.block.BlockRequest.Unsupported;
 import org.jhyve.devices.block.BlockRequest.Write;
 import org.jhyve.devices.block.BlockRequest.WriteZeroes;
 import org.jhyve.devices.block.BlockRequest.ZeroRange;
-import org.jhyve.devices.block.ThreadPoolBlockEngine;
 import org.jhyve.devices.log.GuestErrorLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +67,7 @@ public final class VirtioBlock implements VirtioDevice {
     static final long MAX_TRANSFER = 1L << 30;
 
     private final String name;
+    private final BlockEngines.Kind engineKind;
     private final BlockBackend backend;
     private final VirtioBlockOptions options;
     /** Capacity in 512-byte sectors: whole logical blocks only (bytes after the last whole one are not the guest's). */
@@ -89,6 +90,12 @@ public final class VirtioBlock implements VirtioDevice {
 
     /** Package-private: {@link BlockBackend} is not exported; the catalog builds one through {@link VirtioBlockFactory}. */
     VirtioBlock(String name, BlockBackend backend, VirtioBlockOptions options) {
+        this(name, backend, options, BlockEngines.Kind.IO_URING);
+    }
+
+    /** With the engine of one's choice, for benchmarks comparing them. */
+    VirtioBlock(String name, BlockBackend backend, VirtioBlockOptions options, BlockEngines.Kind engineKind) {
+        this.engineKind = engineKind;
         this.name = name;
         this.backend = backend;
         this.options = options;
@@ -147,7 +154,7 @@ public final class VirtioBlock implements VirtioDevice {
 
     @Override
     public synchronized void activate(VirtioQueues queues) {
-        engine = new ThreadPoolBlockEngine(name, executor, IO_THREADS);
+        engine = BlockEngines.open(engineKind, name, executor, backend, IO_THREADS);
         for (int i = 0; i < queues.count(); i++) {
             SplitQueue queue = queues.queue(i);
             if (queue == null) continue;

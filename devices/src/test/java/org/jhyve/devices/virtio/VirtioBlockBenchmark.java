@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.LockSupport;
+import org.jhyve.devices.block.BlockEngines;
 import org.jhyve.devices.block.FileBlockBackend;
 import org.jhyve.hv.Doorbell;
 import org.jhyve.hv.SoftwareDoorbell;
@@ -24,8 +25,11 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * <pre>
  *   dd if=/dev/urandom of=/work/blkbench/disk.img bs=1M count=1024 oflag=direct
  *   JHYVE_SKIP_LINUX=1 mvn -o -B -pl devices -am test -Dtest=VirtioBlockBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
- *       -Djhyve.bench.image=/work/blkbench/disk.img [-Djhyve.bench.options=,nocache] [-Djhyve.bench.seconds=10]
+ *       -Djhyve.bench.image=/work/blkbench/disk.img [-Djhyve.bench.options=,nocache] [-Djhyve.bench.seconds=10] \
+ *       [-Djhyve.bench.repeats=3] [-Djhyve.bench.engines=IO_URING,THREADS] [-Djhyve.bench.only=qd32]
+ *   grep -h BENCH devices/target/surefire-reports/org.jhyve.devices.virtio.VirtioBlockBenchmark-output.txt
  * </pre>
+ * (Surefire keeps a test's output in its report file.) Each figure is the median of the runs.
  */
 @EnabledIfSystemProperty(named = "jhyve.bench.image", matches = ".+")
 class VirtioBlockBenchmark {
@@ -46,23 +50,30 @@ class VirtioBlockBenchmark {
                 new Workload("4k-randread-qd32", 32, 4096, true),
                 new Workload("128k-seqread-qd32", 32, 128 << 10, false));
         String only = System.getProperty("jhyve.bench.only", "");
+        List<BlockEngines.Kind> engines = Arrays.stream(System.getProperty("jhyve.bench.engines", "IO_URING,THREADS").split(","))
+                .map(BlockEngines.Kind::valueOf).toList();
         for (Workload w : workloads) {
             if (!only.isEmpty() && !w.name().contains(only)) continue;
-            double[] iops = new double[repeats];
-            for (int r = 0; r < repeats; r++) iops[r] = measure(image, options, w, seconds);
-            double[] sorted = iops.clone();
-            Arrays.sort(sorted);
-            double median = sorted[repeats / 2];
-            System.out.printf("BENCH %-20s median %9.0f IOPS %8.1f MiB/s  runs %s%n", w.name(), median,
-                    median * w.blockSize() / (1 << 20), Arrays.toString(Arrays.stream(iops).map(Math::rint).toArray()));
+            double[][] iops = new double[engines.size()][repeats];
+            // Engines take turns, run after run, so that load from elsewhere on the host falls on each alike.
+            for (int r = 0; r < repeats; r++) {
+                for (int e = 0; e < engines.size(); e++) iops[e][r] = measure(image, options, engines.get(e), w, seconds);
+            }
+            for (int e = 0; e < engines.size(); e++) {
+                double[] sorted = iops[e].clone();
+                Arrays.sort(sorted);
+                double median = sorted[repeats / 2];
+                System.out.printf("BENCH %-20s %-8s median %9.0f IOPS %8.1f MiB/s  runs %s%n", w.name(), engines.get(e), median,
+                        median * w.blockSize() / (1 << 20), Arrays.toString(Arrays.stream(iops[e]).map(Math::rint).toArray()));
+            }
         }
     }
 
     /** One run of {@code seconds} after a one-second warm-up; returns completed requests per second. */
-    private static double measure(String image, String options, Workload w, double seconds) throws Exception {
+    private static double measure(String image, String options, BlockEngines.Kind engine, Workload w, double seconds) throws Exception {
         VirtioBlockOptions opts = VirtioBlockOptions.parse(image + options);
         FileBlockBackend backend = FileBlockBackend.open(image, true, opts.direct(), false);
-        VirtioBlock device = new VirtioBlock("bench", backend, opts);
+        VirtioBlock device = new VirtioBlock("bench", backend, opts, engine);
         try (Rig rig = new Rig(device, w)) {
             rig.runFor(1.0);
             long before = rig.completed, start = System.nanoTime();
