@@ -7,8 +7,8 @@ package org.jhyve.devices.block;
  * everything else on I/O threads; {@link Kind#THREADS} runs everything on I/O threads. io_uring is the default
  * because it measured better where it applies: 4 KiB random reads at queue depth 32 from one virtio-blk queue
  * (docs/performance.md has the figures), since the queue's worker submits without waking a thread per request.
- * A page-cache image stays on threads: a read that misses the cache would be punted by the kernel to its own
- * worker threads anyway, and one that hits is served at once by either.
+ * A page-cache image stays on threads: not measured through io_uring yet (a buffered read that misses the cache
+ * may be handed by the kernel to its own worker threads, which would make it a thread pool again).
  */
 public final class BlockEngines {
     private BlockEngines() {}

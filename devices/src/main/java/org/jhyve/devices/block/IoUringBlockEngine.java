@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * transfer, which are owned by the thread taking them and so cannot be released by the reaper, and flushes,
  * discards and bounce-buffered transfers are rare enough not to matter.
  *
- * <p>Threading: {@link BlockEngine}'s. Submissions take a lock around the ring's submission side; the reaper alone
- * uses its completion side, and calls the completions. The image's descriptor is held ({@link HostFile#enter})
+ * <p>Threading: {@link BlockEngine}'s. Slots are taken and given back under a short lock; submissions take a second
+ * lock around the ring's submission side (io_uring_enter), so the reaper never waits for a system call of theirs;
+ * the reaper alone uses the completion side, and calls the completions. The image's descriptor is held ({@link HostFile#enter})
  * from each submission to its completion, so closing the image waits for the kernel to be done with it.
  */
 public final class IoUringBlockEngine implements BlockEngine {
@@ -48,7 +49,10 @@ public final class IoUringBlockEngine implements BlockEngine {
     private final BlockEngine fallback;
     private final IoUring ring;
     private final Arena arena = Arena.ofShared();
+    /** Guards the slots and {@link #closed}; held only briefly, never across a system call. */
     private final ReentrantLock lock = new ReentrantLock();
+    /** Guards the ring's submission side (one submitter at a time). */
+    private final ReentrantLock submitLock = new ReentrantLock();
     // Per slot; a slot is owned by the submitter until submitted, then by the reaper until freed (under lock).
     private final Read[] requests = new Read[ENTRIES];
     private final BlockCompletion[] completions = new BlockCompletion[ENTRIES];
@@ -111,31 +115,39 @@ public final class IoUringBlockEngine implements BlockEngine {
 
     /** Puts the read in the ring; false when the ring has no free slot (the caller takes another way). */
     private boolean submitToRing(Read read, List<MemorySegment> buffers, long offset, BlockCompletion done) {
-        List<Integer> withdrawn = null;
+        int slot;
         lock.lock();
         try {
             if (closed) throw new IllegalStateException(name + ": I/O engine closed");
             if (freeCount == 0) return false;
-            try {
-                backend.file().enter();
-            } catch (IOException e) {
-                done.completed(executor.hostFailed(read, e)); // the image is closed: the VM is going away
-                return true;
-            }
-            int slot = freeSlots[--freeCount];
+            slot = freeSlots[--freeCount];
             requests[slot] = read;
             completions[slot] = done;
-            MemorySegment iov = iovecs[slot];
-            if (iov == null) iov = iovecs[slot] = arena.allocate(Libc.IOVEC_BYTES * MAX_IOVECS, 8);
-            for (int i = 0; i < buffers.size(); i++) {
-                iov.set(ADDRESS, Libc.IOVEC_BYTES * i + Libc.IOVEC_BASE, buffers.get(i));
-                iov.set(JAVA_LONG, Libc.IOVEC_BYTES * i + Libc.IOVEC_LEN, buffers.get(i).byteSize());
-            }
+            inFlight++;
+        } finally {
+            lock.unlock();
+        }
+        try {
+            backend.file().enter();
+        } catch (IOException e) {
+            release(slot);
+            done.completed(executor.hostFailed(read, e)); // the image is closed: the VM is going away
+            return true;
+        }
+        MemorySegment iov = iovecs[slot];
+        if (iov == null) iov = iovecs[slot] = arena.allocate(Libc.IOVEC_BYTES * MAX_IOVECS, 8);
+        for (int i = 0; i < buffers.size(); i++) {
+            iov.set(ADDRESS, Libc.IOVEC_BYTES * i + Libc.IOVEC_BASE, buffers.get(i));
+            iov.set(JAVA_LONG, Libc.IOVEC_BYTES * i + Libc.IOVEC_LEN, buffers.get(i).byteSize());
+        }
+        List<Integer> withdrawn = null;
+        // Its own lock, not the slots': the reaper never waits for a submitter inside io_uring_enter.
+        submitLock.lock();
+        try {
             // The ring has a submission entry for every slot, and a successful submit empties it: this cannot fail.
             if (!ring.prepare(IoUring.OP_READV, backend.file().descriptor(), iov, buffers.size(), offset, 0, slot)) {
                 throw new IllegalStateException(name + ": io_uring submission ring full with a free slot");
             }
-            inFlight++;
             try {
                 ring.submit();
             } catch (ErrnoException e) {
@@ -146,20 +158,21 @@ public final class IoUringBlockEngine implements BlockEngine {
                 withdrawn = back;
             }
         } finally {
-            lock.unlock();
+            submitLock.unlock();
         }
         if (withdrawn != null) {
-            for (int slot : withdrawn) {
+            for (int w : withdrawn) {
                 Read r;
                 BlockCompletion c;
                 lock.lock();
                 try {
-                    r = requests[slot];
-                    c = completions[slot];
+                    r = requests[w];
+                    c = completions[w];
                 } finally {
                     lock.unlock();
                 }
-                freeSlot(slot);
+                backend.file().exit();
+                release(w);
                 fallback.submit(r, c);
             }
         }
@@ -203,7 +216,8 @@ public final class IoUringBlockEngine implements BlockEngine {
         } finally {
             lock.unlock();
         }
-        freeSlot(slot);
+        backend.file().exit();
+        release(slot);
         if (result == read.bytes()) {
             complete(done, BlockOutcome.OK);
         } else if (result < 0 && result != -Errno.EINTR && result != -Errno.EAGAIN) {
@@ -213,8 +227,7 @@ public final class IoUringBlockEngine implements BlockEngine {
         }
     }
 
-    private void freeSlot(int slot) {
-        backend.file().exit();
+    private void release(int slot) {
         lock.lock();
         try {
             requests[slot] = null;
@@ -258,11 +271,16 @@ public final class IoUringBlockEngine implements BlockEngine {
         try {
             if (closed) return;
             closed = true;
+        } finally {
+            lock.unlock();
+        }
+        submitLock.lock();
+        try {
             if (ring.prepare(IoUring.OP_NOP, -1, MemorySegment.NULL, 0, 0, 0, WAKE)) ring.submit();
         } catch (ErrnoException e) {
             log.error("{}: could not wake the io_uring reaper: {}", name, e.getMessage());
         } finally {
-            lock.unlock();
+            submitLock.unlock();
         }
     }
 }

@@ -338,11 +338,6 @@ public final class QueueWorker implements AutoCloseable {
         freeSlots = request;
     }
 
-    /** Chains in flight (started, not yet taken back), for tests; the worker thread's count. */
-    int inFlightForTests() {
-        return inFlight;
-    }
-
     /**
      * The platform may refuse the interrupt the guest set up (KVM finds no vCPU for the MSI's destination, or
      * the VM is closing): the driver then learns of the used entries at its next interrupt or poll, as after a

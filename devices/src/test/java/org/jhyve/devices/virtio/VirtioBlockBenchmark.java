@@ -39,6 +39,11 @@ class VirtioBlockBenchmark {
     /** One workload: depth requests of {@code blockSize} bytes each, at random or sequential offsets. */
     record Workload(String name, int depth, int blockSize, boolean random) {}
 
+    /** The same run without Maven: {@code java -cp ... org.jhyve.devices.virtio.VirtioBlockBenchmark}, with the same properties. */
+    public static void main(String[] args) throws Exception {
+        new VirtioBlockBenchmark().run();
+    }
+
     @Test
     void run() throws Exception {
         String image = System.getProperty("jhyve.bench.image");
