@@ -26,7 +26,7 @@ public final class Libc {
     public static final int O_NONBLOCK = 0x800, O_DSYNC = 0x1000, O_DIRECT = 0x4000, O_CLOEXEC = 0x80000;
 
     public static final int PROT_READ = 0x1, PROT_WRITE = 0x2;
-    public static final int MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
+    public static final int MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000, MAP_POPULATE = 0x8000;
     /** What mmap returns on failure. */
     public static final long MAP_FAILED = -1L;
 
@@ -80,6 +80,13 @@ public final class Libc {
     private static final MethodHandle MLOCK = Native.errnoCall("mlock", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle EVENTFD = Native.errnoCall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle SETNS = Native.errnoCall("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    // io_uring has no libc wrapper: syscall(2), variadic after the number, once per argument shape.
+    private static final MethodHandle SYSCALL_IO_URING_SETUP = Native.errnoCall("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS), Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle SYSCALL_IO_URING_ENTER = Native.errnoCall("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG), Linker.Option.firstVariadicArg(1));
+    /** io_uring's system call numbers: the same on every Linux architecture (they came after the tables were unified). */
+    private static final long SYS_IO_URING_SETUP = 425, SYS_IO_URING_ENTER = 426;
 
     public static int fcntl(Scratch s, int fd, int cmd, int arg) {
         try {
@@ -256,6 +263,25 @@ public final class Libc {
     public static int setns(Scratch s, int fd, int nstype) {
         try {
             return (int) SETNS.invokeExact(s.callState(), fd, nstype);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** io_uring_setup(2): a ring of {@code entries} submission entries; {@code params} is a struct io_uring_params. */
+    public static int ioUringSetup(Scratch s, int entries, MemorySegment params) {
+        try {
+            return (int) (long) SYSCALL_IO_URING_SETUP.invokeExact(s.callState(), SYS_IO_URING_SETUP, entries, params);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** io_uring_enter(2) without a signal mask: submits {@code toSubmit} entries, then waits for {@code minComplete} with GETEVENTS. */
+    public static int ioUringEnter(Scratch s, int fd, int toSubmit, int minComplete, int flags) {
+        try {
+            return (int) (long) SYSCALL_IO_URING_ENTER.invokeExact(s.callState(), SYS_IO_URING_ENTER, fd, toSubmit, minComplete, flags,
+                    MemorySegment.NULL, 0L);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }

@@ -13,11 +13,11 @@ import java.util.List;
  * sync that failed, throws (an {@link IOException}, a {@link HostIoException} with the errno where the host
  * said why), and the device reports an I/O error for that request.
  *
- * <p>Threading rules. Every method may be called from several device threads at once (a virtio-blk queue worker
- * per queue, an AHCI port worker per port); implementations are thread-safe, and concurrent writes to different
- * sectors never affect each other (two writes to the same sector may land in either order, as the guest issued
- * them concurrently). The data calls ({@link #read}, {@link #write}, {@link #flush}, {@link #discard},
- * {@link #writeZeroes}) come only from those workers, never from a vCPU thread, and the callers hold no device
+ * <p>Threading rules. Every method may be called from several device threads at once (a virtio-blk disk's I/O
+ * threads, many per queue, and its queue workers; an AHCI port worker per port); implementations are thread-safe,
+ * and concurrent writes to different sectors never affect each other (two writes to the same sector may land in
+ * either order, as the guest issued them concurrently). The data calls ({@link #read}, {@link #write}, {@link
+ * #flush}, {@link #discard}, {@link #writeZeroes}) come only from those threads, never from a vCPU thread, and the callers hold no device
  * register lock while they run, so they may block for as long as the host takes. {@link #size} and
  * {@link #readOnly} are constant, asked from any thread. {@link #close} comes at most once, from the thread closing
  * the VM, after the device has stopped its workers or given up waiting for one stuck in a call (virtio-blk after

@@ -60,13 +60,18 @@ public final class BlockExecutor {
             run(request);
             return BlockOutcome.OK;
         } catch (IOException e) {
-            hostErrors.report("%s: %s", describe(request), e.getMessage());
-            return BlockOutcome.HOST_ERROR;
+            return hostFailed(request, e);
         }
     }
 
-    /** OK if the request may run; otherwise why not, logged. */
-    private BlockOutcome check(BlockRequest request) {
+    /** A request that failed in the host, logged as {@link #execute} logs it: for an engine that moved its data itself. */
+    BlockOutcome hostFailed(BlockRequest request, IOException e) {
+        hostErrors.report("%s: %s", describe(request), e.getMessage());
+        return BlockOutcome.HOST_ERROR;
+    }
+
+    /** OK if the request may run; otherwise why not, logged. For an engine that moves the data itself, the checks come first too. */
+    BlockOutcome check(BlockRequest request) {
         return switch (request) {
             case Malformed m -> guestError("%s", m.problem());
             case Unsupported u -> {
@@ -135,7 +140,7 @@ public final class BlockExecutor {
     }
 
     /** A checked sector's byte offset: the sector is at most {@code sectors}, so this cannot overflow. */
-    private long offset(long sector) {
+    long offset(long sector) {
         return sector * geometry.sectorSize();
     }
 

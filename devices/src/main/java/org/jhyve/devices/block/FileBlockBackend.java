@@ -177,8 +177,14 @@ public final class FileBlockBackend implements BlockBackend {
         }
     }
 
+    /** The image, for an engine that moves data itself ({@link IoUringBlockEngine}). */
+    HostFile file() { return file; }
+
+    /** Whether the image was opened with O_DIRECT (nocache). */
+    boolean direct() { return direct; }
+
     /** Whether the guest's buffers can go to the kernel as they are (native, and aligned under O_DIRECT). */
-    private boolean canGoDirect(long offset, List<MemorySegment> buffers) {
+    boolean canGoDirect(long offset, List<MemorySegment> buffers) {
         for (MemorySegment b : buffers) if (!b.isNative()) return false;
         if (!direct) return true;
         if (offset % DIRECT_ALIGNMENT != 0) return false;

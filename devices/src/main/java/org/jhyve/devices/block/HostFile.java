@@ -28,8 +28,17 @@ final class HostFile implements AutoCloseable {
     /** Linux's IOV_MAX: the most buffers one preadv/pwritev takes. */
     static final int IOV_MAX = Libc.IOV_MAX;
 
+    /** Buffers whose iovecs a thread's reused space holds; a request with more lays its iovecs out in an arena. */
+    private static final int REUSED_IOVECS = 64;
+
     private final String path;
     private final int fd;
+    /**
+     * Each thread's iovec space, reused request after request so that a read or write allocates no native memory
+     * (an arena per call costs a malloc and a free). Freed with the thread (or this file).
+     */
+    private final ThreadLocal<MemorySegment> iovecSpace =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(IoVectors.bytesFor(REUSED_IOVECS), 8));
     /** Calls using {@link #fd} right now; the descriptor is closed only once none is (guarded by this). */
     private int inUse;
     private boolean closed;
@@ -89,10 +98,19 @@ final class HostFile implements AutoCloseable {
      * never completes silently short.
      */
     private void transfer(boolean read, long offset, List<MemorySegment> buffers) throws IOException {
+        if (buffers.size() > REUSED_IOVECS) {
+            try (Arena arena = Arena.ofConfined()) {
+                transfer(read, offset, new IoVectors(arena, buffers));
+            }
+        } else {
+            transfer(read, offset, new IoVectors(iovecSpace.get(), buffers));
+        }
+    }
+
+    private void transfer(boolean read, long offset, IoVectors iov) throws IOException {
         enter();
-        try (Arena arena = Arena.ofConfined()) {
+        try {
             Scratch s = Scratch.ofThisThread();
-            IoVectors iov = new IoVectors(arena, buffers);
             long pos = offset;
             while (!iov.done()) {
                 int n = iov.batch(IOV_MAX);
@@ -158,12 +176,21 @@ final class HostFile implements AutoCloseable {
         if (inUse == 0) closeDescriptor();
     }
 
-    private synchronized void enter() throws IOException {
+    /**
+     * The descriptor, for a caller that hands it to the kernel itself (io_uring): only between its own {@link #enter}
+     * and {@link #exit}, which keep it from being closed, and reused, while the kernel may still use it.
+     */
+    int descriptor() {
+        return fd;
+    }
+
+    /** A call starts using the descriptor; throws once closed. Any thread; {@link #exit} may come from another. */
+    synchronized void enter() throws IOException {
         if (closed) throw new IOException(path + ": closed");
         inUse++;
     }
 
-    private synchronized void exit() {
+    synchronized void exit() {
         if (--inUse == 0 && closed) closeDescriptor();
     }
 

@@ -28,8 +28,14 @@ final class IoVectors {
 
     /** Lays out iovecs for {@code buffers} (native segments) in {@code arena}. */
     IoVectors(Arena arena, List<MemorySegment> buffers) {
+        this(arena.allocate(IOVEC * Math.max(1, buffers.size()), 8), buffers);
+    }
+
+    /** Lays out iovecs for {@code buffers} in {@code space}, which holds at least {@link #bytesFor} of them. */
+    IoVectors(MemorySegment space, List<MemorySegment> buffers) {
         this.count = buffers.size();
-        this.iov = arena.allocate(IOVEC * Math.max(1, count), 8);
+        if (space.byteSize() < bytesFor(count)) throw new IllegalArgumentException(count + " iovecs do not fit in " + space.byteSize() + " bytes");
+        this.iov = space;
         for (int i = 0; i < count; i++) {
             MemorySegment b = buffers.get(i);
             if (!b.isNative()) throw new IllegalArgumentException("host I/O needs native memory");
@@ -38,6 +44,11 @@ final class IoVectors {
             remaining += b.byteSize();
         }
         skipEmpty();
+    }
+
+    /** Bytes of the iovecs for {@code buffers} buffers. */
+    static long bytesFor(int buffers) {
+        return IOVEC * Math.max(1, buffers);
     }
 
     /** Whether every byte has moved. */

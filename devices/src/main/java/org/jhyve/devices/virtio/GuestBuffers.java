@@ -38,6 +38,20 @@ public final class GuestBuffers {
         copy(offset, src, true);
     }
 
+    /** Writes one byte at stream offset {@code offset} (a status byte), allocating nothing. */
+    public void writeByte(long offset, byte value) {
+        checkRange(offset, 1);
+        long skip = offset;
+        for (Descriptor d : descriptors) {
+            long dlen = Integer.toUnsignedLong(d.length());
+            if (skip < dlen) {
+                memory.writeByte(d.address() + skip, value);
+                return;
+            }
+            skip -= dlen;
+        }
+    }
+
     /**
      * Copies through {@link GuestMemory#read}/{@link GuestMemory#write} (not through slices): each access checked
      * again, and visible as a write to a memory that watches them.

@@ -12,7 +12,8 @@ import org.jhyve.memory.GuestMemory;
  *
  * <p>The driver is not trusted. Every address it supplies is checked against guest RAM before use, chains
  * are bounded (a loop cannot hang the device), and any rule broken throws {@link VirtqueueException} naming
- * the guest address; the caller then stops using the queue. One thread uses a queue at a time.
+ * the guest address; the caller then stops using the queue. One thread uses a queue at a time (its {@link QueueWorker}: requests completing on other threads hand their
+ * chains back to it rather than touch the rings).
  *
  * <p>Memory ordering follows the spec's barriers: the available index is read before the ring entries and
  * descriptors it publishes (acquire), used entries are written before the used index (release), and the

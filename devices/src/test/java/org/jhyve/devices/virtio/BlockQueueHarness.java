@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jhyve.hv.Doorbell;
 import org.jhyve.hv.SoftwareDoorbell;
 import org.jhyve.memory.GuestMemory;
@@ -29,6 +30,7 @@ final class BlockQueueHarness implements VirtioQueues, AutoCloseable {
     final List<SplitQueue> queues = new ArrayList<>();
     final List<SoftwareDoorbell> doorbells = new ArrayList<>();
     final List<String> failures = new CopyOnWriteArrayList<>();
+    final AtomicInteger workersStopped = new AtomicInteger();
     final VirtioBlock device;
 
     BlockQueueHarness(VirtioBlock device, int count) throws VirtqueueException {
@@ -56,8 +58,46 @@ final class BlockQueueHarness implements VirtioQueues, AutoCloseable {
 
     @Override public void fail(String reason) { failures.add(reason); }
 
+    @Override public void workerStopped() { workersStopped.incrementAndGet(); }
+
     /** Queues a request (header, optional data, status) on {@code queue} and rings its doorbell. */
     Pending submit(int queue, int type, long sector, byte[] out, int inLength) {
+        Pending p = post(queue, type, sector, out, inLength);
+        ring(queue);
+        return p;
+    }
+
+    /** Rings {@code queue}'s doorbell, as a driver notifies after queueing several requests. */
+    void ring(int queue) {
+        VarHandle.fullFence();
+        doorbells.get(queue).ring();
+    }
+
+    /** Waits until {@code count} more chains of {@code queue} are on the used ring, in the order the device put them there. */
+    List<VirtqueueDriver.Used> awaitUsed(int queue, int count) {
+        VirtqueueDriver d = drivers.get(queue);
+        long deadline = System.nanoTime() + TIMEOUT_NANOS;
+        List<VirtqueueDriver.Used> got = new ArrayList<>();
+        while (got.size() < count) {
+            VirtqueueDriver.Used used = d.nextUsed();
+            if (used != null) {
+                got.add(used);
+                continue;
+            }
+            if (System.nanoTime() > deadline) throw new AssertionError(got.size() + " of " + count + " completions on queue " + queue + "; failures: " + failures);
+            Thread.onSpinWait();
+            VarHandle.fullFence();
+        }
+        return got;
+    }
+
+    /** The status byte the device wrote for {@code p} (0x7f until it did). */
+    int status(Pending p) {
+        return memory.readByte(p.statusAt());
+    }
+
+    /** Queues a request as {@link #submit} does, without ringing the doorbell. */
+    Pending post(int queue, int type, long sector, byte[] out, int inLength) {
         VirtqueueDriver d = drivers.get(queue);
         long header = d.allocate(16);
         memory.write(header, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(0, type).putLong(8, sector).array());
@@ -75,12 +115,13 @@ final class BlockQueueHarness implements VirtioQueues, AutoCloseable {
         memory.writeByte(status, (byte) 0x7f);
         bufs.add(VirtqueueDriver.Buf.out(status, 1));
         int head = d.addChain(bufs);
-        VarHandle.fullFence();
-        doorbells.get(queue).ring();
         return new Pending(queue, head, status, dataAt);
     }
 
-    /** Waits for the next completion on the request's queue (the worker completes a queue's requests in order) and returns its status. */
+    /**
+     * Waits for the next completion on the request's queue and returns its status: for a test that waits for each
+     * request before it queues the next (requests queued together may complete in any order: {@link #awaitUsed}).
+     */
     int await(Pending p) {
         VirtqueueDriver d = drivers.get(p.queue());
         long deadline = System.nanoTime() + TIMEOUT_NANOS;
