@@ -19,6 +19,17 @@ public interface BlockEngine extends AutoCloseable {
     /** Starts {@code request}; {@code done} is called exactly once when it has ended. */
     void submit(BlockRequest request, BlockCompletion done);
 
+    /**
+     * Requests submitted from now until {@link #endBatch} may wait in the engine and go to the host together (one
+     * io_uring_enter for all the reads a queue worker took off its ring at once, rather than one each). Batches
+     * from several threads may overlap; what they hold starts once the last of them has ended. Engines that start
+     * each request at once ignore both calls.
+     */
+    default void beginBatch() {}
+
+    /** Ends a {@link #beginBatch}: what the batch submitted is on its way when this returns. */
+    default void endBatch() {}
+
     /** Stops taking requests and lets the engine's threads end once idle. Idempotent. */
     @Override
     void close();

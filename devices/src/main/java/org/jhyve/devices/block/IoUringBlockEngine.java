@@ -51,8 +51,10 @@ public final class IoUringBlockEngine implements BlockEngine {
     private final Arena arena = Arena.ofShared();
     /** Guards the slots and {@link #closed}; held only briefly, never across a system call. */
     private final ReentrantLock lock = new ReentrantLock();
-    /** Guards the ring's submission side (one submitter at a time). */
+    /** Guards the ring's submission side (one submitter at a time), and {@link #batches}. */
     private final ReentrantLock submitLock = new ReentrantLock();
+    /** Batches open ({@link #beginBatch}): while there are any, prepared reads wait for the last to end. */
+    private int batches;
     // Per slot; a slot is owned by the submitter until submitted, then by the reaper until freed (under lock).
     private final Read[] requests = new Read[ENTRIES];
     private final BlockCompletion[] completions = new BlockCompletion[ENTRIES];
@@ -140,7 +142,6 @@ public final class IoUringBlockEngine implements BlockEngine {
             iov.set(ADDRESS, Libc.IOVEC_BYTES * i + Libc.IOVEC_BASE, buffers.get(i));
             iov.set(JAVA_LONG, Libc.IOVEC_BYTES * i + Libc.IOVEC_LEN, buffers.get(i).byteSize());
         }
-        List<Integer> withdrawn = null;
         // Its own lock, not the slots': the reaper never waits for a submitter inside io_uring_enter.
         submitLock.lock();
         try {
@@ -148,35 +149,62 @@ public final class IoUringBlockEngine implements BlockEngine {
             if (!ring.prepare(IoUring.OP_READV, backend.file().descriptor(), iov, buffers.size(), offset, 0, slot)) {
                 throw new IllegalStateException(name + ": io_uring submission ring full with a free slot");
             }
-            try {
-                ring.submit();
-            } catch (ErrnoException e) {
-                // Whatever the kernel did not take is taken back and goes the other way, so nothing runs twice.
-                log.warn("{}: io_uring_enter failed ({}): those reads go through I/O threads", name, e.getMessage());
-                List<Integer> back = new ArrayList<>();
-                ring.unsubmitted(userData -> back.add((int) userData));
-                withdrawn = back;
-            }
+            if (batches == 0) enterRing();
         } finally {
             submitLock.unlock();
         }
-        if (withdrawn != null) {
-            for (int w : withdrawn) {
-                Read r;
-                BlockCompletion c;
-                lock.lock();
-                try {
-                    r = requests[w];
-                    c = completions[w];
-                } finally {
-                    lock.unlock();
-                }
-                backend.file().exit();
-                release(w);
-                fallback.submit(r, c);
-            }
-        }
         return true;
+    }
+
+    @Override
+    public void beginBatch() {
+        submitLock.lock();
+        try {
+            batches++;
+        } finally {
+            submitLock.unlock();
+        }
+    }
+
+    @Override
+    public void endBatch() {
+        submitLock.lock();
+        try {
+            if (batches > 0 && --batches == 0) enterRing();
+        } finally {
+            submitLock.unlock();
+        }
+    }
+
+    /**
+     * Hands the prepared reads to the kernel; the caller holds {@link #submitLock}. Whatever the kernel did not take
+     * is taken back and goes the other way, so nothing runs twice.
+     */
+    private void enterRing() {
+        List<Integer> withdrawn;
+        try {
+            ring.submit();
+            return;
+        } catch (ErrnoException e) {
+            log.warn("{}: io_uring_enter failed ({}): those reads go through I/O threads", name, e.getMessage());
+            List<Integer> back = new ArrayList<>();
+            ring.unsubmitted(userData -> back.add((int) userData));
+            withdrawn = back;
+        }
+        for (int w : withdrawn) {
+            Read r;
+            BlockCompletion c;
+            lock.lock();
+            try {
+                r = requests[w];
+                c = completions[w];
+            } finally {
+                lock.unlock();
+            }
+            backend.file().exit();
+            release(w);
+            fallback.submit(r, c);
+        }
     }
 
     /** The reaper: completes what the kernel finished until the engine is closed and nothing is in flight. */

@@ -83,6 +83,14 @@ public final class QueueWorker implements AutoCloseable {
          * the queue.
          */
         void start(DescriptorChain chain, InFlightChain request, boolean alone) throws VirtqueueException;
+
+        /**
+         * Brackets the chains the worker takes in one go: what {@link #start} hands on between the two may wait
+         * until {@link #batchEnd}, so that the host gets them together (one system call for the batch).
+         */
+        default void batchBegin() {}
+
+        default void batchEnd() {}
     }
 
     /** Where the worker is when it is not running: how a completion on another thread wakes it. */
@@ -171,7 +179,13 @@ public final class QueueWorker implements AutoCloseable {
         try {
             while (!stopping) {
                 queue.disableNotifications();
-                boolean published = takeChains(queue);
+                boolean published;
+                handler.batchBegin();
+                try {
+                    published = takeChains(queue);
+                } finally {
+                    handler.batchEnd();
+                }
                 published |= publishCompleted(queue);
                 if (stopping) return;
                 if (published && queue.needsInterrupt()) interrupt();

@@ -39,6 +39,16 @@ final class VirtioBlockQueue implements QueueWorker.AsyncHandler {
         return BlockChainRequest.littleEndianInt(type, 0) == VirtioBlock.T_FLUSH;
     }
 
+    @Override
+    public void batchBegin() {
+        engine.beginBatch();
+    }
+
+    @Override
+    public void batchEnd() {
+        engine.endBatch();
+    }
+
     /** A request alone on its queue runs right here, on the worker (see {@link QueueWorker.AsyncHandler#start}). */
     @Override
     public void start(DescriptorChain chain, InFlightChain slot, boolean alone) {

@@ -117,6 +117,31 @@ class BlockEnginesTest {
         }
     }
 
+    @Test
+    void readsOfABatchGoToTheKernelTogetherWhenItEnds() throws Exception {
+        byte[] bytes = image();
+        try (FileBlockBackend disk = open(); Arena arena = Arena.ofShared()) {
+            BlockEngine engine = BlockEngines.open(BlockEngines.Kind.IO_URING, "disk", executor(disk), disk, 2);
+            assumeTrue(engine instanceof IoUringBlockEngine, "this host has no io_uring for us");
+            Outcomes outcomes = new Outcomes(4);
+            List<MemorySegment> buffers = new ArrayList<>();
+            engine.beginBatch();
+            for (int i = 0; i < 4; i++) {
+                MemorySegment b = arena.allocate(4096, 4096);
+                buffers.add(b);
+                engine.submit(new Read(8L * i, 4096, n -> List.of(b)), outcomes.of(i));
+            }
+            Thread.sleep(100);
+            assertThat(outcomes.byRequest).as("nothing reached the kernel before the batch ended").isEmpty();
+            engine.endBatch();
+            outcomes.await();
+            engine.close();
+            for (int i = 0; i < 4; i++) {
+                assertThat(buffers.get(i).toArray(ValueLayout.JAVA_BYTE)).isEqualTo(java.util.Arrays.copyOfRange(bytes, 4096 * i, 4096 * i + 4096));
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(BlockEngines.Kind.class)
     void checksComeFirstAndUnalignedBuffersAndWritesStillWork(BlockEngines.Kind kind) throws Exception {
