@@ -22,7 +22,7 @@
  * errors= counts the times the port reported an error (PxIS.TFES/HBFS/HBDS/IFS/INFS/OFS, or ERR in PxTFD);
  * each is followed by the port's recovery, and the commands in flight are issued again.
  */
-#include "bench.h"
+#include "bench-disk.h"
 
 #define CLASS_SATA_AHCI 0x010601
 #define MAX_HBAS 8
@@ -73,8 +73,7 @@
 #define LOG_NCQ_ERROR 0x10
 
 #define MAX_QD 32
-#define MAGIC 0x6a68797665626c6bul /* "jhyveblk" */
-#define SECTOR 512
+#define SECTOR DISK_SECTOR
 #define VERIFY_CHUNK (128ul << 10)
 #define STALL_SECONDS 5 /* no progress for this long: the device is stuck */
 #define ERROR_CHECK_POLLS 16 /* PxIS is read every this many polls: a failed command never clears its bit */
@@ -86,8 +85,6 @@ struct cmd_table { u8 cfis[64]; u8 acmd[16]; u8 reserved[48]; struct prd prdt[8]
 
 struct slot { u8 *data; u64 block; u64 started; };
 
-enum op { RANDREAD, RANDWRITE, READ, WRITE };
-static const char *const op_names[] = { "randread", "randwrite", "read", "write" };
 
 static u64 hba_abar[MAX_HBAS];
 static int hba_slot[MAX_HBAS], hba_count;
@@ -98,11 +95,10 @@ static u8 *rfis;
 static struct cmd_table *tables;
 static struct slot slots[MAX_QD];
 static u8 *verify_buffer, *small_buffer;
-static u64 pattern[SECTOR / 8];
 
-static enum op op;
+static struct disk_args args;
 static int ncq;
-static u64 bs, qd, duration_ms, warmup_ms, span, verify_bytes, capacity_bytes, seed, stall_ticks;
+static u64 span, verify_bytes, capacity_bytes, stall_ticks;
 static struct latency lat;
 static u64 errors, bad_reads;
 
@@ -220,65 +216,31 @@ static void recover(void) {
 
 /* ---- the pattern ---- */
 
-static void put_sector_words(u64 *w, u64 sector) {
-    w[0] = sector;
-    w[1] = ~sector ^ MAGIC;
-}
-
-static void fill_write(struct slot *s) {
-    u64 first = s->block * bs / SECTOR;
-    for (u64 k = 0; k < bs / SECTOR; k++) put_sector_words((u64 *)(s->data + k * SECTOR), first + k);
-}
+static void fill_write(struct slot *s) { disk_tag(s->data, s->block * args.bs / SECTOR, args.bs); }
 
 static void check_read(struct slot *s) {
-    u64 first = s->block * bs / SECTOR;
-    for (u64 k = 0; k < bs / SECTOR; k++) {
-        const u64 *w = (const u64 *)(s->data + k * SECTOR);
-        if (w[0] != first + k || w[1] != (~(first + k) ^ MAGIC)) { bad_reads++; return; }
-    }
-}
-
-static u32 fnv1a_update(u32 h, const u8 *p, u64 n) {
-    for (u64 i = 0; i < n; i++) h = (h ^ p[i]) * 0x01000193u;
-    return h;
+    if (!disk_tags_ok(s->data, s->block * args.bs / SECTOR, args.bs)) bad_reads++;
 }
 
 /* Reads the first verify_bytes in order: every word must be the pattern's; returns their FNV-1a. */
 static u32 verify_pass(void) {
-    u32 h = 0x811c9dc5u;
+    u32 h = DISK_HASH_START;
     for (u64 at = 0; at < verify_bytes; at += VERIFY_CHUNK) {
         u64 n = verify_bytes - at < VERIFY_CHUNK ? verify_bytes - at : VERIFY_CHUNK;
         if (sync_command(ATA_READ_DMA_EXT, at / SECTOR, (u32)(n / SECTOR), verify_buffer, (u32)n, 0) != 0)
             bench_fail("a verification read failed");
-        for (u64 k = 0; k < n / SECTOR; k++) {
-            const u64 *w = (const u64 *)(verify_buffer + k * SECTOR);
-            u64 sector = at / SECTOR + k;
-            int good = w[0] == sector && w[1] == (~sector ^ MAGIC);
-            for (int j = 2; j < SECTOR / 8 && good; j++) good = w[j] == pattern[j];
-            if (!good) {
-                puts("bench error: sector ");
-                putdec(sector);
-                bench_fail(" does not hold the pattern (is the image made by disk-pattern?)");
-            }
-        }
-        h = fnv1a_update(h, verify_buffer, n);
+        h = disk_verify(h, verify_buffer, at / SECTOR, n);
     }
     return h;
 }
 
 /* ---- the timed loop ---- */
 
-static u64 next_block(u64 *cursor, u64 *rng) {
-    u64 blocks = span / bs;
-    if (op == RANDREAD || op == RANDWRITE) return xorshift64(rng) % blocks;
-    u64 b = *cursor;
-    *cursor = (b + 1) % blocks;
-    return b;
-}
+static u64 next_block(u64 *cursor, u64 *rng) { return disk_next_block(&args, span, cursor, rng); }
 
 /* Prepares a new command in every slot of mask and issues them with one PxSACT and one PxCI write. */
 static void submit(u32 mask, u64 *cursor, u64 *rng) {
-    int writing = op == RANDWRITE || op == WRITE;
+    int writing = disk_writes(&args);
     u8 opcode = ncq ? (writing ? ATA_WRITE_FPDMA_QUEUED : ATA_READ_FPDMA_QUEUED)
                     : (writing ? ATA_WRITE_DMA_EXT : ATA_READ_DMA_EXT);
     for (u32 m = mask; m; m &= m - 1) {
@@ -286,7 +248,7 @@ static void submit(u32 mask, u64 *cursor, u64 *rng) {
         struct slot *s = &slots[i];
         s->block = next_block(cursor, rng);
         if (writing) fill_write(s);
-        prepare(i, opcode, s->block * bs / SECTOR, (u32)(bs / SECTOR), s->data, (u32)bs, writing);
+        prepare(i, opcode, s->block * args.bs / SECTOR, (u32)(args.bs / SECTOR), s->data, (u32)args.bs, writing);
     }
     barrier();
     u64 now = rdtsc();
@@ -300,9 +262,9 @@ static void submit(u32 mask, u64 *cursor, u64 *rng) {
  * completed (when `measure`). Returns the ticks from the first submission to the last completion.
  */
 static u64 run_phase(u64 ticks, int measure, u64 *ios) {
-    int reading = op == RANDREAD || op == READ;
-    u64 cursor = 0, rng = seed | 1;
-    u32 all = qd == 32 ? 0xffffffffu : (1u << qd) - 1;
+    int reading = !disk_writes(&args);
+    u64 cursor = 0, rng = args.seed | 1;
+    u32 all = args.qd == 32 ? 0xffffffffu : (1u << args.qd) - 1;
     u64 begin = rdtsc(), end = begin + ticks, last_progress = begin, done = 0;
     int issuing = 1;
     submit(all, &cursor, &rng);
@@ -412,73 +374,45 @@ static void identify(u32 cap) {
     put_kv("slots", ((cap >> 8) & 0x1f) + 1);
     puts("\r\n");
     if (ncq && !has_ncq) bench_fail("no NCQ on this HBA or disk (ncq=0 qd=1 uses READ/WRITE DMA EXT)");
-    if (ncq && qd > depth) bench_fail("qd= is more than the disk's NCQ depth");
-    if (qd > ((cap >> 8) & 0x1f) + 1) bench_fail("qd= is more than the HBA's command slots");
+    if (ncq && args.qd > depth) bench_fail("qd= is more than the disk's NCQ depth");
+    if (args.qd > ((cap >> 8) & 0x1f) + 1) bench_fail("qd= is more than the HBA's command slots");
 }
 
 static void user_main(void) {
     stall_ticks = STALL_SECONDS * tsc_hz();
     identify(find_disk());
     span = arg_u64("span", capacity_bytes < (1ul << 30) ? capacity_bytes : 1ul << 30);
-    span -= span % bs;
-    if (span < bs * qd || span > capacity_bytes) bench_fail("span= must fit the disk and hold qd blocks");
+    span -= span % args.bs;
+    if (span < args.bs * args.qd || span > capacity_bytes) bench_fail("span= must fit the disk and hold qd blocks");
     verify_bytes = arg_u64("verify", span < (64ul << 20) ? span : 64ul << 20);
     verify_bytes -= verify_bytes % SECTOR;
     if (verify_bytes > span) bench_fail("verify= is larger than span=");
 
     /* The shared words of the pattern, as disk-pattern.c makes them; write buffers hold them once and for all. */
-    u64 x = 0x9e3779b97f4a7c15ul;
-    for (int j = 2; j < SECTOR / 8; j++) pattern[j] = xorshift64(&x);
-    for (u64 i = 0; i < qd; i++) {
-        for (u64 k = 0; k < bs / SECTOR; k++) memcpy(slots[i].data + k * SECTOR, pattern, SECTOR);
-    }
+    disk_pattern_init();
+    for (u64 i = 0; i < args.qd; i++) disk_fill(slots[i].data, args.bs);
     u32 hash = verify_pass();
     u64 ios;
-    if (warmup_ms) run_phase(warmup_ms * tsc_hz() / 1000, 0, &ios);
+    if (args.warmup_ms) run_phase(args.warmup_ms * tsc_hz() / 1000, 0, &ios);
     errors = bad_reads = 0;
-    u64 ticks = run_phase(duration_ms * tsc_hz() / 1000, 1, &ios);
+    u64 ticks = run_phase(args.duration_ms * tsc_hz() / 1000, 1, &ios);
     u64 phase_errors = errors, phase_bad = bad_reads;
     const char *verified = "ok";
-    if (op == WRITE || op == RANDWRITE) {
+    if (disk_writes(&args)) {
         if (sync_command(ATA_FLUSH_CACHE_EXT, 0, 0, 0, 0, 0) != 0) verified = "flush-failed";
         else if (verify_pass() != hash) verified = "hash-changed";
     }
-    u64 ns = ticks_to_ns(ticks);
-    puts("bench ahci");
-    put_kv_str("op", op_names[op]);
-    put_kv("bs", bs);
-    put_kv("qd", qd);
-    put_kv("ms", duration_ms);
-    put_kv("ios", ios);
-    put_kv("iops", ns ? ios * 1000000000ul / ns : 0);
-    put_kv("MBps", ns ? ios * bs * 1000ul / ns : 0);
-    put_kv_fixed("p50us", latency_ns(&lat, 500) / 100, 1);
-    put_kv_fixed("p99us", latency_ns(&lat, 990) / 100, 1);
-    put_kv("errors", phase_errors);
-    put_kv("badreads", phase_bad);
-    put_kv_hex("hash", hash);
-    put_kv_str("verify", phase_errors || phase_bad ? "failed" : verified);
-    puts("\r\n");
+    struct disk_result r = { ios, ticks, phase_errors, phase_bad, hash, verified, &lat };
+    disk_report("ahci", &args, &r);
     bench_exit();
 }
 
 /* ---- at CPL0: arguments, the PCI scan, memory ---- */
 
 static void parse_args(void) {
-    char buf[16];
-    const char *o = arg_str("op", "randread", buf, sizeof buf);
-    int found = 0;
-    for (int i = 0; i < 4; i++) if (str_eq(o, op_names[i])) { op = (enum op)i; found = 1; }
-    if (!found) bench_fail("op= must be randread, randwrite, read or write");
-    bs = arg_u64("bs", 4096);
-    qd = arg_u64("qd", 1);
-    duration_ms = arg_u64("ms", 5000);
-    warmup_ms = arg_u64("warmup", 1000);
-    seed = arg_u64("seed", 1);
+    disk_parse_args(&args, MAX_QD);
     ncq = arg_u64("ncq", 1) != 0;
-    if (bs == 0 || bs % SECTOR || bs > (4u << 20)) bench_fail("bs= must be a multiple of 512 up to 4 MiB");
-    if (qd < 1 || qd > MAX_QD) bench_fail("qd= must be 1 to 32");
-    if (!ncq && qd != 1) bench_fail("ncq=0 needs qd=1");
+    if (!ncq && args.qd != 1) bench_fail("ncq=0 needs qd=1");
 }
 
 /* Every AHCI HBA on bus 0: memory space and bus mastering on, its ABAR (BAR5) reachable from CPL3. */
@@ -511,7 +445,7 @@ void bench_main(void) {
     cmd_list = alloc(32 * sizeof(struct cmd_header), 4096);
     rfis = alloc(256, 256);
     tables = alloc(MAX_QD * sizeof(struct cmd_table), 4096);
-    for (u64 i = 0; i < qd; i++) slots[i].data = alloc(bs, 4096);
+    for (u64 i = 0; i < args.qd; i++) slots[i].data = alloc(args.bs, 4096);
     verify_buffer = alloc(VERIFY_CHUNK, 4096);
     small_buffer = alloc(SECTOR, 4096);
     run_user(user_main);

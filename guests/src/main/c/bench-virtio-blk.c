@@ -14,7 +14,7 @@
  * and compared word for word, and their FNV-1a (hash=, the host's disk-pattern computes the same) printed; a
  * write phase writes the pattern itself, so after it and a FLUSH the same verification must pass again.
  */
-#include "bench.h"
+#include "bench-disk.h"
 
 #define F_FLUSH 9
 #define F_INDIRECT 28
@@ -28,8 +28,7 @@
 #define AVAIL_F_NO_INTERRUPT 1
 #define USED_F_NO_NOTIFY 1
 #define MAX_QD 128
-#define MAGIC 0x6a68797665626c6bul /* "jhyveblk" */
-#define SECTOR 512
+#define SECTOR DISK_SECTOR
 
 struct desc { u64 addr; u32 len; u16 flags, next; };
 struct req_header { u32 type, reserved; u64 sector; };
@@ -42,8 +41,6 @@ struct slot {
     u64 block;                 /* in bs units */
 };
 
-enum op { RANDREAD, RANDWRITE, READ, WRITE };
-static const char *const op_names[] = { "randread", "randwrite", "read", "write" };
 
 static struct virtio_pci virtio;
 static volatile u16 *notify_at;
@@ -54,10 +51,9 @@ static volatile u16 *avail;       /* flags, idx, ring[qsize], used_event */
 static volatile u8 *used;         /* flags, idx, ring[qsize] {id, len}, avail_event */
 static u16 avail_idx, used_seen;
 static struct slot *slots;
-static u64 pattern[SECTOR / 8];
 
-static enum op op;
-static u64 bs, qd, duration_ms, warmup_ms, span, verify_bytes, capacity_bytes, seed;
+static struct disk_args args;
+static u64 span, verify_bytes, capacity_bytes;
 static struct latency lat;
 static u64 errors, bad_reads;
 #define VERIFY_CHUNK (128ul << 10)
@@ -122,23 +118,10 @@ static void enqueue(int i) {
 
 static int slot_of(u32 head) { return indirect ? (int)head : (int)head / 3; }
 
-/* Sector s of the pattern: its own two words, then the shared ones. */
-static void put_sector_words(u64 *w, u64 sector) {
-    w[0] = sector;
-    w[1] = ~sector ^ MAGIC;
-}
-
-static void fill_write(struct slot *s) {
-    u64 first = s->block * bs / SECTOR;
-    for (u64 k = 0; k < bs / SECTOR; k++) put_sector_words((u64 *)(s->data + k * SECTOR), first + k);
-}
+static void fill_write(struct slot *s) { disk_tag(s->data, s->block * args.bs / SECTOR, args.bs); }
 
 static void check_read(struct slot *s) {
-    u64 first = s->block * bs / SECTOR;
-    for (u64 k = 0; k < bs / SECTOR; k++) {
-        const u64 *w = (const u64 *)(s->data + k * SECTOR);
-        if (w[0] != first + k || w[1] != (~(first + k) ^ MAGIC)) { bad_reads++; return; }
-    }
+    if (!disk_tags_ok(s->data, s->block * args.bs / SECTOR, args.bs)) bad_reads++;
 }
 
 /* Waits for one completion (polling) and returns its slot; counts a bad status. */
@@ -163,63 +146,40 @@ static u8 request(int type, u64 sector, u64 bytes) {
     return slots[0].status;
 }
 
-static u32 fnv1a_update(u32 h, const u8 *p, u64 n) {
-    for (u64 i = 0; i < n; i++) h = (h ^ p[i]) * 0x01000193u;
-    return h;
-}
-
 /* Reads the first verify_bytes in order: every word must be the pattern's; returns their FNV-1a. */
 static u32 verify_pass(void) {
-    u32 h = 0x811c9dc5u;
+    u32 h = DISK_HASH_START;
     u8 *slot_data = slots[0].data;
     slots[0].data = verify_buffer;
     for (u64 at = 0; at < verify_bytes; at += VERIFY_CHUNK) {
         u64 n = verify_bytes - at < VERIFY_CHUNK ? verify_bytes - at : VERIFY_CHUNK;
         if (request(T_IN, at / SECTOR, n) != 0) bench_fail("a verification read failed");
-        for (u64 k = 0; k < n / SECTOR; k++) {
-            const u64 *w = (const u64 *)(verify_buffer + k * SECTOR);
-            u64 sector = at / SECTOR + k;
-            int good = w[0] == sector && w[1] == (~sector ^ MAGIC);
-            for (int j = 2; j < SECTOR / 8 && good; j++) good = w[j] == pattern[j];
-            if (!good) {
-                puts("bench error: sector ");
-                putdec(sector);
-                puts(" does not hold the pattern (is the image made by scripts/bench/disk-pattern.c?)\r\n");
-                bench_exit();
-            }
-        }
-        h = fnv1a_update(h, verify_buffer, n);
+        h = disk_verify(h, verify_buffer, at / SECTOR, n);
     }
     slots[0].data = slot_data;
     return h;
 }
 
-static u64 next_block(u64 *cursor, u64 *rng) {
-    u64 blocks = span / bs;
-    if (op == RANDREAD || op == RANDWRITE) return xorshift64(rng) % blocks;
-    u64 b = *cursor;
-    *cursor = (b + 1) % blocks;
-    return b;
-}
+static u64 next_block(u64 *cursor, u64 *rng) { return disk_next_block(&args, span, cursor, rng); }
 
 /*
  * Keeps qd requests in flight for `ticks` TSC ticks, then waits for the last ones; counts and times what
  * completed (when `measure`). Returns the ticks it took from the first submission to the last completion.
  */
 static u64 run_phase(u64 ticks, int measure, u64 *ios) {
-    int type = op == RANDREAD || op == READ ? T_IN : T_OUT;
-    u64 cursor = 0, rng = seed | 1;
+    int type = disk_writes(&args) ? T_OUT : T_IN;
+    u64 cursor = 0, rng = args.seed | 1;
     u16 old = avail_idx;
     u64 begin = rdtsc(), end = begin + ticks;
-    for (u64 i = 0; i < qd; i++) {
+    for (u64 i = 0; i < args.qd; i++) {
         struct slot *s = &slots[i];
         s->block = next_block(&cursor, &rng);
-        prepare(s, type, s->block * bs / SECTOR, bs);
+        prepare(s, type, s->block * args.bs / SECTOR, args.bs);
         if (type == T_OUT) fill_write(s);
         enqueue((int)i);
     }
     kick(old);
-    u64 outstanding = qd, done = 0;
+    u64 outstanding = args.qd, done = 0;
     int issuing = 1;
     while (outstanding) {
         u16 idx = used_idx();
@@ -238,7 +198,7 @@ static u64 run_phase(u64 ticks, int measure, u64 *ios) {
             done++;
             if (issuing) {
                 s->block = next_block(&cursor, &rng);
-                prepare(s, type, s->block * bs / SECTOR, bs);
+                prepare(s, type, s->block * args.bs / SECTOR, args.bs);
                 if (type == T_OUT) fill_write(s);
                 enqueue(slot_of(head));
             } else {
@@ -253,56 +213,25 @@ static u64 run_phase(u64 ticks, int measure, u64 *ios) {
 }
 
 static void user_main(void) {
-    /* The shared words of the pattern, as disk-pattern.c makes them. */
-    u64 x = 0x9e3779b97f4a7c15ul;
-    for (int j = 2; j < SECTOR / 8; j++) pattern[j] = xorshift64(&x);
-    for (u64 i = 0; i < qd; i++) {
-        for (u64 k = 0; k < bs / SECTOR; k++) memcpy(slots[i].data + k * SECTOR, pattern, SECTOR);
-    }
+    disk_pattern_init();
+    for (u64 i = 0; i < args.qd; i++) disk_fill(slots[i].data, args.bs);
     u32 hash = verify_pass();
     u64 ios;
-    if (warmup_ms) run_phase(warmup_ms * tsc_hz() / 1000, 0, &ios);
+    if (args.warmup_ms) run_phase(args.warmup_ms * tsc_hz() / 1000, 0, &ios);
     errors = bad_reads = 0;
-    u64 ticks = run_phase(duration_ms * tsc_hz() / 1000, 1, &ios);
+    u64 ticks = run_phase(args.duration_ms * tsc_hz() / 1000, 1, &ios);
     u64 phase_errors = errors, phase_bad = bad_reads;
     const char *verified = "ok";
-    if (op == WRITE || op == RANDWRITE) {
+    if (disk_writes(&args)) {
         if (request(T_FLUSH, 0, 0) != 0) verified = "flush-failed";
         else if (verify_pass() != hash) verified = "hash-changed";
     }
-    u64 ns = ticks_to_ns(ticks);
-    puts("bench virtio-blk");
-    put_kv_str("op", op_names[op]);
-    put_kv("bs", bs);
-    put_kv("qd", qd);
-    put_kv("ms", duration_ms);
-    put_kv("ios", ios);
-    put_kv("iops", ns ? ios * 1000000000ul / ns : 0);
-    put_kv("MBps", ns ? ios * bs * 1000ul / ns : 0);
-    put_kv_fixed("p50us", latency_ns(&lat, 500) / 100, 1);
-    put_kv_fixed("p99us", latency_ns(&lat, 990) / 100, 1);
-    put_kv("errors", phase_errors);
-    put_kv("badreads", phase_bad);
-    put_kv_hex("hash", hash);
-    put_kv_str("verify", phase_errors || phase_bad ? "failed" : verified);
-    puts("\r\n");
+    struct disk_result r = { ios, ticks, phase_errors, phase_bad, hash, verified, &lat };
+    disk_report("virtio-blk", &args, &r);
     bench_exit();
 }
 
-static void parse_args(void) {
-    char buf[16];
-    const char *o = arg_str("op", "randread", buf, sizeof buf);
-    int found = 0;
-    for (int i = 0; i < 4; i++) if (str_eq(o, op_names[i])) { op = (enum op)i; found = 1; }
-    if (!found) bench_fail("op= must be randread, randwrite, read or write");
-    bs = arg_u64("bs", 4096);
-    qd = arg_u64("qd", 1);
-    duration_ms = arg_u64("ms", 5000);
-    warmup_ms = arg_u64("warmup", 1000);
-    seed = arg_u64("seed", 1);
-    if (bs == 0 || bs % SECTOR || bs > (4u << 20)) bench_fail("bs= must be a multiple of 512 up to 4 MiB");
-    if (qd < 1 || qd > MAX_QD) bench_fail("qd= must be 1 to 128");
-}
+static void parse_args(void) { disk_parse_args(&args, MAX_QD); }
 
 void bench_main(void) {
     parse_args();
@@ -323,10 +252,10 @@ void bench_main(void) {
     u16 max = mmio_read16(virtio.common + 0x18);
     qsize = 256;
     while (qsize > max) qsize /= 2;
-    if (qd > (indirect ? qsize : qsize / 3u)) bench_fail("qd= is more than the queue holds");
+    if (args.qd > (indirect ? qsize : qsize / 3u)) bench_fail("qd= is more than the queue holds");
     span = arg_u64("span", capacity_bytes < (1ul << 30) ? capacity_bytes : 1ul << 30);
-    span -= span % bs;
-    if (span < bs * qd || span > capacity_bytes) bench_fail("span= must fit the disk and hold qd blocks");
+    span -= span % args.bs;
+    if (span < args.bs * args.qd || span > capacity_bytes) bench_fail("span= must fit the disk and hold qd blocks");
     verify_bytes = arg_u64("verify", span < (64ul << 20) ? span : 64ul << 20);
     verify_bytes -= verify_bytes % SECTOR;
     if (verify_bytes > span) bench_fail("verify= is larger than span=");
@@ -334,8 +263,8 @@ void bench_main(void) {
     descs = alloc(16ul * qsize, 4096);
     avail = alloc(6ul + 2ul * qsize, 4096);
     used = alloc(6ul + 8ul * qsize, 4096);
-    slots = alloc(sizeof(struct slot) * qd, 4096);
-    for (u64 i = 0; i < qd; i++) slots[i].data = alloc(bs, 4096);
+    slots = alloc(sizeof(struct slot) * args.qd, 4096);
+    for (u64 i = 0; i < args.qd; i++) slots[i].data = alloc(args.bs, 4096);
     verify_buffer = alloc(VERIFY_CHUNK, 4096);
     /* Fresh RAM is zero, but a firmware may have been there before us: the rings must start at zero. */
     for (u64 i = 0; i < 3ul + qsize; i++) avail[i] = 0;
