@@ -1,7 +1,7 @@
 package org.jhyve.devices.block;
 
 import java.util.concurrent.locks.Lock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.locks.StampedLock;
 
 /**
  * Keeps O_DIRECT read-modify-write from losing writes. A write that covers part of a 4 KiB block reads the
@@ -16,8 +16,11 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * blocks needs there, so two requests can never wait for each other in a cycle. A request of at least as
  * many blocks as there are stripes takes them all.
  *
- * <p>Threading: any thread may call {@link #lock}; the {@link Hold} it returns must be closed by the same
- * thread (the locks are {@link ReentrantReadWriteLock}s, owned by their thread).
+ * <p>Threading: any thread may call {@link #lock}, and any thread may close the {@link Hold} it returns, once:
+ * the stripes are {@link StampedLock}s, which no thread owns, so a write the kernel finishes on io_uring's
+ * completion thread releases the blocks its submitter took. Not reentrant: a thread must not wait for blocks
+ * it holds itself (a request takes each stripe once, and a thread holds one request's blocks at a time, or
+ * leaves them to a completion that another thread runs).
  */
 final class BlockRangeLocks {
     private static final byte NONE = 0, SHARED = 1, EXCLUSIVE = 2;
@@ -29,7 +32,7 @@ final class BlockRangeLocks {
     }
 
     private final int blockSize;
-    private final ReentrantReadWriteLock[] stripes;
+    private final StampedLock[] stripes;
 
     /** {@code blockSize} and {@code stripeCount} are powers of two. */
     BlockRangeLocks(int blockSize, int stripeCount) {
@@ -37,8 +40,8 @@ final class BlockRangeLocks {
             throw new IllegalArgumentException("block size " + blockSize + " and stripe count " + stripeCount + " must be powers of two");
         }
         this.blockSize = blockSize;
-        this.stripes = new ReentrantReadWriteLock[stripeCount];
-        for (int i = 0; i < stripeCount; i++) stripes[i] = new ReentrantReadWriteLock();
+        this.stripes = new StampedLock[stripeCount];
+        for (int i = 0; i < stripeCount; i++) stripes[i] = new StampedLock();
     }
 
     /**
@@ -60,7 +63,7 @@ final class BlockRangeLocks {
         int n = 0;
         for (int s = 0; s < stripes.length; s++) {
             if (mode[s] == NONE) continue;
-            Lock l = mode[s] == EXCLUSIVE ? stripes[s].writeLock() : stripes[s].readLock();
+            Lock l = mode[s] == EXCLUSIVE ? stripes[s].asWriteLock() : stripes[s].asReadLock();
             l.lock();
             held[n++] = l;
         }

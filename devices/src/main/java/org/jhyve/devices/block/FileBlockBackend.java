@@ -183,6 +183,14 @@ public final class FileBlockBackend implements BlockBackend {
     /** Whether the image was opened with O_DIRECT (nocache). */
     boolean direct() { return direct; }
 
+    /**
+     * Takes the blocks a write of {@code [offset, offset + length)} straight from the guest's buffers changes
+     * (shared: whole blocks, nothing merged), for a write that a completion on another thread will release.
+     */
+    BlockRangeLocks.Hold lockForDirectWrite(long offset, long length) {
+        return blocks.lock(offset, length, false, false);
+    }
+
     /** Whether the guest's buffers can go to the kernel as they are (native, and aligned under O_DIRECT). */
     boolean canGoDirect(long offset, List<MemorySegment> buffers) {
         for (MemorySegment b : buffers) if (!b.isNative()) return false;

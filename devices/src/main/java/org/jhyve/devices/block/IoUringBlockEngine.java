@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jhyve.devices.block.BlockRequest.Read;
+import org.jhyve.devices.block.BlockRequest.Write;
 import org.jhyve.posix.Errno;
 import org.jhyve.posix.ErrnoException;
 import org.jhyve.posix.IoUring;
@@ -18,16 +19,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link BlockEngine} that reads an image file through io_uring: the submitting thread (a queue worker) puts
- * each read in the ring and goes on, and one reaper thread per engine takes the completions as the kernel
- * posts them, many per wake-up. No thread waits in a read, and no hand-over to an I/O thread is needed on the way
- * in, which is what a thread pool spends most of its time on at high queue depths.
+ * A {@link BlockEngine} that reads and writes an image file through io_uring: the submitting thread (a queue
+ * worker) puts each request in the ring and goes on, and one reaper thread per engine takes the completions as the
+ * kernel posts them, many per wake-up. No thread waits in a read or write, and no hand-over to an I/O thread is
+ * needed on the way in, which is what a thread pool spends most of its time on at high queue depths.
  *
- * <p>Only reads whose buffers the kernel takes as they are ({@link FileBlockBackend#canGoDirect}) go through the
- * ring. Everything else goes to {@code fallback} (the thread pool), as does a read the kernel returned short (the
- * pool's preadv continues short transfers): writes under O_DIRECT hold {@link BlockRangeLocks} for the whole
- * transfer, which are owned by the thread taking them and so cannot be released by the reaper, and flushes,
- * discards and bounce-buffered transfers are rare enough not to matter.
+ * <p>Only reads, and writes without force unit access, whose buffers the kernel takes as they are ({@link
+ * FileBlockBackend#canGoDirect}) go through the ring. A write holds its blocks ({@link BlockRangeLocks}, which no
+ * thread owns) from its submission until the reaper has its completion, so that a merging write of the same
+ * blocks (a partial block, on the pool) waits for it; a write goes to the kernel at once even within a batch, since
+ * the blocks it holds may be what its own submitter waits for next. Everything else goes to {@code fallback} (the
+ * thread pool): merging and bounce-buffered writes, FUA writes, flushes, discards, and a request the kernel
+ * returned short (the pool's preadv/pwritev continues short transfers).
  *
  * <p>Threading: {@link BlockEngine}'s. Slots are taken and given back under a short lock; submissions take a second
  * lock around the ring's submission side (io_uring_enter), so the reaper never waits for a system call of theirs;
@@ -56,8 +59,10 @@ public final class IoUringBlockEngine implements BlockEngine {
     /** Batches open ({@link #beginBatch}): while there are any, prepared reads wait for the last to end. */
     private int batches;
     // Per slot; a slot is owned by the submitter until submitted, then by the reaper until freed (under lock).
-    private final Read[] requests = new Read[ENTRIES];
+    private final BlockRequest[] requests = new BlockRequest[ENTRIES];
     private final BlockCompletion[] completions = new BlockCompletion[ENTRIES];
+    /** A write's blocks (BlockRangeLocks), taken by its submitter and released by the reaper; null for a read. */
+    private final BlockRangeLocks.Hold[] holds = new BlockRangeLocks.Hold[ENTRIES];
     private final MemorySegment[] iovecs = new MemorySegment[ENTRIES];
     // Guarded by lock.
     private final int[] freeSlots = new int[ENTRIES];
@@ -92,50 +97,62 @@ public final class IoUringBlockEngine implements BlockEngine {
 
     @Override
     public void submit(BlockRequest request, BlockCompletion done) {
-        if (!(request instanceof Read read)) {
+        // Reads, and writes that need neither a merge nor a flush after them, go through the ring.
+        boolean ringable = request instanceof Read || (request instanceof Write w && !w.forceUnitAccess());
+        if (!ringable) {
             refuseIfClosed();
             fallback.submit(request, done);
             return;
         }
-        BlockOutcome checked = executor.check(read);
+        BlockOutcome checked = executor.check(request);
         if (checked != BlockOutcome.OK) {
             done.completed(checked);
             return;
         }
+        long sector = request instanceof Read r ? r.sector() : ((Write) request).sector();
+        long bytes = bytesOf(request);
         List<MemorySegment> buffers;
         try {
-            buffers = read.data().segments(read.bytes());
+            buffers = request instanceof Read r ? r.data().segments(bytes) : ((Write) request).data().segments(bytes);
         } catch (RuntimeException e) {
             done.failed(e);
             return;
         }
-        long offset = executor.offset(read.sector());
-        if (read.bytes() == 0 || buffers.size() > MAX_IOVECS || !backend.canGoDirect(offset, buffers) || !submitToRing(read, buffers, offset, done)) {
+        long offset = executor.offset(sector);
+        if (bytes == 0 || buffers.size() > MAX_IOVECS || !backend.canGoDirect(offset, buffers) || !submitToRing(request, buffers, offset, done)) {
             fallback.submit(request, done);
         }
     }
 
-    /** Puts the read in the ring; false when the ring has no free slot (the caller takes another way). */
-    private boolean submitToRing(Read read, List<MemorySegment> buffers, long offset, BlockCompletion done) {
+    private static long bytesOf(BlockRequest request) {
+        return request instanceof Read r ? r.bytes() : ((Write) request).bytes();
+    }
+
+    /** Puts the read or write in the ring; false when the ring has no free slot (the caller takes another way). */
+    private boolean submitToRing(BlockRequest request, List<MemorySegment> buffers, long offset, BlockCompletion done) {
         int slot;
         lock.lock();
         try {
             if (closed) throw new IllegalStateException(name + ": I/O engine closed");
             if (freeCount == 0) return false;
             slot = freeSlots[--freeCount];
-            requests[slot] = read;
+            requests[slot] = request;
             completions[slot] = done;
             inFlight++;
         } finally {
             lock.unlock();
         }
+        boolean write = request instanceof Write;
         try {
             backend.file().enter();
         } catch (IOException e) {
             release(slot);
-            done.completed(executor.hostFailed(read, e)); // the image is closed: the VM is going away
+            done.completed(executor.hostFailed(request, e)); // the image is closed: the VM is going away
             return true;
         }
+        // A write holds its blocks against a merge of the same blocks until the kernel is done with it (the
+        // completion thread releases them). Taken on this thread: it waits here for a merge in progress.
+        if (write) holds[slot] = backend.lockForDirectWrite(offset, bytesOf(request));
         MemorySegment iov = iovecs[slot];
         if (iov == null) iov = iovecs[slot] = arena.allocate(Libc.IOVEC_BYTES * MAX_IOVECS, 8);
         for (int i = 0; i < buffers.size(); i++) {
@@ -146,10 +163,12 @@ public final class IoUringBlockEngine implements BlockEngine {
         submitLock.lock();
         try {
             // The ring has a submission entry for every slot, and a successful submit empties it: this cannot fail.
-            if (!ring.prepare(IoUring.OP_READV, backend.file().descriptor(), iov, buffers.size(), offset, 0, slot)) {
+            if (!ring.prepare(write ? IoUring.OP_WRITEV : IoUring.OP_READV, backend.file().descriptor(), iov, buffers.size(), offset, 0, slot)) {
                 throw new IllegalStateException(name + ": io_uring submission ring full with a free slot");
             }
-            if (batches == 0) enterRing();
+            // A write goes to the kernel at once, batch or not: it holds blocks that a merge on a pool thread may be
+            // waiting for, and this thread could be the next to wait for that merge (a write of the same blocks).
+            if (batches == 0 || write) enterRing();
         } finally {
             submitLock.unlock();
         }
@@ -192,15 +211,19 @@ public final class IoUringBlockEngine implements BlockEngine {
             withdrawn = back;
         }
         for (int w : withdrawn) {
-            Read r;
+            BlockRequest r;
             BlockCompletion c;
+            BlockRangeLocks.Hold hold;
             lock.lock();
             try {
                 r = requests[w];
                 c = completions[w];
+                hold = holds[w];
+                holds[w] = null;
             } finally {
                 lock.unlock();
             }
+            if (hold != null) hold.close();
             backend.file().exit();
             release(w);
             fallback.submit(r, c);
@@ -235,23 +258,31 @@ public final class IoUringBlockEngine implements BlockEngine {
     private void completed(long userData, int result) {
         if (userData == WAKE) return;
         int slot = (int) userData;
-        Read read;
+        BlockRequest request;
         BlockCompletion done;
+        BlockRangeLocks.Hold hold;
         lock.lock(); // also orders the submitter's writes of the slot before these reads
         try {
-            read = requests[slot];
+            request = requests[slot];
             done = completions[slot];
+            hold = holds[slot];
+            holds[slot] = null;
         } finally {
             lock.unlock();
         }
+        // The blocks are free once the kernel has written them: before the completion, which may start a merge.
+        if (hold != null) hold.close();
         backend.file().exit();
         release(slot);
-        if (result == read.bytes()) {
+        if (result == bytesOf(request)) {
             complete(done, BlockOutcome.OK);
         } else if (result < 0 && result != -Errno.EINTR && result != -Errno.EAGAIN) {
-            complete(done, executor.hostFailed(read, new HostIoException(backend.file().path(), "preadv", -result)));
+            String call = request instanceof Write ? "pwritev" : "preadv";
+            complete(done, executor.hostFailed(request, new HostIoException(backend.file().path(), call, -result)));
         } else {
-            fallback.submit(read, done); // short, or to be tried again: preadv continues where the kernel stopped
+            // Short, or to be tried again: the pool's preadv/pwritev continues where the kernel stopped (a rewrite
+            // of bytes already written writes the same bytes).
+            fallback.submit(request, done);
         }
     }
 
