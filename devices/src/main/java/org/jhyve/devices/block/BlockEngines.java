@@ -3,8 +3,8 @@ package org.jhyve.devices.block;
 /**
  * The {@link BlockEngine} a device runs its requests on, for one activation.
  *
- * <p>The default, {@link Kind#IO_URING}, reads images opened with nocache (O_DIRECT) through io_uring and runs
- * everything else on I/O threads; {@link Kind#THREADS} runs everything on I/O threads. io_uring is the default
+ * <p>The default, {@link Kind#IO_URING}, reads images opened with nocache (O_DIRECT), and writes whole blocks of
+ * them, through io_uring, and runs everything else on I/O threads; {@link Kind#THREADS} runs everything on I/O threads. io_uring is the default
  * because it measured better where it applies: 4 KiB random reads at queue depth 32 from one virtio-blk queue
  * (docs/performance.md has the figures), since the queue's worker submits without waking a thread per request.
  * A page-cache image stays on threads: not measured through io_uring yet (a buffered read that misses the cache
