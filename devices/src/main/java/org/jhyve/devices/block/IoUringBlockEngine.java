@@ -98,22 +98,33 @@ public final class IoUringBlockEngine implements BlockEngine {
     @Override
     public void submit(BlockRequest request, BlockCompletion done) {
         // Reads, and writes that need neither a merge nor a flush after them, go through the ring.
-        boolean ringable = request instanceof Read || (request instanceof Write w && !w.forceUnitAccess());
-        if (!ringable) {
-            refuseIfClosed();
-            fallback.submit(request, done);
-            return;
+        long sector, bytes;
+        DataBuffers data;
+        switch (request) {
+            case Read(long s, long b, DataBuffers d) -> {
+                sector = s;
+                bytes = b;
+                data = d;
+            }
+            case Write(long s, long b, DataBuffers d, boolean forceUnitAccess) when !forceUnitAccess -> {
+                sector = s;
+                bytes = b;
+                data = d;
+            }
+            default -> {
+                refuseIfClosed();
+                fallback.submit(request, done);
+                return;
+            }
         }
         BlockOutcome checked = executor.check(request);
         if (checked != BlockOutcome.OK) {
             done.completed(checked);
             return;
         }
-        long sector = request instanceof Read r ? r.sector() : ((Write) request).sector();
-        long bytes = bytesOf(request);
         List<MemorySegment> buffers;
         try {
-            buffers = request instanceof Read r ? r.data().segments(bytes) : ((Write) request).data().segments(bytes);
+            buffers = data.segments(bytes);
         } catch (RuntimeException e) {
             done.failed(e);
             return;
