@@ -378,33 +378,18 @@ static void identify(u32 cap) {
     if (args.qd > ((cap >> 8) & 0x1f) + 1) bench_fail("qd= is more than the HBA's command slots");
 }
 
+static int flush(void) { return sync_command(ATA_FLUSH_CACHE_EXT, 0, 0, 0, 0, 0); }
+
 static void user_main(void) {
     stall_ticks = STALL_SECONDS * tsc_hz();
     identify(find_disk());
-    span = arg_u64("span", capacity_bytes < (1ul << 30) ? capacity_bytes : 1ul << 30);
-    span -= span % args.bs;
-    if (span < args.bs * args.qd || span > capacity_bytes) bench_fail("span= must fit the disk and hold qd blocks");
-    verify_bytes = arg_u64("verify", span < (64ul << 20) ? span : 64ul << 20);
-    verify_bytes -= verify_bytes % SECTOR;
-    if (verify_bytes > span) bench_fail("verify= is larger than span=");
+    disk_extent(&args, capacity_bytes, &span, &verify_bytes);
 
     /* The shared words of the pattern, as disk-pattern.c makes them; write buffers hold them once and for all. */
     disk_pattern_init();
     for (u64 i = 0; i < args.qd; i++) disk_fill(slots[i].data, args.bs);
-    u32 hash = verify_pass();
-    u64 ios;
-    if (args.warmup_ms) run_phase(args.warmup_ms * tsc_hz() / 1000, 0, &ios);
-    errors = bad_reads = 0;
-    u64 ticks = run_phase(args.duration_ms * tsc_hz() / 1000, 1, &ios);
-    u64 phase_errors = errors, phase_bad = bad_reads;
-    const char *verified = "ok";
-    if (disk_writes(&args)) {
-        if (sync_command(ATA_FLUSH_CACHE_EXT, 0, 0, 0, 0, 0) != 0) verified = "flush-failed";
-        else if (verify_pass() != hash) verified = "hash-changed";
-    }
-    struct disk_result r = { ios, ticks, phase_errors, phase_bad, hash, verified, &lat };
-    disk_report("ahci", &args, &r);
-    bench_exit();
+    struct disk_device ahci = { "ahci", verify_pass, run_phase, flush, &errors, &bad_reads, &lat };
+    disk_run(&ahci, &args);
 }
 
 /* ---- at CPL0: arguments, the PCI scan, memory ---- */

@@ -24,6 +24,17 @@ void disk_parse_args(struct disk_args *a, u64 max_qd) {
     }
 }
 
+void disk_extent(const struct disk_args *a, u64 capacity, u64 *span, u64 *verify) {
+    u64 s = arg_u64("span", capacity < (1ul << 30) ? capacity : 1ul << 30);
+    s -= s % a->bs;
+    if (s < a->bs * a->qd || s > capacity) bench_fail("span= must fit the disk and hold qd blocks");
+    u64 v = arg_u64("verify", s < (64ul << 20) ? s : 64ul << 20);
+    v -= v % DISK_SECTOR;
+    if (v > s) bench_fail("verify= is larger than span=");
+    *span = s;
+    *verify = v;
+}
+
 void disk_pattern_init(void) {
     u64 x = 0x9e3779b97f4a7c15ul;
     for (int j = 2; j < DISK_SECTOR / 8; j++) shared[j] = xorshift64(&x);
@@ -93,4 +104,19 @@ void disk_report(const char *device, const struct disk_args *a, const struct dis
     put_kv_hex("hash", r->hash);
     put_kv_str("verify", r->errors || r->bad_reads ? "failed" : r->verified);
     puts("\r\n");
+}
+
+void disk_run(const struct disk_device *d, const struct disk_args *a) {
+    u32 hash = d->verify_pass();
+    u64 ios;
+    if (a->warmup_ms) d->run_phase(a->warmup_ms * tsc_hz() / 1000, 0, &ios);
+    *d->errors = *d->bad_reads = 0;
+    u64 ticks = d->run_phase(a->duration_ms * tsc_hz() / 1000, 1, &ios);
+    struct disk_result r = { ios, ticks, *d->errors, *d->bad_reads, hash, "ok", d->lat };
+    if (disk_writes(a)) {
+        if (d->flush() != 0) r.verified = "flush-failed";
+        else if (d->verify_pass() != hash) r.verified = "hash-changed";
+    }
+    disk_report(d->name, a, &r);
+    bench_exit();
 }

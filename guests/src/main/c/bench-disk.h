@@ -23,6 +23,12 @@ struct disk_args { enum disk_op op; u64 bs, qd, duration_ms, warmup_ms, seed; };
 void disk_parse_args(struct disk_args *a, u64 max_qd);
 static inline int disk_writes(const struct disk_args *a) { return a->op == RANDWRITE || a->op == WRITE; }
 
+/*
+ * The disk's part used (span=, default all of it up to 1 GiB, whole blocks of bs) and the bytes the verification
+ * passes read (verify=, default min(span, 64 MiB), whole sectors); a bad value ends the VM with a line naming it.
+ */
+void disk_extent(const struct disk_args *a, u64 capacity, u64 *span, u64 *verify);
+
 /* Computes the words every sector shares; call once before the others. */
 void disk_pattern_init(void);
 /* Fills every sector of buf with the shared words (the two of its own are the caller's, disk_tag). */
@@ -45,5 +51,22 @@ struct disk_result {
 };
 /* Prints "bench DEVICE op=... verify=..." and CR LF. */
 void disk_report(const char *device, const struct disk_args *a, const struct disk_result *r);
+
+/* What a disk benchmark does with its device, for disk_run. */
+struct disk_device {
+    const char *name;
+    u32 (*verify_pass)(void);                           /* reads the verified bytes in order: their FNV-1a */
+    u64 (*run_phase)(u64 ticks, int measure, u64 *ios); /* qd requests in flight for ticks: the ticks it took */
+    int (*flush)(void);                                 /* a FLUSH: 0 when it succeeded */
+    u64 *errors, *bad_reads;                            /* what run_phase counts */
+    const struct latency *lat;                          /* what run_phase times when measuring */
+};
+
+/*
+ * The run of every disk benchmark, once the pattern is in its write buffers: the verification pass, the warm-up,
+ * the timed phase, after writes a FLUSH and the pass again (its hash must not change), the result line; then the
+ * VM ends.
+ */
+__attribute__((noreturn)) void disk_run(const struct disk_device *d, const struct disk_args *a);
 
 #endif

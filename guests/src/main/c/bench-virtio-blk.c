@@ -212,23 +212,13 @@ static u64 run_phase(u64 ticks, int measure, u64 *ios) {
     return rdtsc() - begin;
 }
 
+static int flush(void) { return request(T_FLUSH, 0, 0); }
+
 static void user_main(void) {
     disk_pattern_init();
     for (u64 i = 0; i < args.qd; i++) disk_fill(slots[i].data, args.bs);
-    u32 hash = verify_pass();
-    u64 ios;
-    if (args.warmup_ms) run_phase(args.warmup_ms * tsc_hz() / 1000, 0, &ios);
-    errors = bad_reads = 0;
-    u64 ticks = run_phase(args.duration_ms * tsc_hz() / 1000, 1, &ios);
-    u64 phase_errors = errors, phase_bad = bad_reads;
-    const char *verified = "ok";
-    if (disk_writes(&args)) {
-        if (request(T_FLUSH, 0, 0) != 0) verified = "flush-failed";
-        else if (verify_pass() != hash) verified = "hash-changed";
-    }
-    struct disk_result r = { ios, ticks, phase_errors, phase_bad, hash, verified, &lat };
-    disk_report("virtio-blk", &args, &r);
-    bench_exit();
+    struct disk_device blk = { "virtio-blk", verify_pass, run_phase, flush, &errors, &bad_reads, &lat };
+    disk_run(&blk, &args);
 }
 
 static void parse_args(void) { disk_parse_args(&args, MAX_QD); }
@@ -253,12 +243,7 @@ void bench_main(void) {
     qsize = 256;
     while (qsize > max) qsize /= 2;
     if (args.qd > (indirect ? qsize : qsize / 3u)) bench_fail("qd= is more than the queue holds");
-    span = arg_u64("span", capacity_bytes < (1ul << 30) ? capacity_bytes : 1ul << 30);
-    span -= span % args.bs;
-    if (span < args.bs * args.qd || span > capacity_bytes) bench_fail("span= must fit the disk and hold qd blocks");
-    verify_bytes = arg_u64("verify", span < (64ul << 20) ? span : 64ul << 20);
-    verify_bytes -= verify_bytes % SECTOR;
-    if (verify_bytes > span) bench_fail("verify= is larger than span=");
+    disk_extent(&args, capacity_bytes, &span, &verify_bytes);
 
     descs = alloc(16ul * qsize, 4096);
     avail = alloc(6ul + 2ul * qsize, 4096);
