@@ -34,15 +34,121 @@ jhyve_find_java() {
     export PATH="$JAVA_HOME/bin:$PATH"
 }
 
-# Sets JHYVE_JAVA_OPTS, the JVM options jhyve runs with, for the jar $1. Besides native access it asks
-# for a class-data-sharing archive of jhyve's own classes, made at the end of the first run and reused
-# after (the JVM remakes it when the jar changes): it saves about 0.15 s of every start (measured on a
-# 2-core host: 0.47 s -> 0.33 s for a guest that powers off at once). JHYVE_CDS=0 turns it off.
+# JVM settings chosen for a VMM (docs/performance.md#start-up-and-memory has the measurements): the serial
+# collector (one GC thread, no concurrent ones; jhyve's heap is small and guest RAM is outside it), a
+# starting heap of 16 MiB so that the young generation, which the JVM touches page by page until its first
+# collection, stays small (the heap still grows to the JVM's usual limit when a guest's devices need it),
+# glibc's free memory given back every second (the JIT's arenas otherwise stay resident), code cache and
+# metaspace bounded, and the JVM's own messages on stderr, never on the stdout a guest's console may own.
+# JHYVE_JAVA_OPTS (space-separated) comes after these, so any of them can be overridden.
+JHYVE_JVM_SETTINGS=(-XX:+UseSerialGC -Xms16m -XX:TrimNativeHeapInterval=1000 -XX:ReservedCodeCacheSize=64m
+    -XX:MaxMetaspaceSize=256m -XX:+DisplayVMOutputToStderr)
+
+# Sets JHYVE_JAVA_OPTS_RESOLVED, the JVM options jhyve runs with for the jar $1: native access, the settings
+# above, the user's JHYVE_JAVA_OPTS, and the ahead-of-time cache of the jar (JDK 25, JEP 483/514/515: its
+# classes loaded and linked, and the method profiles of a run) when one has been made. Benchmarks use this
+# as it is; the jhyve command (scripts/jhyve) also makes the cache, through jhyve_aot_maintain. JHYVE_AOT=0
+# turns the cache off.
 jhyve_java_opts() {
-    local jar=$1 cache="${JHYVE_CACHE:-$HOME/.cache/jhyve}/cds" key
-    JHYVE_JAVA_OPTS=(--enable-native-access=ALL-UNNAMED)
-    if [ "${JHYVE_CDS:-1}" != 0 ] && mkdir -p "$cache" 2>/dev/null && [ -w "$cache" ]; then
-        key=$(printf '%s' "$(readlink -f "$jar")" | sha256sum | cut -c1-16)
-        JHYVE_JAVA_OPTS+=(-XX:SharedArchiveFile="$cache/jhyve-$key.jsa" -XX:+AutoCreateSharedArchive -Xlog:cds=off -Xlog:cds+dynamic=off)
+    local jar=$1
+    # shellcheck disable=SC2206 # word splitting is how JHYVE_JAVA_OPTS carries several options
+    local user=(${JHYVE_JAVA_OPTS:-})
+    JHYVE_JAVA_OPTS_RESOLVED=(--enable-native-access=ALL-UNNAMED "${JHYVE_JVM_SETTINGS[@]}" "${user[@]}")
+    JHYVE_AOT_DIR=
+    jhyve_aot_paths "$jar" || return 0
+    if [ -f "$JHYVE_AOT_CACHE" ]; then
+        if [ "$(stat -c %s "$JHYVE_AOT_CACHE")" = "$(cat "$JHYVE_AOT_CACHE.size" 2>/dev/null)" ]; then
+            JHYVE_JAVA_OPTS_RESOLVED+=(-XX:AOTCache="$JHYVE_AOT_CACHE" -Xlog:aot=off -Xlog:cds=off)
+        else
+            echo "jhyve: ignoring the AOT cache $JHYVE_AOT_CACHE: it is not the size it was made with; it is made again" >&2
+            rm -f "$JHYVE_AOT_CACHE" "$JHYVE_AOT_CACHE.size" "$JHYVE_AOT_CONFIG"
+        fi
     fi
+}
+
+# jhyve_aot_paths JAR (from jhyve_java_opts): sets JHYVE_AOT_DIR, JHYVE_AOT_CACHE (the cache file), JHYVE_AOT_CONFIG (the recorded
+# configuration it is made from) and JHYVE_AOT_LOCK; returns 1 when there is no cache here (JHYVE_AOT=0,
+# or no writable cache directory). The name is keyed by what the JVM checks a cache against, so a jar or
+# JDK that changes gets a cache of its own: the jar's path, size and modification time, the JDK's release
+# file and the JVM options.
+jhyve_aot_paths() {
+    local jar=$1 path id
+    [ "${JHYVE_AOT:-1}" != 0 ] || return 1
+    JHYVE_AOT_DIR="${JHYVE_CACHE:-$HOME/.cache/jhyve}/aot"
+    mkdir -p "$JHYVE_AOT_DIR" 2>/dev/null && [ -w "$JHYVE_AOT_DIR" ] || return 1
+    path=$(readlink -f "$jar")
+    id=$(printf '%s\n' "$(stat -c '%s %Y' "$path")" "$(cat "$JAVA_HOME/release" 2>/dev/null)" "${JHYVE_JAVA_OPTS_RESOLVED[*]}" | sha256sum | cut -c1-16)
+    JHYVE_AOT_STEM="$JHYVE_AOT_DIR/jhyve-$(printf '%s' "$path" | sha256sum | cut -c1-12)"
+    JHYVE_AOT_CACHE="$JHYVE_AOT_STEM-$id.aot"
+    JHYVE_AOT_CONFIG="$JHYVE_AOT_STEM-$id.aotconf"
+    JHYVE_AOT_LOCK="$JHYVE_AOT_STEM.lock"
+}
+
+# jhyve_aot_maintain JAR ARGS...: the jhyve command's part in making the cache, in three runs. While there
+# is no cache and no configuration, the first run that boots a VM (ARGS has -f) records one
+# (-XX:AOTMode=record: its classes and profiles, written at its exit, about 2 s there, once, with one line
+# on stderr); the next run makes the cache from it in the background (-XX:AOTMode=create, about 2 s of one
+# core) while it runs without; the runs after that use it. One lock file keeps concurrent starts (20 VMs at
+# once) from recording or making it twice: the recording JVM holds it, inherited, until it exits. Adds the
+# recording's options to JHYVE_JAVA_OPTS_RESOLVED when this run records. Call after jhyve_java_opts.
+jhyve_aot_maintain() {
+    local jar=$1
+    shift
+    [ -n "${JHYVE_AOT_DIR:-}" ] && [ ! -f "$JHYVE_AOT_CACHE" ] || return 0
+    command -v flock >/dev/null || return 0
+    exec {JHYVE_AOT_LOCK_FD}>>"$JHYVE_AOT_LOCK"
+    if ! flock -n "$JHYVE_AOT_LOCK_FD"; then
+        exec {JHYVE_AOT_LOCK_FD}>&-
+        return 0
+    fi
+    if [ -f "$JHYVE_AOT_CONFIG" ]; then
+        # Made by a process of its own, detached, holding the lock; this run goes on without the cache.
+        local tmp="$JHYVE_AOT_CACHE.tmp.$$" log="$JHYVE_AOT_STEM.log"
+        local create=("$JAVA_HOME/bin/java" "${JHYVE_JAVA_OPTS_RESOLVED[@]}" -XX:AOTMode=create -XX:AOTConfiguration="$JHYVE_AOT_CONFIG"
+            -XX:AOTCache="$tmp" -jar "$jar")
+        (
+            if "${create[@]}" </dev/null >"$log" 2>&1 && [ -s "$tmp" ]; then
+                stat -c %s "$tmp" >"$JHYVE_AOT_CACHE.size" && mv -f "$tmp" "$JHYVE_AOT_CACHE"
+                for old in "$JHYVE_AOT_STEM"-*.aot; do [ "$old" = "$JHYVE_AOT_CACHE" ] || rm -f "$old" "$old.size"; done
+                rm -f "$log"
+            else
+                rm -f "$tmp"
+            fi
+            rm -f "$JHYVE_AOT_STEM"-*.aotconf
+        ) </dev/null >/dev/null 2>&1 &
+        exec {JHYVE_AOT_LOCK_FD}>&-
+        return 0
+    fi
+    local a
+    for a in "$@"; do
+        if [ "$a" = -f ] || [[ "$a" == -f?* ]]; then
+            JHYVE_JAVA_OPTS_RESOLVED+=(-XX:AOTMode=record -XX:AOTConfiguration="$JHYVE_AOT_CONFIG" -Xlog:aot=off -Xlog:cds=off)
+            return 0   # the lock stays open: java inherits it and holds it until it exits
+        fi
+    done
+    exec {JHYVE_AOT_LOCK_FD}>&-
+}
+
+# jhyve_aot_make JAR ARGS...: makes the AOT cache of JAR at once, for benchmarks (scripts/bench-start,
+# bench-boot): records a run of jhyve with ARGS (its output discarded) and makes the cache from it, then
+# sets JHYVE_JAVA_OPTS_RESOLVED again so that it is used. Returns 1 (and says why) when it could not.
+jhyve_aot_make() {
+    local jar=$1
+    shift
+    jhyve_java_opts "$jar"
+    [ -n "${JHYVE_AOT_DIR:-}" ] || { echo "jhyve: no AOT cache directory (JHYVE_AOT=0 or ${JHYVE_CACHE:-$HOME/.cache/jhyve} not writable)" >&2; return 1; }
+    [ -f "$JHYVE_AOT_CACHE" ] && return 0
+    local tmp="$JHYVE_AOT_CACHE.tmp.$$"
+    "$JAVA_HOME/bin/java" "${JHYVE_JAVA_OPTS_RESOLVED[@]}" -XX:AOTMode=record -XX:AOTConfiguration="$JHYVE_AOT_CONFIG" \
+        -Xlog:aot=off -Xlog:cds=off -jar "$jar" "$@" </dev/null >/dev/null 2>&1 || true
+    if "$JAVA_HOME/bin/java" "${JHYVE_JAVA_OPTS_RESOLVED[@]}" -XX:AOTMode=create -XX:AOTConfiguration="$JHYVE_AOT_CONFIG" \
+            -XX:AOTCache="$tmp" -jar "$jar" </dev/null >/dev/null 2>&1 && [ -s "$tmp" ]; then
+        stat -c %s "$tmp" >"$JHYVE_AOT_CACHE.size" && mv -f "$tmp" "$JHYVE_AOT_CACHE"
+    else
+        rm -f "$tmp"
+        echo "jhyve: could not make the AOT cache $JHYVE_AOT_CACHE" >&2
+    fi
+    rm -f "$JHYVE_AOT_CONFIG"
+    jhyve_java_opts "$jar"
+    [ -f "$JHYVE_AOT_CACHE" ]
 }

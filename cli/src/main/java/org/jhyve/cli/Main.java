@@ -16,7 +16,6 @@ import org.jhyve.vm.DeviceConfigException;
 import org.jhyve.vm.ExitStatus;
 import org.jhyve.vm.VirtualMachine;
 import org.jhyve.vm.VmOutcome;
-import picocli.CommandLine.ParameterException;
 
 /**
  * The {@code jhyve} command. Exit status as bhyve's: 0 the guest reset, 1 it powered off, 2 it halted,
@@ -82,23 +81,14 @@ public final class Main {
     }
 
     private static int parseAndLaunch(String[] args, PrintStream out, PrintStream err, Launch launch) {
-        CommandLine flags = new CommandLine();
-        picocli.CommandLine parser = new picocli.CommandLine(flags);
-        // picocli would read "@FILE" arguments as more arguments: "@/dev/stdin" waited on stdin, "@/dev/zero"
-        // read until the heap ran out. xhyve has no such thing; an argument starting with @ is just an argument.
-        parser.setExpandAtFiles(false);
-        try {
-            parser.parseArgs(args);
-        } catch (picocli.CommandLine.UnmatchedArgumentException e) {
-            String first = e.getUnmatched().getFirst();
-            err.println("jhyve: " + first + (first.startsWith("-") ? ": unknown flag (see -h)" : ": unexpected argument"));
-            return ERROR;
-        } catch (ParameterException e) {
-            err.println("jhyve: " + oneLine(e.getMessage()));
-            return ERROR;
+        // The plain lines without picocli (FlagScanner says why); picocli reads the rest, and has the messages.
+        CommandLine flags = FlagScanner.scan(args).orElse(null);
+        if (flags == null) {
+            flags = PicocliFlags.parse(args, err);
+            if (flags == null) return ERROR;
         }
         if (flags.help) {
-            out.print(parser.getUsageMessage());
+            out.print(PicocliFlags.usage());
             out.println();
             printEmulations(out);
             out.println();

@@ -36,26 +36,27 @@ public final class ChildProcess {
     /** glibc's posix_spawn_file_actions_t is 80 bytes, posix_spawnattr_t 336, siginfo_t 128: room to spare. */
     private static final long OPAQUE_BYTES = 1024;
 
+    // Each downcall in a holder class of its own: linked on its first call (Native says why).
     /** These return an error number rather than set errno. */
-    private static final MethodHandle FA_INIT = Native.call("posix_spawn_file_actions_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle FA_DESTROY = Native.call("posix_spawn_file_actions_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle FA_DUP2 = Native.call("posix_spawn_file_actions_adddup2",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    private static final class FaInit { static final MethodHandle HANDLE = Native.call("posix_spawn_file_actions_init", FunctionDescriptor.of(JAVA_INT, ADDRESS)); }
+    private static final class FaDestroy { static final MethodHandle HANDLE = Native.call("posix_spawn_file_actions_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS)); }
+    private static final class FaDup2 { static final MethodHandle HANDLE = Native.call("posix_spawn_file_actions_adddup2",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT)); }
     /** glibc 2.34+: closes every descriptor from the given one up, in the child. */
-    private static final MethodHandle FA_CLOSEFROM = Native.call("posix_spawn_file_actions_addclosefrom_np",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle ATTR_INIT = Native.call("posix_spawnattr_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle ATTR_DESTROY = Native.call("posix_spawnattr_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle ATTR_FLAGS = Native.call("posix_spawnattr_setflags", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_SHORT));
-    private static final MethodHandle ATTR_SIGMASK = Native.call("posix_spawnattr_setsigmask", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle ATTR_SIGDEFAULT = Native.call("posix_spawnattr_setsigdefault", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle SIGEMPTYSET = Native.call("sigemptyset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle SIGFILLSET = Native.call("sigfillset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle SPAWN = Native.call("posix_spawn",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-    private static final MethodHandle WAITID = Native.errnoCall("waitid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle WAITPID = Native.errnoCall("waitpid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle KILL = Native.errnoCall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final class FaClosefrom { static final MethodHandle HANDLE = Native.call("posix_spawn_file_actions_addclosefrom_np",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT)); }
+    private static final class AttrInit { static final MethodHandle HANDLE = Native.call("posix_spawnattr_init", FunctionDescriptor.of(JAVA_INT, ADDRESS)); }
+    private static final class AttrDestroy { static final MethodHandle HANDLE = Native.call("posix_spawnattr_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS)); }
+    private static final class AttrFlags { static final MethodHandle HANDLE = Native.call("posix_spawnattr_setflags", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_SHORT)); }
+    private static final class AttrSigmask { static final MethodHandle HANDLE = Native.call("posix_spawnattr_setsigmask", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS)); }
+    private static final class AttrSigdefault { static final MethodHandle HANDLE = Native.call("posix_spawnattr_setsigdefault", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS)); }
+    private static final class Sigemptyset { static final MethodHandle HANDLE = Native.call("sigemptyset", FunctionDescriptor.of(JAVA_INT, ADDRESS)); }
+    private static final class Sigfillset { static final MethodHandle HANDLE = Native.call("sigfillset", FunctionDescriptor.of(JAVA_INT, ADDRESS)); }
+    private static final class Spawn { static final MethodHandle HANDLE = Native.call("posix_spawn",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS)); }
+    private static final class Waitid { static final MethodHandle HANDLE = Native.errnoCall("waitid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT)); }
+    private static final class Waitpid { static final MethodHandle HANDLE = Native.errnoCall("waitpid", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT)); }
+    private static final class Kill { static final MethodHandle HANDLE = Native.errnoCall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT)); }
 
     private final int pid;
     private final String name;
@@ -78,33 +79,33 @@ public final class ChildProcess {
         for (Fd f : fds) highest = Math.max(highest, f.child());
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment actions = arena.allocate(OPAQUE_BYTES, 16), attr = arena.allocate(OPAQUE_BYTES, 16);
-            check("posix_spawn_file_actions_init", (int) FA_INIT.invokeExact(actions));
-            check("posix_spawnattr_init", (int) ATTR_INIT.invokeExact(attr));
+            check("posix_spawn_file_actions_init", (int) FaInit.HANDLE.invokeExact(actions));
+            check("posix_spawnattr_init", (int) AttrInit.HANDLE.invokeExact(attr));
             try {
                 // dup2 clears close-on-exec on the copy; glibc clears it too where child == parent (it then
                 // does no dup2 at all), so a descriptor that happens to have its number already is passed as well.
-                for (Fd f : fds) check("posix_spawn_file_actions_adddup2", (int) FA_DUP2.invokeExact(actions, f.parent(), f.child()));
-                check("posix_spawn_file_actions_addclosefrom_np", (int) FA_CLOSEFROM.invokeExact(actions, highest + 1));
+                for (Fd f : fds) check("posix_spawn_file_actions_adddup2", (int) FaDup2.HANDLE.invokeExact(actions, f.parent(), f.child()));
+                check("posix_spawn_file_actions_addclosefrom_np", (int) FaClosefrom.HANDLE.invokeExact(actions, highest + 1));
                 MemorySegment none = arena.allocate(Signals.SIGSET), all = arena.allocate(Signals.SIGSET);
-                check("sigemptyset", (int) SIGEMPTYSET.invokeExact(none));
-                check("sigfillset", (int) SIGFILLSET.invokeExact(all));
-                check("posix_spawnattr_setsigmask", (int) ATTR_SIGMASK.invokeExact(attr, none));
-                check("posix_spawnattr_setsigdefault", (int) ATTR_SIGDEFAULT.invokeExact(attr, all));
-                check("posix_spawnattr_setflags", (int) ATTR_FLAGS.invokeExact(attr,
+                check("sigemptyset", (int) Sigemptyset.HANDLE.invokeExact(none));
+                check("sigfillset", (int) Sigfillset.HANDLE.invokeExact(all));
+                check("posix_spawnattr_setsigmask", (int) AttrSigmask.HANDLE.invokeExact(attr, none));
+                check("posix_spawnattr_setsigdefault", (int) AttrSigdefault.HANDLE.invokeExact(attr, all));
+                check("posix_spawnattr_setflags", (int) AttrFlags.HANDLE.invokeExact(attr,
                         (short) (POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID)));
                 MemorySegment args = arena.allocate(ADDRESS, argv.size() + 1L);
                 for (int i = 0; i < argv.size(); i++) args.setAtIndex(ADDRESS, i, arena.allocateFrom(argv.get(i)));
                 args.setAtIndex(ADDRESS, argv.size(), MemorySegment.NULL);
                 MemorySegment environ = Native.symbol("environ").reinterpret(ADDRESS.byteSize()).get(ADDRESS, 0);
                 MemorySegment pidOut = arena.allocate(JAVA_INT);
-                int error = (int) SPAWN.invokeExact(pidOut, args.getAtIndex(ADDRESS, 0), actions, attr, args, environ);
+                int error = (int) Spawn.HANDLE.invokeExact(pidOut, args.getAtIndex(ADDRESS, 0), actions, attr, args, environ);
                 if (error != 0) throw new ErrnoException("posix_spawn", argv.get(0), error);
                 ChildProcess child = new ChildProcess(pidOut.get(JAVA_INT, 0), argv.get(0));
                 Thread.ofPlatform().name("jhyve-reaper-" + child.pid).daemon().start(child::reap);
                 return child;
             } finally {
-                int ignored = (int) FA_DESTROY.invokeExact(actions);
-                ignored = (int) ATTR_DESTROY.invokeExact(attr);
+                int ignored = (int) FaDestroy.HANDLE.invokeExact(actions);
+                ignored = (int) AttrDestroy.HANDLE.invokeExact(attr);
             }
         } catch (ErrnoException e) {
             throw e;
@@ -130,7 +131,7 @@ public final class ChildProcess {
         if (ended) return;
         Scratch s = Scratch.ofThisThread();
         try {
-            int ignored = (int) KILL.invokeExact(s.callState(), pid, signal);
+            int ignored = (int) Kill.HANDLE.invokeExact(s.callState(), pid, signal);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -141,7 +142,7 @@ public final class ChildProcess {
         Scratch s = Scratch.ofThisThread();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment info = arena.allocate(OPAQUE_BYTES, 8), status = arena.allocate(JAVA_INT);
-            while ((int) WAITID.invokeExact(s.callState(), P_PID, pid, info, WEXITED | WNOWAIT) < 0) {
+            while ((int) Waitid.HANDLE.invokeExact(s.callState(), P_PID, pid, info, WEXITED | WNOWAIT) < 0) {
                 if (s.errno() != Errno.EINTR) {
                     exit.completeExceptionally(new ErrnoException("waitid", name, s.errno()));
                     return;
@@ -150,7 +151,7 @@ public final class ChildProcess {
             synchronized (this) {
                 ended = true;
             }
-            while ((int) WAITPID.invokeExact(s.callState(), pid, status, 0) < 0) {
+            while ((int) Waitpid.HANDLE.invokeExact(s.callState(), pid, status, 0) < 0) {
                 if (s.errno() != Errno.EINTR) {
                     exit.completeExceptionally(new ErrnoException("waitpid", name, s.errno()));
                     return;

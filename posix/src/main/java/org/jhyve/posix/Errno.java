@@ -27,7 +27,8 @@ public final class Errno {
     private static final FunctionDescriptor INT_TO_STRING = FunctionDescriptor.of(ADDRESS, JAVA_INT);
     private static final Optional<MethodHandle> STRERRORNAME = optional("strerrorname_np");
     private static final Optional<MethodHandle> STRERRORDESC = optional("strerrordesc_np");
-    private static final MethodHandle STRERROR = Native.call("strerror", INT_TO_STRING);
+    // Each downcall in a holder class of its own: linked on its first call (Native says why).
+    private static final class Strerror { static final MethodHandle HANDLE = Native.call("strerror", INT_TO_STRING); }
     /** strerror may fill a buffer of its own for a number it does not know: one caller at a time. */
     private static final Object STRERROR_LOCK = new Object();
 
@@ -45,7 +46,7 @@ public final class Errno {
         String desc = STRERRORDESC.map(h -> text(h, errno)).orElse(null);
         if (desc != null) return desc;
         synchronized (STRERROR_LOCK) {
-            desc = text(STRERROR, errno);
+            desc = text(Strerror.HANDLE, errno);
         }
         return desc != null ? desc : "errno " + errno;
     }

@@ -14,16 +14,17 @@ import java.lang.invoke.MethodHandle;
  */
 public record FdPair(int first, int second) {
     private static final int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;
-    private static final MethodHandle SOCKETPAIR = Native.errnoCall("socketpair",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-    private static final MethodHandle PIPE2 = Native.errnoCall("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    // Each downcall in a holder class of its own: linked on its first call (Native says why).
+    private static final class Socketpair { static final MethodHandle HANDLE = Native.errnoCall("socketpair",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS)); }
+    private static final class Pipe2 { static final MethodHandle HANDLE = Native.errnoCall("pipe2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT)); }
 
     /** {@code socketpair(AF_UNIX, SOCK_STREAM)}: both ends read and write. */
     public static FdPair unixStream() throws ErrnoException {
         Scratch s = Scratch.ofThisThread();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
-            if ((int) SOCKETPAIR.invokeExact(s.callState(), AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
+            if ((int) Socketpair.HANDLE.invokeExact(s.callState(), AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
                 throw new ErrnoException("socketpair", null, s.errno());
             }
             return new FdPair(fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1));
@@ -39,7 +40,7 @@ public record FdPair(int first, int second) {
         Scratch s = Scratch.ofThisThread();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
-            if ((int) PIPE2.invokeExact(s.callState(), fds, Libc.O_CLOEXEC) < 0) throw new ErrnoException("pipe2", null, s.errno());
+            if ((int) Pipe2.HANDLE.invokeExact(s.callState(), fds, Libc.O_CLOEXEC) < 0) throw new ErrnoException("pipe2", null, s.errno());
             return new FdPair(fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1));
         } catch (ErrnoException e) {
             throw e;

@@ -48,49 +48,50 @@ public final class Libc {
     /** setns(2)'s namespace type for a network namespace. */
     public static final int CLONE_NEWNET = 0x40000000;
 
-    private static final MethodHandle OPEN = Native.errnoCall("open",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle CLOSE = Native.errnoCall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle READ = Native.errnoCall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle WRITE = Native.errnoCall("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle READV = Native.errnoCall("readv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle WRITEV = Native.errnoCall("writev", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle PREADV = Native.errnoCall("preadv",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle PWRITEV = Native.errnoCall("pwritev",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle LSEEK = Native.errnoCall("lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle FDATASYNC = Native.errnoCall("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle FALLOCATE = Native.errnoCall("fallocate",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle FLOCK = Native.errnoCall("flock", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle POLL = Native.errnoCall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    // Each downcall in a holder class of its own: linked on its first call (Native says why).
+    private static final class Open { static final MethodHandle HANDLE = Native.errnoCall("open",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2)); }
+    private static final class Close { static final MethodHandle HANDLE = Native.errnoCall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT)); }
+    private static final class Read { static final MethodHandle HANDLE = Native.errnoCall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG)); }
+    private static final class Write { static final MethodHandle HANDLE = Native.errnoCall("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG)); }
+    private static final class Readv { static final MethodHandle HANDLE = Native.errnoCall("readv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT)); }
+    private static final class Writev { static final MethodHandle HANDLE = Native.errnoCall("writev", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT)); }
+    private static final class Preadv { static final MethodHandle HANDLE = Native.errnoCall("preadv",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG)); }
+    private static final class Pwritev { static final MethodHandle HANDLE = Native.errnoCall("pwritev",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG)); }
+    private static final class Lseek { static final MethodHandle HANDLE = Native.errnoCall("lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT)); }
+    private static final class Fdatasync { static final MethodHandle HANDLE = Native.errnoCall("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT)); }
+    private static final class Fallocate { static final MethodHandle HANDLE = Native.errnoCall("fallocate",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG)); }
+    private static final class Flock { static final MethodHandle HANDLE = Native.errnoCall("flock", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT)); }
+    private static final class Poll { static final MethodHandle HANDLE = Native.errnoCall("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT)); }
     /** {@code int ioctl(int fd, unsigned long request, ...)} with a pointer argument. */
-    private static final MethodHandle IOCTL_PTR = Native.errnoCall("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
+    private static final class IoctlPtr { static final MethodHandle HANDLE = Native.errnoCall("ioctl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2)); }
     /** The same with an integer argument (or none: pass 0). */
-    private static final MethodHandle IOCTL_LONG = Native.errnoCall("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2));
+    private static final class IoctlLong { static final MethodHandle HANDLE = Native.errnoCall("ioctl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2)); }
     /** {@code int fcntl(int fd, int cmd, ...)} with an integer argument (or none: pass 0). */
-    private static final MethodHandle FCNTL_INT = Native.errnoCall("fcntl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle MMAP = Native.errnoCall("mmap",
-            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle MUNMAP = Native.errnoCall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle MLOCK = Native.errnoCall("mlock", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle EVENTFD = Native.errnoCall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle SETNS = Native.errnoCall("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final class FcntlInt { static final MethodHandle HANDLE = Native.errnoCall("fcntl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2)); }
+    private static final class Mmap { static final MethodHandle HANDLE = Native.errnoCall("mmap",
+                FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG)); }
+    private static final class Munmap { static final MethodHandle HANDLE = Native.errnoCall("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG)); }
+    private static final class Mlock { static final MethodHandle HANDLE = Native.errnoCall("mlock", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG)); }
+    private static final class Eventfd { static final MethodHandle HANDLE = Native.errnoCall("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT)); }
+    private static final class Setns { static final MethodHandle HANDLE = Native.errnoCall("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT)); }
     // io_uring has no libc wrapper: syscall(2), variadic after the number, once per argument shape.
-    private static final MethodHandle SYSCALL_IO_URING_SETUP = Native.errnoCall("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS), Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle SYSCALL_IO_URING_ENTER = Native.errnoCall("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG), Linker.Option.firstVariadicArg(1));
+    private static final class SyscallIoUringSetup { static final MethodHandle HANDLE = Native.errnoCall("syscall",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS), Linker.Option.firstVariadicArg(1)); }
+    private static final class SyscallIoUringEnter { static final MethodHandle HANDLE = Native.errnoCall("syscall",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG), Linker.Option.firstVariadicArg(1)); }
     /** io_uring's system call numbers: the same on every Linux architecture (they came after the tables were unified). */
     private static final long SYS_IO_URING_SETUP = 425, SYS_IO_URING_ENTER = 426;
 
     public static int fcntl(Scratch s, int fd, int cmd, int arg) {
         try {
-            return (int) FCNTL_INT.invokeExact(s.callState(), fd, cmd, arg);
+            return (int) FcntlInt.HANDLE.invokeExact(s.callState(), fd, cmd, arg);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -99,7 +100,7 @@ public final class Libc {
     /** {@code open(path, flags, mode)}; {@code path} a NUL-terminated string, {@code mode} used with O_CREAT. */
     public static int open(Scratch s, MemorySegment path, int flags, int mode) {
         try {
-            return (int) OPEN.invokeExact(s.callState(), path, flags, mode);
+            return (int) Open.HANDLE.invokeExact(s.callState(), path, flags, mode);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -107,7 +108,7 @@ public final class Libc {
 
     public static int close(Scratch s, int fd) {
         try {
-            return (int) CLOSE.invokeExact(s.callState(), fd);
+            return (int) Close.HANDLE.invokeExact(s.callState(), fd);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -116,7 +117,7 @@ public final class Libc {
     /** read(2) of up to {@code count} bytes into the start of {@code buf}. */
     public static long read(Scratch s, int fd, MemorySegment buf, long count) {
         try {
-            return (long) READ.invokeExact(s.callState(), fd, buf, count);
+            return (long) Read.HANDLE.invokeExact(s.callState(), fd, buf, count);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -125,7 +126,7 @@ public final class Libc {
     /** write(2) of the first {@code count} bytes of {@code buf}. */
     public static long write(Scratch s, int fd, MemorySegment buf, long count) {
         try {
-            return (long) WRITE.invokeExact(s.callState(), fd, buf, count);
+            return (long) Write.HANDLE.invokeExact(s.callState(), fd, buf, count);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -134,7 +135,7 @@ public final class Libc {
     /** readv(2) over {@code count} iovecs ({@link #IOVEC_BYTES} each) at {@code iov}. */
     public static long readv(Scratch s, int fd, MemorySegment iov, int count) {
         try {
-            return (long) READV.invokeExact(s.callState(), fd, iov, count);
+            return (long) Readv.HANDLE.invokeExact(s.callState(), fd, iov, count);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -142,7 +143,7 @@ public final class Libc {
 
     public static long writev(Scratch s, int fd, MemorySegment iov, int count) {
         try {
-            return (long) WRITEV.invokeExact(s.callState(), fd, iov, count);
+            return (long) Writev.HANDLE.invokeExact(s.callState(), fd, iov, count);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -150,7 +151,7 @@ public final class Libc {
 
     public static long preadv(Scratch s, int fd, MemorySegment iov, int count, long offset) {
         try {
-            return (long) PREADV.invokeExact(s.callState(), fd, iov, count, offset);
+            return (long) Preadv.HANDLE.invokeExact(s.callState(), fd, iov, count, offset);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -158,7 +159,7 @@ public final class Libc {
 
     public static long pwritev(Scratch s, int fd, MemorySegment iov, int count, long offset) {
         try {
-            return (long) PWRITEV.invokeExact(s.callState(), fd, iov, count, offset);
+            return (long) Pwritev.HANDLE.invokeExact(s.callState(), fd, iov, count, offset);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -166,7 +167,7 @@ public final class Libc {
 
     public static long lseek(Scratch s, int fd, long offset, int whence) {
         try {
-            return (long) LSEEK.invokeExact(s.callState(), fd, offset, whence);
+            return (long) Lseek.HANDLE.invokeExact(s.callState(), fd, offset, whence);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -174,7 +175,7 @@ public final class Libc {
 
     public static int fdatasync(Scratch s, int fd) {
         try {
-            return (int) FDATASYNC.invokeExact(s.callState(), fd);
+            return (int) Fdatasync.HANDLE.invokeExact(s.callState(), fd);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -183,7 +184,7 @@ public final class Libc {
     /** fallocate(2), Linux's: {@link UnsatisfiedLinkError} where libc has none. */
     public static int fallocate(Scratch s, int fd, int mode, long offset, long length) {
         try {
-            return (int) FALLOCATE.invokeExact(s.callState(), fd, mode, offset, length);
+            return (int) Fallocate.HANDLE.invokeExact(s.callState(), fd, mode, offset, length);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -191,7 +192,7 @@ public final class Libc {
 
     public static int flock(Scratch s, int fd, int operation) {
         try {
-            return (int) FLOCK.invokeExact(s.callState(), fd, operation);
+            return (int) Flock.HANDLE.invokeExact(s.callState(), fd, operation);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -200,7 +201,7 @@ public final class Libc {
     /** poll(2) on {@code count} pollfds ({@link #POLLFD_BYTES} each) at {@code fds}. */
     public static int poll(Scratch s, MemorySegment fds, long count, int timeoutMillis) {
         try {
-            return (int) POLL.invokeExact(s.callState(), fds, count, timeoutMillis);
+            return (int) Poll.HANDLE.invokeExact(s.callState(), fds, count, timeoutMillis);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -209,7 +210,7 @@ public final class Libc {
     /** ioctl(2) with a pointer argument. */
     public static int ioctl(Scratch s, int fd, long request, MemorySegment arg) {
         try {
-            return (int) IOCTL_PTR.invokeExact(s.callState(), fd, request, arg);
+            return (int) IoctlPtr.HANDLE.invokeExact(s.callState(), fd, request, arg);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -218,7 +219,7 @@ public final class Libc {
     /** ioctl(2) with an integer argument. */
     public static int ioctl(Scratch s, int fd, long request, long arg) {
         try {
-            return (int) IOCTL_LONG.invokeExact(s.callState(), fd, request, arg);
+            return (int) IoctlLong.HANDLE.invokeExact(s.callState(), fd, request, arg);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -227,7 +228,7 @@ public final class Libc {
     /** mmap(2) at an address of the kernel's choosing; a zero-length segment at the mapping, or at {@link #MAP_FAILED}. */
     public static MemorySegment mmap(Scratch s, long length, int prot, int flags, int fd, long offset) {
         try {
-            return (MemorySegment) MMAP.invokeExact(s.callState(), MemorySegment.NULL, length, prot, flags, fd, offset);
+            return (MemorySegment) Mmap.HANDLE.invokeExact(s.callState(), MemorySegment.NULL, length, prot, flags, fd, offset);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -235,7 +236,7 @@ public final class Libc {
 
     public static int munmap(Scratch s, MemorySegment address, long length) {
         try {
-            return (int) MUNMAP.invokeExact(s.callState(), address, length);
+            return (int) Munmap.HANDLE.invokeExact(s.callState(), address, length);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -244,7 +245,7 @@ public final class Libc {
     /** mlock(2): the pages stay in RAM (bhyve's -S); ENOMEM or EPERM past RLIMIT_MEMLOCK. */
     public static int mlock(Scratch s, MemorySegment address, long length) {
         try {
-            return (int) MLOCK.invokeExact(s.callState(), address, length);
+            return (int) Mlock.HANDLE.invokeExact(s.callState(), address, length);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -253,7 +254,7 @@ public final class Libc {
     /** eventfd(2), Linux's: {@link UnsatisfiedLinkError} where libc has none. */
     public static int eventfd(Scratch s, int initval, int flags) {
         try {
-            return (int) EVENTFD.invokeExact(s.callState(), initval, flags);
+            return (int) Eventfd.HANDLE.invokeExact(s.callState(), initval, flags);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -262,7 +263,7 @@ public final class Libc {
     /** setns(2), Linux's: moves the calling thread into the namespace {@code fd} refers to (the cli's network tests). */
     public static int setns(Scratch s, int fd, int nstype) {
         try {
-            return (int) SETNS.invokeExact(s.callState(), fd, nstype);
+            return (int) Setns.HANDLE.invokeExact(s.callState(), fd, nstype);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -271,7 +272,7 @@ public final class Libc {
     /** io_uring_setup(2): a ring of {@code entries} submission entries; {@code params} is a struct io_uring_params. */
     public static int ioUringSetup(Scratch s, int entries, MemorySegment params) {
         try {
-            return (int) (long) SYSCALL_IO_URING_SETUP.invokeExact(s.callState(), SYS_IO_URING_SETUP, entries, params);
+            return (int) (long) SyscallIoUringSetup.HANDLE.invokeExact(s.callState(), SYS_IO_URING_SETUP, entries, params);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -280,7 +281,7 @@ public final class Libc {
     /** io_uring_enter(2) without a signal mask: submits {@code toSubmit} entries, then waits for {@code minComplete} with GETEVENTS. */
     public static int ioUringEnter(Scratch s, int fd, int toSubmit, int minComplete, int flags) {
         try {
-            return (int) (long) SYSCALL_IO_URING_ENTER.invokeExact(s.callState(), SYS_IO_URING_ENTER, fd, toSubmit, minComplete, flags,
+            return (int) (long) SyscallIoUringEnter.HANDLE.invokeExact(s.callState(), SYS_IO_URING_ENTER, fd, toSubmit, minComplete, flags,
                     MemorySegment.NULL, 0L);
         } catch (Throwable t) {
             throw Native.rethrow(t);

@@ -12,7 +12,11 @@ import java.util.Optional;
 
 /**
  * How this package links libc: the one place that calls {@link Linker#downcallHandle}. Handles are kept in
- * {@code static final} fields by their users, so the JIT can inline the call.
+ * {@code static final} fields by their users, so the JIT can inline the call, each in a holder class of its
+ * own ({@code private static final class Open { static final MethodHandle HANDLE = ...; }}) so that it is
+ * linked on its first call, not when the class using it is: linking a downcall generates and loads classes
+ * (about 9 ms a function on a 2-core host before the JIT has run; {@link Libc} declares two dozen, of which
+ * a VM's start calls a handful).
  *
  * <p>A function libc does not have (fallocate and eventfd are Linux's own) links to a handle that throws
  * {@link UnsatisfiedLinkError} when called, rather than failing the class that declares it: on another

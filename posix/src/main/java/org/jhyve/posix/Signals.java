@@ -37,20 +37,21 @@ public final class Signals {
     /** glibc's {@code sigset_t}: 1024 bits. */
     public static final MemoryLayout SIGSET = MemoryLayout.sequenceLayout(16, JAVA_LONG);
 
-    private static final MethodHandle GETPID = Native.call("getpid", FunctionDescriptor.of(JAVA_INT));
+    // Each downcall in a holder class of its own: linked on its first call (Native says why).
+    private static final class Getpid { static final MethodHandle HANDLE = Native.call("getpid", FunctionDescriptor.of(JAVA_INT)); }
     /** {@code long syscall(long number, ...)} with no further arguments: gettid. */
-    private static final MethodHandle SYSCALL0 = Native.call("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1));
+    private static final class Syscall0 { static final MethodHandle HANDLE = Native.call("syscall",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1)); }
     /** {@code long syscall(long number, ...)} with three: tgkill. */
-    private static final MethodHandle SYSCALL3 = Native.errnoCall("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle SIGACTION_CALL = Native.errnoCall("sigaction", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final class Syscall3 { static final MethodHandle HANDLE = Native.errnoCall("syscall",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1)); }
+    private static final class SigactionCall { static final MethodHandle HANDLE = Native.errnoCall("sigaction", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS)); }
     /** Returns an error number instead of setting errno. */
-    private static final MethodHandle PTHREAD_SIGMASK = Native.call("pthread_sigmask", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final class PthreadSigmask { static final MethodHandle HANDLE = Native.call("pthread_sigmask", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS)); }
 
     public static int getpid() {
         try {
-            return (int) GETPID.invokeExact();
+            return (int) Getpid.HANDLE.invokeExact();
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -64,7 +65,7 @@ public final class Signals {
     /** The calling thread's kernel thread id; glibc before 2.30 has no gettid(), so through syscall(2). */
     public static int gettid() {
         try {
-            return (int) (long) SYSCALL0.invokeExact(SYS_GETTID);
+            return (int) (long) Syscall0.HANDLE.invokeExact(SYS_GETTID);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -74,7 +75,7 @@ public final class Signals {
     public static int tgkill(int pid, int tid, int signal) {
         Scratch s = Scratch.ofThisThread();
         try {
-            long r = (long) SYSCALL3.invokeExact(s.callState(), SYS_TGKILL, (long) pid, (long) tid, (long) signal);
+            long r = (long) Syscall3.HANDLE.invokeExact(s.callState(), SYS_TGKILL, (long) pid, (long) tid, (long) signal);
             return r < 0 ? s.errno() : 0;
         } catch (Throwable t) {
             throw Native.rethrow(t);
@@ -86,7 +87,7 @@ public final class Signals {
         Scratch s = Scratch.ofThisThread();
         int r;
         try {
-            r = (int) SIGACTION_CALL.invokeExact(s.callState(), signal, act, oldact);
+            r = (int) SigactionCall.HANDLE.invokeExact(s.callState(), signal, act, oldact);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -99,7 +100,7 @@ public final class Signals {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment set = arena.allocate(SIGSET);
             set.set(JAVA_LONG, 0, 1L << (signal - 1));
-            err = (int) PTHREAD_SIGMASK.invokeExact(SIG_UNBLOCK, set, MemorySegment.NULL);
+            err = (int) PthreadSigmask.HANDLE.invokeExact(SIG_UNBLOCK, set, MemorySegment.NULL);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }

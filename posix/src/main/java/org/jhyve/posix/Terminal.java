@@ -22,21 +22,22 @@ public final class Terminal {
     public static final long TERMIOS_BYTES = 64;
     private static final long PTS_NAME_BYTES = 256;
 
-    private static final MethodHandle ISATTY = Native.errnoCall("isatty", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle TCGETATTR = Native.errnoCall("tcgetattr", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
-    private static final MethodHandle TCSETATTR = Native.errnoCall("tcsetattr",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-    private static final MethodHandle CFMAKERAW = Native.call("cfmakeraw", FunctionDescriptor.ofVoid(ADDRESS));
-    private static final MethodHandle POSIX_OPENPT = Native.errnoCall("posix_openpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle GRANTPT = Native.errnoCall("grantpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle UNLOCKPT = Native.errnoCall("unlockpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    // Each downcall in a holder class of its own: linked on its first call (Native says why).
+    private static final class Isatty { static final MethodHandle HANDLE = Native.errnoCall("isatty", FunctionDescriptor.of(JAVA_INT, JAVA_INT)); }
+    private static final class Tcgetattr { static final MethodHandle HANDLE = Native.errnoCall("tcgetattr", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS)); }
+    private static final class Tcsetattr { static final MethodHandle HANDLE = Native.errnoCall("tcsetattr",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS)); }
+    private static final class Cfmakeraw { static final MethodHandle HANDLE = Native.call("cfmakeraw", FunctionDescriptor.ofVoid(ADDRESS)); }
+    private static final class PosixOpenpt { static final MethodHandle HANDLE = Native.errnoCall("posix_openpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT)); }
+    private static final class Grantpt { static final MethodHandle HANDLE = Native.errnoCall("grantpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT)); }
+    private static final class Unlockpt { static final MethodHandle HANDLE = Native.errnoCall("unlockpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT)); }
     /** Returns the error number itself rather than setting errno. */
-    private static final MethodHandle PTSNAME_R = Native.call("ptsname_r", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final class PtsnameR { static final MethodHandle HANDLE = Native.call("ptsname_r", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG)); }
 
     /** Whether {@code fd} is a terminal. */
     public static boolean isatty(int fd) {
         try {
-            return (int) ISATTY.invokeExact(Scratch.ofThisThread().callState(), fd) == 1;
+            return (int) Isatty.HANDLE.invokeExact(Scratch.ofThisThread().callState(), fd) == 1;
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -47,7 +48,7 @@ public final class Terminal {
         MemorySegment termios = arena.allocate(TERMIOS_BYTES);
         Scratch s = Scratch.ofThisThread();
         try {
-            if ((int) TCGETATTR.invokeExact(s.callState(), fd, termios) < 0) throw new ErrnoException("tcgetattr", null, s.errno());
+            if ((int) Tcgetattr.HANDLE.invokeExact(s.callState(), fd, termios) < 0) throw new ErrnoException("tcgetattr", null, s.errno());
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -60,7 +61,7 @@ public final class Terminal {
     public static void setAttributes(int fd, MemorySegment termios) throws ErrnoException {
         Scratch s = Scratch.ofThisThread();
         try {
-            if ((int) TCSETATTR.invokeExact(s.callState(), fd, TCSANOW, termios) < 0) throw new ErrnoException("tcsetattr", null, s.errno());
+            if ((int) Tcsetattr.HANDLE.invokeExact(s.callState(), fd, TCSANOW, termios) < 0) throw new ErrnoException("tcsetattr", null, s.errno());
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {
@@ -73,7 +74,7 @@ public final class Terminal {
         MemorySegment raw = arena.allocate(TERMIOS_BYTES);
         raw.copyFrom(termios);
         try {
-            CFMAKERAW.invokeExact(raw);
+            Cfmakeraw.HANDLE.invokeExact(raw);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -84,10 +85,10 @@ public final class Terminal {
     public static int openPtyMaster(int flags) throws ErrnoException {
         Scratch s = Scratch.ofThisThread();
         try {
-            int fd = (int) POSIX_OPENPT.invokeExact(s.callState(), flags);
+            int fd = (int) PosixOpenpt.HANDLE.invokeExact(s.callState(), flags);
             if (fd < 0) throw new ErrnoException("posix_openpt", null, s.errno());
-            String failed = (int) GRANTPT.invokeExact(s.callState(), fd) < 0 ? "grantpt"
-                    : (int) UNLOCKPT.invokeExact(s.callState(), fd) < 0 ? "unlockpt" : null;
+            String failed = (int) Grantpt.HANDLE.invokeExact(s.callState(), fd) < 0 ? "grantpt"
+                    : (int) Unlockpt.HANDLE.invokeExact(s.callState(), fd) < 0 ? "unlockpt" : null;
             if (failed == null) return fd;
             ErrnoException e = new ErrnoException(failed, null, s.errno());
             Posix.closeQuietly(fd);
@@ -103,7 +104,7 @@ public final class Terminal {
     public static String ptsName(int masterFd) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(PTS_NAME_BYTES);
-            int err = (int) PTSNAME_R.invokeExact(masterFd, buf, PTS_NAME_BYTES);
+            int err = (int) PtsnameR.HANDLE.invokeExact(masterFd, buf, PTS_NAME_BYTES);
             if (err != 0) throw new ErrnoException("ptsname_r", null, err);
             return buf.getString(0);
         } catch (ErrnoException e) {

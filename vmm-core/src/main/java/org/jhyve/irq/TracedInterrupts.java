@@ -1,6 +1,7 @@
 package org.jhyve.irq;
 
 import org.jhyve.jfr.InterruptEvent;
+import org.jhyve.jfr.Jfr;
 import org.jhyve.trace.TraceEvent;
 import org.jhyve.trace.TraceKind;
 import org.jhyve.trace.Tracer;
@@ -16,7 +17,7 @@ public final class TracedInterrupts {
     public static IrqLine line(int gsi, IrqLine platform, Tracer tracer) {
         return level -> {
             if (tracer.enabled(TraceKind.IRQ)) tracer.record(new TraceEvent.IrqLevel(gsi, level));
-            InterruptEvent.line(gsi, level);
+            if (Jfr.started()) InterruptEvent.line(gsi, level);
             platform.set(level);
         };
     }
@@ -25,7 +26,7 @@ public final class TracedInterrupts {
     public static MsiSink msi(MsiSink platform, Tracer tracer) {
         return (address, data) -> {
             if (tracer.enabled(TraceKind.IRQ)) tracer.record(new TraceEvent.Msi(address, data));
-            InterruptEvent.msi(address, data);
+            if (Jfr.started()) InterruptEvent.msi(address, data);
             platform.signal(address, data);
         };
     }

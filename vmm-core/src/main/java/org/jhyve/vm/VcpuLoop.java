@@ -5,6 +5,7 @@ import org.jhyve.boot.BootState;
 import org.jhyve.build.Observability;
 import org.jhyve.hv.Vcpu;
 import org.jhyve.hv.VmExit;
+import org.jhyve.jfr.Jfr;
 import org.jhyve.jfr.VmExitEvent;
 import org.jhyve.trace.ExitReasons;
 import org.jhyve.trace.TraceKind;
@@ -37,7 +38,8 @@ final class VcpuLoop implements Runnable {
     private final BootState bootState;
     private final ExitHandler handler;
     private final HaltDetector haltDetector;
-    private final InstructionFallback fallback = new InstructionFallback();
+    /** Made on first use: most VMs never need it, and it brings the instruction decoder. This vCPU's thread only. */
+    private InstructionFallback fallback;
     private final Tracer tracer;
     private final VcpuDebugHooks debug;
 
@@ -66,10 +68,11 @@ final class VcpuLoop implements Runnable {
             while (pauses.awaitRunnable() && debug.awaitRun(vcpu)) {
                 VmExit exit = vcpu.run();
                 if (Observability.HOOKS && tracer.enabled()) trace(exit, position);
-                VmExitEvent event = Observability.HOOKS ? new VmExitEvent() : null;
-                if (Observability.HOOKS) event.begin();
+                // No event class is loaded until JFR is up (Jfr#started says why).
+                VmExitEvent event = Observability.HOOKS && Jfr.started() ? new VmExitEvent() : null;
+                if (event != null) event.begin();
                 handle(exit);
-                if (Observability.HOOKS) event.complete(vcpu.index(), exit);
+                if (event != null) event.complete(vcpu.index(), exit);
             }
             // Where each vCPU was when the VM ended: what one needs to see why a guest hung.
             if (log.isInfoEnabled()) log.info("stopped: {}", GuestCode.describe(vcpu, machine.memory()));
@@ -121,6 +124,7 @@ final class VcpuLoop implements Runnable {
      * kernel code, and rejects a few instructions every Linux boot runs): complete it in Java and go on.
      */
     private void completeInstruction(byte[] reportedBytes) {
+        if (fallback == null) fallback = new InstructionFallback();
         switch (fallback.complete(vcpu, machine.memory(), reportedBytes)) {
             case InstructionFallback.Result.Completed c -> {
                 if (log.isDebugEnabled()) {

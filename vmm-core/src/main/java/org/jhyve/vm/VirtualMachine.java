@@ -51,14 +51,20 @@ public final class VirtualMachine implements AutoCloseable {
         this.gdb = gdb;
         this.exitOnUnhandledIo = exitOnUnhandledIo;
         machine.whenEnded(outcome -> pauses.vmEnded());
-        gdb.ifPresent(stub -> machine.whenEnded(outcome -> stub.vmEnded(outcome.status().code())));
+        if (gdb.isPresent()) {
+            GdbStub stub = gdb.get();
+            machine.whenEnded(outcome -> stub.vmEnded(outcome.status().code()));
+        }
     }
 
     /** Builds the machine {@code plan} describes on {@code hypervisor}, with its GDB stub listening if it has one. */
     static VirtualMachine build(Hypervisor hypervisor, VmPlan plan) {
         Machine machine = Machine.build(hypervisor, plan);
         try {
-            Optional<GdbStub> gdb = plan.gdb().map(address -> listenForGdb(machine, address, plan.gdbWaits()));
+            // Branches rather than Optional.map with a lambda or method reference: either would load the GDB stub
+            // (and what it brings) for every VM, whether or not it has one.
+            Optional<GdbStub> gdb = plan.gdb().isPresent()
+                    ? Optional.of(listenForGdb(machine, plan.gdb().get(), plan.gdbWaits())) : Optional.empty();
             log.info("VM built: {} MiB, {} vCPU(s), {}", plan.memoryBytes() >> 20, plan.vcpus(), machine.bootState().description());
             return new VirtualMachine(machine, gdb, plan.exitOnUnhandledIo());
         } catch (RuntimeException e) {
@@ -85,7 +91,7 @@ public final class VirtualMachine implements AutoCloseable {
      * on loopback with the port bound, or a {@link java.net.UnixDomainSocketAddress}.
      */
     public Optional<SocketAddress> gdbAddress() {
-        return gdb.map(GdbStub::address);
+        return gdb.isPresent() ? Optional.of(gdb.get().address()) : Optional.empty();
     }
 
     /** Guest RAM: read and write it by guest-physical address, before the start too. */
@@ -105,7 +111,7 @@ public final class VirtualMachine implements AutoCloseable {
             ExitHandler handler = new ExitHandler(machine.ioPorts(), machine.mmio(), exitOnUnhandledIo
                     ? what -> machine.requestExit(ExitStatus.ERROR, what + " (-e: exit on unhandled I/O)") : null);
             haltDetector = new HaltDetector(machine, vcpus);
-            VcpuDebugHooks debug = gdb.map(GdbStub::hooks).orElse(VcpuDebugHooks.NONE);
+            VcpuDebugHooks debug = gdb.isPresent() ? gdb.get().hooks() : VcpuDebugHooks.NONE;
             List<Thread> started = new ArrayList<>();
             for (Vcpu v : vcpus) {
                 BootState initial = v.index() == 0 ? machine.bootState() : null;
@@ -117,7 +123,7 @@ public final class VirtualMachine implements AutoCloseable {
             }
             threads = List.copyOf(started);
             threads.forEach(Thread::start);
-            gdb.ifPresent(GdbStub::serve);
+            if (gdb.isPresent()) gdb.get().serve();
             haltDetectorThread = Thread.ofPlatform().daemon().name("jhyve-halt-detector").start(haltDetector);
         } finally {
             lock.unlock();

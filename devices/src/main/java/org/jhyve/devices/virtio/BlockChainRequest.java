@@ -8,6 +8,7 @@ import org.jhyve.devices.block.BlockRequest.Read;
 import org.jhyve.devices.block.BlockRequest.Unsupported;
 import org.jhyve.devices.block.BlockRequest.Write;
 import org.jhyve.jfr.DeviceRequestEvent;
+import org.jhyve.jfr.Jfr;
 
 /**
  * One virtio-blk request, from its descriptor chain to its status byte: parsed on the queue worker's thread
@@ -26,8 +27,11 @@ final class BlockChainRequest implements BlockCompletion {
 
     private final VirtioBlock device;
     private final byte[] header = new byte[HEADER];
-    /** Never committed: asked whether a recording wants the events, so that no event is made when none does. */
-    private final DeviceRequestEvent probe = new DeviceRequestEvent();
+    /**
+     * Never committed: asked whether a recording wants the events, so that no event is made when none does.
+     * Made once JFR is up ({@link Jfr#started}), not before: the first event class loaded costs JFR's start.
+     */
+    private DeviceRequestEvent probe;
     /** The worker's slot, or null for a caller that waits for the answer ({@link VirtioBlock#handle}). */
     private InFlightChain inFlight;
     private GuestBuffers out;
@@ -48,9 +52,12 @@ final class BlockChainRequest implements BlockCompletion {
     BlockRequest begin(DescriptorChain chain, InFlightChain slot) {
         this.inFlight = slot;
         this.event = null;
-        if (probe.isEnabled()) {
-            event = new DeviceRequestEvent();
-            event.begin();
+        if (Jfr.started()) {
+            if (probe == null) probe = new DeviceRequestEvent();
+            if (probe.isEnabled()) {
+                event = new DeviceRequestEvent();
+                event.begin();
+            }
         }
         GuestBuffers in = chain.readable();
         out = chain.writable();
