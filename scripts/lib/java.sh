@@ -45,8 +45,8 @@ JHYVE_JVM_SETTINGS=(-XX:+UseSerialGC -Xms16m -XX:TrimNativeHeapInterval=1000 -XX
     -XX:MaxMetaspaceSize=256m -XX:+DisplayVMOutputToStderr)
 
 # Sets JHYVE_JAVA_OPTS_RESOLVED, the JVM options jhyve runs with for the jar $1: native access, the settings
-# above, the user's JHYVE_JAVA_OPTS, and the ahead-of-time cache of the jar (JDK 25, JEP 483/514/515: its
-# classes loaded and linked, and the method profiles of a run) when one has been made. Benchmarks use this
+# above, the user's JHYVE_JAVA_OPTS, and the ahead-of-time cache of the jar (JDK 25, JEP 483/514: the
+# classes a run loaded, loaded and linked ahead of time) when one has been made. Benchmarks use this
 # as it is; the jhyve command (scripts/jhyve) also makes the cache, through jhyve_aot_maintain. JHYVE_AOT=0
 # turns the cache off.
 jhyve_java_opts() {
@@ -65,6 +65,12 @@ jhyve_java_opts() {
         fi
     fi
 }
+
+# How the cache is recorded: classes loaded and linked (JEP 483), not method profiles (JEP 515): with
+# profiles the JIT compiles with C2 from the first milliseconds, and on a 2-core host those compilations take
+# the core the start needs (measured: 430 ms to the guest's first instruction with them, 327-344 ms
+# without, medians of 12 interleaved runs). A diagnostic flag, so it is unlocked for the recording only.
+JHYVE_AOT_RECORD=(-XX:AOTMode=record -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining -Xlog:aot=off -Xlog:cds=off)
 
 # jhyve_aot_paths JAR (from jhyve_java_opts): sets JHYVE_AOT_DIR, JHYVE_AOT_CACHE (the cache file), JHYVE_AOT_CONFIG (the recorded
 # configuration it is made from) and JHYVE_AOT_LOCK; returns 1 when there is no cache here (JHYVE_AOT=0,
@@ -86,7 +92,7 @@ jhyve_aot_paths() {
 
 # jhyve_aot_maintain JAR ARGS...: the jhyve command's part in making the cache, in three runs. While there
 # is no cache and no configuration, the first run that boots a VM (ARGS has -f) records one
-# (-XX:AOTMode=record: its classes and profiles, written at its exit, about 2 s there, once, with one line
+# (-XX:AOTMode=record: the classes it loaded, written at its exit, about 2 s there, once, with one line
 # on stderr); the next run makes the cache from it in the background (-XX:AOTMode=create, about 2 s of one
 # core) while it runs without; the runs after that use it. One lock file keeps concurrent starts (20 VMs at
 # once) from recording or making it twice: the recording JVM holds it, inherited, until it exits. Adds the
@@ -122,7 +128,7 @@ jhyve_aot_maintain() {
     local a
     for a in "$@"; do
         if [ "$a" = -f ] || [[ "$a" == -f?* ]]; then
-            JHYVE_JAVA_OPTS_RESOLVED+=(-XX:AOTMode=record -XX:AOTConfiguration="$JHYVE_AOT_CONFIG" -Xlog:aot=off -Xlog:cds=off)
+            JHYVE_JAVA_OPTS_RESOLVED+=("${JHYVE_AOT_RECORD[@]}" -XX:AOTConfiguration="$JHYVE_AOT_CONFIG")
             return 0   # the lock stays open: java inherits it and holds it until it exits
         fi
     done
@@ -139,8 +145,8 @@ jhyve_aot_make() {
     [ -n "${JHYVE_AOT_DIR:-}" ] || { echo "jhyve: no AOT cache directory (JHYVE_AOT=0 or ${JHYVE_CACHE:-$HOME/.cache/jhyve} not writable)" >&2; return 1; }
     [ -f "$JHYVE_AOT_CACHE" ] && return 0
     local tmp="$JHYVE_AOT_CACHE.tmp.$$"
-    "$JAVA_HOME/bin/java" "${JHYVE_JAVA_OPTS_RESOLVED[@]}" -XX:AOTMode=record -XX:AOTConfiguration="$JHYVE_AOT_CONFIG" \
-        -Xlog:aot=off -Xlog:cds=off -jar "$jar" "$@" </dev/null >/dev/null 2>&1 || true
+    "$JAVA_HOME/bin/java" "${JHYVE_JAVA_OPTS_RESOLVED[@]}" "${JHYVE_AOT_RECORD[@]}" -XX:AOTConfiguration="$JHYVE_AOT_CONFIG" \
+        -jar "$jar" "$@" </dev/null >/dev/null 2>&1 || true
     if "$JAVA_HOME/bin/java" "${JHYVE_JAVA_OPTS_RESOLVED[@]}" -XX:AOTMode=create -XX:AOTConfiguration="$JHYVE_AOT_CONFIG" \
             -XX:AOTCache="$tmp" -jar "$jar" </dev/null >/dev/null 2>&1 && [ -s "$tmp" ]; then
         stat -c %s "$tmp" >"$JHYVE_AOT_CACHE.size" && mv -f "$tmp" "$JHYVE_AOT_CACHE"
