@@ -97,23 +97,10 @@ static int drain(struct copy *c) {
     return 1;
 }
 
-static long status_kib(pid_t pid, const char *field) {
+/* A "Field:   N kB" line of /proc/PID/FILE (status, smaps_rollup), in KiB; -1 when unreadable. */
+static long proc_kib(pid_t pid, const char *file, const char *field) {
     char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", pid);
-    FILE *f = fopen(path, "r");
-    long v = -1;
-    if (!f) return -1;
-    size_t len = strlen(field);
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, field, len) == 0 && line[len] == ':') { v = atol(line + len + 1); break; }
-    fclose(f);
-    return v;
-}
-
-/* A field of /proc/PID/smaps_rollup (Pss, Private_Clean, ...), in KiB; -1 when unreadable. */
-static long rollup_kib(pid_t pid, const char *field) {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", pid);
+    snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
     FILE *f = fopen(path, "r");
     long v = -1;
     if (!f) return -1;
@@ -187,11 +174,11 @@ int main(int argc, char **argv) {
         for (int i = 0; i < count; i++) {
             struct copy *c = &copies[i];
             c->end = now_us();
-            c->rss_kib = status_kib(c->pid, "VmRSS");
-            c->peak_kib = status_kib(c->pid, "VmHWM");
+            c->rss_kib = proc_kib(c->pid, "status", "VmRSS");
+            c->peak_kib = proc_kib(c->pid, "status", "VmHWM");
             c->guest_kib = guest_ram_kib(c->pid, ram_kib);
-            c->pss_kib = rollup_kib(c->pid, "Pss");
-            c->private_kib = rollup_kib(c->pid, "Private_Clean") + rollup_kib(c->pid, "Private_Dirty");
+            c->pss_kib = proc_kib(c->pid, "smaps_rollup", "Pss");
+            c->private_kib = proc_kib(c->pid, "smaps_rollup", "Private_Clean") + proc_kib(c->pid, "smaps_rollup", "Private_Dirty");
             kill(c->pid, SIGKILL);
         }
     }

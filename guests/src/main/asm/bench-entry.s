@@ -6,7 +6,6 @@
 # no stack and no GDT we may keep. On hosts without VMX/SVM every instruction here is emulated, so the set-up
 # is short: the first 4 GiB are mapped with 2 MiB pages (2048 entries), anything above by bench.c on demand.
 
-        .set PVH_NOTE_PHYS32_ENTRY, 18
         .set CODE64, 0x08
         .set DATA, 0x10
         .set CODE32, 0x18
@@ -17,13 +16,7 @@
         .set EFER_LME, 0x100
         .set CR0_PG_PE, 0x80000001
 
-        .section .note.pvh, "a"
-        .balign 4
-        .long 4                             # name size: "Xen\0"
-        .long 8                             # descriptor size
-        .long PVH_NOTE_PHYS32_ENTRY
-        .asciz "Xen"
-        .quad pvh_start
+        .include "pvh-note.inc"
 
         .text
         .code32

@@ -13,20 +13,13 @@
 # scripts/bench/kvm-start.c. Power-off writes both jhyve's ACPI PM1a_CNT (0x404) and QEMU's
 # isa-debug-exit port (0xf4, "-device isa-debug-exit,iobase=0xf4", exit status 1 like jhyve's power-off).
 
-        .set PVH_NOTE_PHYS32_ENTRY, 18
         .set COM1, 0x3f8
         .set PM1A_CNT, 0x404
         .set S5_POWER_OFF, (5 << 10) | (1 << 13)
         .set DEBUG_EXIT, 0xf4
         .set START_INFO_CMDLINE, 24
 
-        .section .note.pvh, "a"
-        .balign 4
-        .long 4
-        .long 8
-        .long PVH_NOTE_PHYS32_ENTRY
-        .asciz "Xen"
-        .quad pvh_start
+        .include "pvh-note.inc"
 
         .text
         .code32
