@@ -6,11 +6,15 @@ jhyve_java_feature() { # prints the feature version (17, 25...) of the JDK at $1
     local release="$1/release" v
     [ -x "$1/bin/java" ] && [ -x "$1/bin/javac" ] || return 0
     if [ -f "$release" ]; then
-        v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release")
+        # Read with builtins: the launcher runs this on every start, and each process costs milliseconds.
+        local line
+        while IFS= read -r line; do
+            if [[ $line =~ ^JAVA_VERSION=\"([0-9]+) ]]; then v=${BASH_REMATCH[1]}; break; fi
+        done <"$release"
     else
         v=$("$1/bin/java" -version 2>&1 | sed -n '1s/.*version "\([0-9]*\).*/\1/p')
     fi
-    echo "$v"
+    echo "${v:-}"
 }
 
 jhyve_find_java() {
@@ -57,7 +61,9 @@ jhyve_java_opts() {
     JHYVE_AOT_DIR=
     jhyve_aot_paths "$jar" || return 0
     if [ -f "$JHYVE_AOT_CACHE" ]; then
-        if [ "$(stat -c %s "$JHYVE_AOT_CACHE")" = "$(cat "$JHYVE_AOT_CACHE.size" 2>/dev/null)" ]; then
+        local made=""
+        [ -f "$JHYVE_AOT_CACHE.size" ] && made=$(<"$JHYVE_AOT_CACHE.size")
+        if [ "$(stat -c %s "$JHYVE_AOT_CACHE")" = "$made" ]; then
             JHYVE_JAVA_OPTS_RESOLVED+=(-XX:AOTCache="$JHYVE_AOT_CACHE" -Xlog:aot=off -Xlog:cds=off)
         else
             echo "jhyve: ignoring the AOT cache $JHYVE_AOT_CACHE: it is not the size it was made with; it is made again" >&2
@@ -81,10 +87,16 @@ jhyve_aot_paths() {
     local jar=$1 path id
     [ "${JHYVE_AOT:-1}" != 0 ] || return 1
     JHYVE_AOT_DIR="${JHYVE_CACHE:-$HOME/.cache/jhyve}/aot"
-    mkdir -p "$JHYVE_AOT_DIR" 2>/dev/null && [ -w "$JHYVE_AOT_DIR" ] || return 1
+    [ -d "$JHYVE_AOT_DIR" ] || mkdir -p "$JHYVE_AOT_DIR" 2>/dev/null || return 1
+    [ -w "$JHYVE_AOT_DIR" ] || return 1
     path=$(readlink -f "$jar")
-    id=$(printf '%s\n' "$(stat -c '%s %Y' "$path")" "$(cat "$JAVA_HOME/release" 2>/dev/null)" "${JHYVE_JAVA_OPTS_RESOLVED[*]}" | sha256sum | cut -c1-16)
-    JHYVE_AOT_STEM="$JHYVE_AOT_DIR/jhyve-$(printf '%s' "$path" | sha256sum | cut -c1-12)"
+    local release=""
+    [ -f "$JAVA_HOME/release" ] && release=$(<"$JAVA_HOME/release")
+    id=$(printf '%s\n' "$(stat -c '%s %Y' "$path")" "$release" "${JHYVE_JAVA_OPTS_RESOLVED[*]}" | sha256sum)
+    # The jar's path as the stem (a cache per jar, the older ones removed when a new one is made), the
+    # rest hashed.
+    JHYVE_AOT_STEM="$JHYVE_AOT_DIR/jhyve${path//[^A-Za-z0-9._-]/_}"
+    id=${id:0:16}
     JHYVE_AOT_CACHE="$JHYVE_AOT_STEM-$id.aot"
     JHYVE_AOT_CONFIG="$JHYVE_AOT_STEM-$id.aotconf"
     JHYVE_AOT_LOCK="$JHYVE_AOT_STEM.lock"
