@@ -38,7 +38,6 @@ public final class Signals {
     public static final MemoryLayout SIGSET = MemoryLayout.sequenceLayout(16, JAVA_LONG);
 
     // Each downcall in a holder class of its own: linked on its first call (Native says why).
-    private static final class Getpid { static final MethodHandle HANDLE = Native.call("getpid", FunctionDescriptor.of(JAVA_INT)); }
     /** {@code long syscall(long number, ...)} with no further arguments: gettid. */
     private static final class Syscall0 { static final MethodHandle HANDLE = Native.call("syscall",
                 FunctionDescriptor.of(JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1)); }
@@ -46,15 +45,15 @@ public final class Signals {
     private static final class Syscall3 { static final MethodHandle HANDLE = Native.errnoCall("syscall",
                 FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1)); }
     private static final class SigactionCall { static final MethodHandle HANDLE = Native.errnoCall("sigaction", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS)); }
-    /** Returns an error number instead of setting errno. */
-    private static final class PthreadSigmask { static final MethodHandle HANDLE = Native.call("pthread_sigmask", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS)); }
+    /**
+     * Returns an error number instead of setting errno; linked with errno captured all the same, so that it has
+     * sigaction's shape and shares its linked stub (each new shape costs a start about 10 ms: Native).
+     */
+    private static final class PthreadSigmask { static final MethodHandle HANDLE = Native.errnoCall("pthread_sigmask", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS)); }
 
+    /** This process's id: the JDK's (it asked getpid(2) once), so that no downcall is linked for it. */
     public static int getpid() {
-        try {
-            return (int) Getpid.HANDLE.invokeExact();
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        return (int) ProcessHandle.current().pid();
     }
 
     /** The address of libc's {@code getpid}: a handler that is async-signal-safe and does nothing (see native-kvm's KickSignal). */
@@ -100,7 +99,7 @@ public final class Signals {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment set = arena.allocate(SIGSET);
             set.set(JAVA_LONG, 0, 1L << (signal - 1));
-            err = (int) PthreadSigmask.HANDLE.invokeExact(SIG_UNBLOCK, set, MemorySegment.NULL);
+            err = (int) PthreadSigmask.HANDLE.invokeExact(Scratch.ofThisThread().callState(), SIG_UNBLOCK, set, MemorySegment.NULL);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
