@@ -121,19 +121,7 @@ jhyve_aot_maintain() {
     fi
     if [ -f "$JHYVE_AOT_CONFIG" ]; then
         # Made by a process of its own, detached, holding the lock; this run goes on without the cache.
-        local tmp="$JHYVE_AOT_CACHE.tmp.$$" log="$JHYVE_AOT_STEM.log"
-        local create=("$JAVA_HOME/bin/java" "${JHYVE_JAVA_OPTS_RESOLVED[@]}" -XX:AOTMode=create -XX:AOTConfiguration="$JHYVE_AOT_CONFIG"
-            -XX:AOTCache="$tmp" -jar "$jar")
-        (
-            if "${create[@]}" </dev/null >"$log" 2>&1 && [ -s "$tmp" ]; then
-                stat -c %s "$tmp" >"$JHYVE_AOT_CACHE.size" && mv -f "$tmp" "$JHYVE_AOT_CACHE"
-                for old in "$JHYVE_AOT_STEM"-*.aot; do [ "$old" = "$JHYVE_AOT_CACHE" ] || rm -f "$old" "$old.size"; done
-                rm -f "$log"
-            else
-                rm -f "$tmp"
-            fi
-            rm -f "$JHYVE_AOT_STEM"-*.aotconf
-        ) </dev/null >/dev/null 2>&1 &
+        ( jhyve_aot_create "$jar" || true ) </dev/null >/dev/null 2>&1 &
         exec {JHYVE_AOT_LOCK_FD}>&-
         return 0
     fi
@@ -147,6 +135,23 @@ jhyve_aot_maintain() {
     exec {JHYVE_AOT_LOCK_FD}>&-
 }
 
+# jhyve_aot_create JAR: makes the cache from the recorded configuration (-XX:AOTMode=create) in a file of
+# its own, then puts it in place with its size beside it (what jhyve_java_opts checks) and removes the
+# jar's older caches; the JVM's output goes to JHYVE_AOT_STEM.log, kept when it fails. The configuration is
+# removed either way: a broken one is recorded again. Returns 1 when no cache was made.
+jhyve_aot_create() {
+    local jar=$1 tmp="$JHYVE_AOT_CACHE.tmp.$$" log="$JHYVE_AOT_STEM.log" old made=1
+    if "$JAVA_HOME/bin/java" "${JHYVE_JAVA_OPTS_RESOLVED[@]}" -XX:AOTMode=create -XX:AOTConfiguration="$JHYVE_AOT_CONFIG" \
+            -XX:AOTCache="$tmp" -jar "$jar" </dev/null >"$log" 2>&1 && [ -s "$tmp" ] \
+            && stat -c %s "$tmp" >"$JHYVE_AOT_CACHE.size" && mv -f "$tmp" "$JHYVE_AOT_CACHE"; then
+        made=0
+        rm -f "$log"
+        for old in "$JHYVE_AOT_STEM"-*.aot; do [ "$old" = "$JHYVE_AOT_CACHE" ] || rm -f "$old" "$old.size"; done
+    fi
+    rm -f "$tmp" "$JHYVE_AOT_STEM"-*.aotconf
+    return "$made"
+}
+
 # jhyve_aot_make JAR ARGS...: makes the AOT cache of JAR at once, for benchmarks (scripts/bench-start,
 # bench-boot): records a run of jhyve with ARGS (its output discarded) and makes the cache from it, then
 # sets JHYVE_JAVA_OPTS_RESOLVED again so that it is used. Returns 1 (and says why) when it could not.
@@ -156,17 +161,9 @@ jhyve_aot_make() {
     jhyve_java_opts "$jar"
     [ -n "${JHYVE_AOT_DIR:-}" ] || { echo "jhyve: no AOT cache directory (JHYVE_AOT=0 or ${JHYVE_CACHE:-$HOME/.cache/jhyve} not writable)" >&2; return 1; }
     [ -f "$JHYVE_AOT_CACHE" ] && return 0
-    local tmp="$JHYVE_AOT_CACHE.tmp.$$"
     "$JAVA_HOME/bin/java" "${JHYVE_JAVA_OPTS_RESOLVED[@]}" "${JHYVE_AOT_RECORD[@]}" -XX:AOTConfiguration="$JHYVE_AOT_CONFIG" \
         -jar "$jar" "$@" </dev/null >/dev/null 2>&1 || true
-    if "$JAVA_HOME/bin/java" "${JHYVE_JAVA_OPTS_RESOLVED[@]}" -XX:AOTMode=create -XX:AOTConfiguration="$JHYVE_AOT_CONFIG" \
-            -XX:AOTCache="$tmp" -jar "$jar" </dev/null >/dev/null 2>&1 && [ -s "$tmp" ]; then
-        stat -c %s "$tmp" >"$JHYVE_AOT_CACHE.size" && mv -f "$tmp" "$JHYVE_AOT_CACHE"
-    else
-        rm -f "$tmp"
-        echo "jhyve: could not make the AOT cache $JHYVE_AOT_CACHE" >&2
-    fi
-    rm -f "$JHYVE_AOT_CONFIG"
+    jhyve_aot_create "$jar" || echo "jhyve: could not make the AOT cache $JHYVE_AOT_CACHE (see $JHYVE_AOT_STEM.log)" >&2
     jhyve_java_opts "$jar"
     [ -f "$JHYVE_AOT_CACHE" ]
 }

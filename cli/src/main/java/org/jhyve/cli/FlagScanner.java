@@ -30,10 +30,11 @@ final class FlagScanner {
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (a.startsWith("--")) {
-                if (kind(a) == Kind.SWITCH) {
+                Kind kind = kind(a);
+                if (kind == Kind.SWITCH) {
                     if (!given.add(canonical(a))) return Optional.empty();
                     set(c, a, null);
-                } else if (kind(a) == Kind.VALUE) {
+                } else if (kind == Kind.VALUE) {
                     if (i + 1 >= args.length || !plainValue(args[i + 1]) || !given.add(a)) return Optional.empty();
                     set(c, a, args[++i]);
                 } else {
