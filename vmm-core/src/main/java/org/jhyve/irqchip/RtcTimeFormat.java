@@ -3,6 +3,7 @@ package org.jhyve.irqchip;
 import java.time.DateTimeException;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
+import java.util.OptionalLong;
 
 /**
  * How the MC146818 shows time in its registers: BCD or binary (register B's DM bit), 12 or 24 hours (its 24/12
@@ -40,8 +41,8 @@ record RtcTimeFormat(boolean binary, boolean hours24) {
         cmos[CENTURY] = (byte) number(Math.floorDiv(t.getYear(), 100));
     }
 
-    /** The epoch second (UTC) the time registers in {@code cmos} show, or empty if they show no valid time. */
-    java.util.OptionalLong decode(byte[] cmos) {
+    /** The epoch second (UTC) the time registers in {@code cmos} show, or empty if they show no valid time (before 2262). */
+    OptionalLong decode(byte[] cmos) {
         int second = value(cmos[SECONDS]);
         int minute = value(cmos[MINUTES]);
         int hour = hourValue(cmos[HOURS]);
@@ -49,12 +50,15 @@ record RtcTimeFormat(boolean binary, boolean hours24) {
         int month = value(cmos[MONTH]);
         int year = value(cmos[YEAR]);
         int century = value(cmos[CENTURY]);
-        if ((second | minute | hour | day | month | year | century) < 0 || year > 99) return java.util.OptionalLong.empty();
+        // Beyond 2261 the time in epoch nanoseconds would overflow a long: such a date is refused like a bad one.
+        if ((second | minute | hour | day | month | year | century) < 0 || year > 99 || century * 100 + year > 2261) {
+            return OptionalLong.empty();
+        }
         try {
-            return java.util.OptionalLong.of(LocalDateTime.of(century * 100 + year, month, day, hour, minute, second)
+            return OptionalLong.of(LocalDateTime.of(century * 100 + year, month, day, hour, minute, second)
                     .toEpochSecond(ZoneOffset.UTC));
         } catch (DateTimeException invalid) {
-            return java.util.OptionalLong.empty();
+            return OptionalLong.empty();
         }
     }
 

@@ -167,6 +167,8 @@ class CmosRtcTest {
         assertThat(read(0x08)).isEqualTo(0x03);
         write(0x00, 0x5A); // no BCD
         assertThat(read(0x00)).isEqualTo(0x56);
+        write(0x32, 0x99); // year 9924: past what the clock can count in nanoseconds
+        assertThat(read(0x32)).isEqualTo(0x20);
     }
 
     @Test
