@@ -12,14 +12,14 @@ import org.jhyve.hv.SpecialRegisters;
 import org.jhyve.memory.SegmentGuestMemory;
 
 /**
- * A guest for MMIO emulation tests: 16 MiB of heap RAM, paging that maps every linear address below 4 GiB to
+ * A guest for MMIO emulation tests: 4 MiB of heap RAM, paging that maps every linear address below 4 GiB to
  * itself (so 0xfee00000 and up are MMIO) with explicit remaps and holes, code at {@link #CODE}, a stack at
  * {@link #STACK}, and a bus that answers every read with one value and records every access.
  *
  * <p>Registers are written as "rax=0x12 rflags=0x46": the names of {@link Registers}' components.
  */
 final class MmioBench {
-    static final long RAM = 16L << 20;
+    static final long RAM = 4L << 20;
     static final long CODE = 0x10_0000;
     static final long STACK = 0x20_0000;
     static final long DATA = 0x30_0000;
