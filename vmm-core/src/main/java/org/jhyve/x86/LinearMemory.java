@@ -9,18 +9,22 @@ import org.jhyve.memory.GuestMemory;
  * and every page is translated on its own, since neighbouring linear pages need not be neighbours in
  * guest-physical memory. Larger pages are 4 KiB aligned too, so splitting at 4 KiB is always safe.
  *
- * <p>{@link Vcpu#translate} reports only whether a page is mapped, not its access rights, so writes
- * to a read-only or supervisor page are not refused here as they would be on a CPU.
+ * <p>{@link Vcpu#translate} (the usual {@link LinearTranslator}) reports only whether a page is mapped, not its
+ * access rights, so writes to a read-only or supervisor page are not refused here as they would be on a CPU.
  */
 final class LinearMemory {
     static final int PAGE_SIZE = 4096;
 
-    private final Vcpu vcpu;
+    private final LinearTranslator paging;
     private final GuestMemory memory;
     private final CpuMode mode;
 
     LinearMemory(Vcpu vcpu, GuestMemory memory, CpuMode mode) {
-        this.vcpu = vcpu;
+        this(vcpu::translate, memory, mode);
+    }
+
+    LinearMemory(LinearTranslator paging, GuestMemory memory, CpuMode mode) {
+        this.paging = paging;
         this.memory = memory;
         this.mode = mode;
     }
@@ -32,7 +36,7 @@ final class LinearMemory {
         while (done < max) {
             long address = mode.maskLinearAddress(linear + done);
             int chunk = chunk(address, max - done);
-            long physical = vcpu.translate(address);
+            long physical = paging.physicalAddress(address);
             if (physical < 0 || !memory.isValid(physical, chunk)) break;
             memory.read(physical, out, done, chunk);
             done += chunk;
@@ -73,7 +77,7 @@ final class LinearMemory {
         for (int i = 0; i < pieces; i++) {
             long address = mode.maskLinearAddress(linear + done);
             int chunk = chunk(address, length - done);
-            physical[i] = vcpu.translate(address);
+            physical[i] = paging.physicalAddress(address);
             if (physical[i] < 0) throw new LinearAccessException(address, "is not mapped");
             if (!memory.isValid(physical[i], chunk)) {
                 throw new LinearAccessException(address, String.format("maps to 0x%x, which is not RAM", physical[i]));

@@ -78,6 +78,8 @@ class CascadedPicsTest {
         assertThat(pics.acknowledge()).as("IRQ0 nests above IRQ1").isEqualTo(0x30);
         master(0, 0x20); // non-specific EOI: clears IRQ0, the highest in service
         assertThat(pics.pending()).isFalse();
+        master(0, 0x0B);
+        assertThat(readMaster(0)).as("IRQ1 still in service").isEqualTo(1 << 1);
         master(0, 0x20);
         assertThat(pics.acknowledge()).isEqualTo(0x34);
     }

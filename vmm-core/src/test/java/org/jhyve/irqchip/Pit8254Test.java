@@ -18,7 +18,11 @@ class Pit8254Test {
 
     /** PIT ticks since the PIT was made, computed independently of the model. */
     private long ticks() {
-        return BigInteger.valueOf(clock.nanoTime() - origin).multiply(BigInteger.valueOf(HZ))
+        return ticksAt(clock.nanoTime() - origin);
+    }
+
+    private static long ticksAt(long nanosSinceOrigin) {
+        return BigInteger.valueOf(nanosSinceOrigin).multiply(BigInteger.valueOf(HZ))
                 .divide(BigInteger.valueOf(1_000_000_000L)).longValueExact();
     }
 
@@ -119,6 +123,30 @@ class Pit8254Test {
         advanceTo(10_000_000_000L);
         assertThat(risingEdges()).isEqualTo(ticks() / 1193);
         assertThat(clock.pending()).isEqualTo(1);
+    }
+
+    @Test
+    void aLateTimerThreadDoesNotMakeThePeriodDrift() {
+        long lateness = 300_000; // each callback runs 0.3 ms after its deadline, as a loaded host's thread may
+        PlatformClock late = new PlatformClock() {
+            @Override
+            public long nanoTime() {
+                return clock.nanoTime();
+            }
+
+            @Override
+            public Timer schedule(long deadlineNanos, Runnable action) {
+                return clock.schedule(deadlineNanos + lateness, action);
+            }
+        };
+        List<Boolean> lateIrq = new ArrayList<>();
+        Pit8254 latePit = new Pit8254(late, lateIrq::add);
+        latePit.write(3, 1, 0x34);
+        latePit.write(0, 1, 1193 & 0xFF);
+        latePit.write(0, 1, 1193 >> 8);
+        advanceTo(10_000_000_000L);
+        long pulses = lateIrq.stream().filter(level -> level).count();
+        assertThat(pulses).isEqualTo(ticksAt(10_000_000_000L - lateness) / 1193);
     }
 
     @Test
