@@ -54,7 +54,7 @@ static u32 send_counting(const char *s, u8 vector) {
         while (!(inb(UART_LSR) & 0x20)) cpu_relax();
         u32 before = irq.count[vector];
         outb(COM1, (u8)*s);
-        wait_for(vector, before + 1, ms(5));
+        wait_for(vector, before + 1, ms(20));
     }
     return n;
 }
@@ -92,9 +92,9 @@ static void test_edge(void) {
     route_com1(VEC_UART_EDGE); /* fixed, physical, active high, edge, unmasked */
     /* Enabling THRE's interrupt while THR is empty raises it at once (16550A datasheet). */
     outb(UART_IER, IER_THR_EMPTY);
-    int on_enable = wait_for(VEC_UART_EDGE, 1, ms(5));
+    int on_enable = wait_for(VEC_UART_EDGE, 1, ms(20));
     u32 sent = send_counting("irq-test: uart edge-triggered, one interrupt a byte\r\n", VEC_UART_EDGE);
-    spin_open(ms(2));
+    spin_open(ms(20));
     u32 edge_count = irq.count[VEC_UART_EDGE];
 
     route_com1(REDIR_MASKED | VEC_UART_EDGE);
@@ -104,7 +104,7 @@ static void test_edge(void) {
         while (!(inb(UART_LSR) & 0x20)) cpu_relax();
         outb(COM1, (u8)*s);
     }
-    spin_open(ms(3));
+    spin_open(ms(20));
     u32 masked_count = irq.count[VEC_UART_EDGE];
     uart_quiet();
     irq.hook[VEC_UART_EDGE] = 0;
@@ -122,8 +122,8 @@ static void test_level(void) {
     irq.hook[VEC_UART_LEVEL] = level_entry;
     route_com1(REDIR_LEVEL | VEC_UART_LEVEL);
     outb(UART_IER, IER_THR_EMPTY);
-    wait_for(VEC_UART_LEVEL, 2, ms(10));
-    spin_open(ms(2));
+    wait_for(VEC_UART_LEVEL, 2, ms(30));
+    spin_open(ms(20));
     u32 first_count = irq.count[VEC_UART_LEVEL];
     u32 irr_after_eoi = com1_entry() & REDIR_REMOTE_IRR;
     u32 irr_in_handler = remote_irr_in_handler;
@@ -133,11 +133,11 @@ static void test_level(void) {
     route_com1(REDIR_MASKED | REDIR_LEVEL | VEC_UART_LEVEL);
     irq_log_clear();
     outb(UART_IER, IER_THR_EMPTY);
-    spin_open(ms(3));
+    spin_open(ms(20));
     u32 while_masked = irq.count[VEC_UART_LEVEL];
     route_com1(REDIR_LEVEL | VEC_UART_LEVEL);
-    int on_unmask = wait_for(VEC_UART_LEVEL, 1, ms(5));
-    spin_open(ms(2));
+    int on_unmask = wait_for(VEC_UART_LEVEL, 1, ms(20));
+    spin_open(ms(20));
     u32 after_unmask = irq.count[VEC_UART_LEVEL];
     uart_quiet();
     route_com1(REDIR_MASKED | VEC_UART_EDGE);

@@ -88,7 +88,7 @@ final class FlagScanner {
         return switch (flag) {
             case "-A", "-a", "-b", "-C", "-D", "-e", "-h", "--help", "-H", "-I", "-M", "-P", "-S", "-u", "-v", "--version",
                  "-w", "-W", "-x", "-Y" -> Kind.SWITCH;
-            case "-c", "-f", "-F", "-g", "-G", "-m", "-U", "-K", "-r", "--cpu-template", "--trace", "--trace-filter" -> Kind.VALUE;
+            case "-c", "-f", "-F", "-g", "-G", "-m", "-U", "-K", "-r", "--cpu-template", "--irqchip", "--trace", "--trace-filter" -> Kind.VALUE;
             case "-l", "-p", "-s", "-k", "-o" -> Kind.LIST;
             default -> Kind.UNKNOWN;
         };
@@ -124,6 +124,7 @@ final class FlagScanner {
             case "-K" -> c.keyboardLayout = value;
             case "-r" -> c.restoreFile = value;
             case "--cpu-template" -> c.cpuTemplate = value;
+            case "--irqchip" -> c.irqchip = value;
             case "--trace" -> c.traceFile = value;
             case "--trace-filter" -> c.traceFilter = value;
             case "-l" -> c.lpc.add(value);

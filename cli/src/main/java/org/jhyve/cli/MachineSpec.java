@@ -12,6 +12,7 @@ import org.jhyve.cpu.CpuTemplate;
 import org.jhyve.devices.DeviceCatalog;
 import org.jhyve.hv.CpuTopology;
 import org.jhyve.trace.TraceConfig;
+import org.jhyve.hv.InterruptPlatform;
 import org.jhyve.vm.VmBuilder;
 
 /**
@@ -24,7 +25,7 @@ record MachineSpec(long memoryBytes, CpuTopology topology, List<PciSlotNode> slo
                    FirmwareSpec firmware, Optional<Path> pidFile, Optional<UUID> uuid, boolean exitOnUnhandledIo,
                    boolean acpi, boolean mpTable, Optional<CpuTemplate> cpuTemplate, Optional<TraceConfig> trace,
                    Optional<GdbOption> gdb, Optional<String> vmName, boolean wiredMemory, boolean printMac,
-                   boolean dumpConfig, ConfigTree config) {
+                   boolean dumpConfig, ConfigTree config, InterruptPlatform interrupts) {
 
     static final long DEFAULT_MEMORY = 256L << 20;
 
@@ -83,6 +84,7 @@ record MachineSpec(long memoryBytes, CpuTopology topology, List<PciSlotNode> slo
                 throw new UsageException(KeyErrors.origin(tree, "jhyve.cpu_template"), e.getMessage());
             }
         }
+        InterruptPlatform interrupts = interrupts(tree);
         Optional<TraceConfig> trace = TraceSpec.read(tree);
         Optional<GdbOption> gdb = GdbOption.read(tree);
         Optional<String> vmName = tree.value("name");
@@ -93,7 +95,18 @@ record MachineSpec(long memoryBytes, CpuTopology topology, List<PciSlotNode> slo
         root.bool("x86.vmexit_on_pause", false);
         return new MachineSpec(memory, topology, slots, lpc, firmware, pidFile, uuid, root.bool("x86.strictio", false),
                 root.bool("acpi_tables", false), root.bool("x86.mptable", true), template, trace, gdb, vmName,
-                root.bool("memory.wired", false), printMac, root.bool("config.dump", false), tree);
+                root.bool("memory.wired", false), printMac, root.bool("config.dump", false), tree, interrupts);
+    }
+
+    /** {@code jhyve.irqchip} ({@code --irqchip}): kernel (the default) or userspace. */
+    private static InterruptPlatform interrupts(ConfigTree tree) throws UsageException {
+        Optional<String> text = tree.value("jhyve.irqchip");
+        if (text.isEmpty()) return InterruptPlatform.IN_KERNEL;
+        return switch (text.get()) {
+            case "kernel" -> InterruptPlatform.IN_KERNEL;
+            case "userspace" -> InterruptPlatform.USERSPACE;
+            default -> throw new UsageException(KeyErrors.origin(tree, "jhyve.irqchip"), "is kernel or userspace, not '" + text.get() + "'");
+        };
     }
 
     private static long memory(ConfigTree tree, long hostMemory) throws UsageException {
@@ -133,7 +146,7 @@ record MachineSpec(long memoryBytes, CpuTopology topology, List<PciSlotNode> slo
     /** The same VM without {@code --trace} (a fuzz target's, whose trace file must not be created). */
     MachineSpec withoutTrace() {
         return new MachineSpec(memoryBytes, topology, slots, lpcPorts, firmware, pidFile, uuid, exitOnUnhandledIo, acpi, mpTable,
-                cpuTemplate, Optional.empty(), gdb, vmName, wiredMemory, printMac, dumpConfig, config);
+                cpuTemplate, Optional.empty(), gdb, vmName, wiredMemory, printMac, dumpConfig, config, interrupts);
     }
 
     /** Where {@code key} was set, for errors found later (when the VM is built). */

@@ -53,6 +53,7 @@ final class VmAssembler {
                 .wiredMemory(spec.wiredMemory())
                 .exitOnUnhandledIo(spec.exitOnUnhandledIo())
                 .cpuTemplate(template)
+                .irqchip(spec.interrupts())
                 .boot(new KexecLoader(spec.firmware().kernel(), spec.firmware().initrd(), spec.firmware().cmdline(), spec.acpi(), template, spec.mpTable()));
         spec.uuid().ifPresent(builder::uuid);
         spec.trace().ifPresent(builder::trace);

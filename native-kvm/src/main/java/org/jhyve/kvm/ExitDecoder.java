@@ -26,9 +26,22 @@ final class ExitDecoder {
         return INTERRUPTED;
     }
 
+    private static final VmExit.InterruptWindow INTERRUPT_WINDOW = new VmExit.InterruptWindow();
+
+    /** As {@link #decode(MemorySegment, VmExit.MsrReply)} for a VM that never exits on MSRs. */
     static VmExit decode(MemorySegment run) {
+        return decode(run, null);
+    }
+
+    /** {@code msrReply} answers MSR exits (the userspace interrupt platform's); it writes the same area. */
+    static VmExit decode(MemorySegment run, VmExit.MsrReply msrReply) {
         int reason = run.get(JAVA_INT, RUN_EXIT_REASON);
         return switch (reason) {
+            case KvmAbi.EXIT_IRQ_WINDOW_OPEN -> INTERRUPT_WINDOW;
+            case KvmAbi.EXIT_X86_RDMSR, KvmAbi.EXIT_X86_WRMSR -> msrReply == null
+                    ? new VmExit.Unknown(reason, KvmAbi.exitName(reason) + " on a VM that routes no MSRs to userspace")
+                    : new VmExit.Msr(run.get(JAVA_INT, RUN_MSR_INDEX), reason == KvmAbi.EXIT_X86_WRMSR,
+                            run.get(JAVA_LONG, RUN_MSR_DATA), msrReply);
             case KvmAbi.EXIT_IO -> portIo(run);
             case KvmAbi.EXIT_MMIO -> mmio(run);
             case KvmAbi.EXIT_HLT -> HALT;

@@ -29,7 +29,13 @@ final class FirmwareDefaults {
 
     private FirmwareDefaults() {}
 
-    static void apply(KvmVcpu vcpu, int fd) {
+    /** {@code inKernelApic}: false without KVM's irqchip, where jhyve's userspace platform sets its own LVTs likewise. */
+    static void apply(KvmVcpu vcpu, int fd, boolean inKernelApic) {
+        if (inKernelApic) applyLvts(fd);
+        applyMsrs(vcpu);
+    }
+
+    private static void applyLvts(int fd) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment lapic = a.allocate(KvmAbi.LAPIC_STATE_SIZE);
             HostCalls.ioctl(fd, KvmAbi.GET_LAPIC, lapic);
@@ -37,6 +43,9 @@ final class FirmwareDefaults {
             setLvt(lapic, APIC_LVT_LINT1, DELIVERY_NMI);
             HostCalls.ioctl(fd, KvmAbi.SET_LAPIC, lapic);
         }
+    }
+
+    private static void applyMsrs(KvmVcpu vcpu) {
         // One at a time: a host that lacks one of them (PVM may) should still get the others.
         for (MsrEntry msr : List.of(new MsrEntry(MSR_IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING),
                 new MsrEntry(MSR_MTRR_DEF_TYPE, MTRR_ENABLE | MTRR_TYPE_WRITE_BACK))) {

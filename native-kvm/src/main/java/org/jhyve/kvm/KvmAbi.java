@@ -7,6 +7,7 @@ import static org.jhyve.kvm.KvmStructs.KVM_GUEST_DEBUG;
 import static org.jhyve.kvm.KvmStructs.KVM_IOEVENTFD;
 import static org.jhyve.kvm.KvmStructs.KVM_IRQFD;
 import static org.jhyve.kvm.KvmStructs.KVM_MSI;
+import static org.jhyve.kvm.KvmStructs.KVM_MSR_FILTER;
 import static org.jhyve.kvm.KvmStructs.KVM_IRQ_LEVEL;
 import static org.jhyve.kvm.KvmStructs.KVM_MP_STATE;
 import static org.jhyve.kvm.KvmStructs.KVM_VCPU_EVENTS;
@@ -52,6 +53,11 @@ final class KvmAbi {
     static final Ioctl IRQFD = Ioctl.iow("KVM_IRQFD", KVMIO, 0x76, KVM_IRQFD.byteSize());
     static final Ioctl CREATE_PIT2 = Ioctl.iow("KVM_CREATE_PIT2", KVMIO, 0x77, KVM_PIT_CONFIG.byteSize());
     static final Ioctl IOEVENTFD = Ioctl.iow("KVM_IOEVENTFD", KVMIO, 0x79, KVM_IOEVENTFD.byteSize());
+    /** Userspace interrupt platform only: an external interrupt for the next entry; a vCPU ioctl. */
+    static final Ioctl INTERRUPT = Ioctl.iow("KVM_INTERRUPT", KVMIO, 0x86, Integer.BYTES);
+    static final Ioctl NMI = Ioctl.io("KVM_NMI", KVMIO, 0x9a);
+    static final Ioctl GET_TSC_KHZ = Ioctl.io("KVM_GET_TSC_KHZ", KVMIO, 0xa3);
+    static final Ioctl X86_SET_MSR_FILTER = Ioctl.iow("KVM_X86_SET_MSR_FILTER", KVMIO, 0xc6, KVM_MSR_FILTER.byteSize());
     static final Ioctl SIGNAL_MSI = Ioctl.iow("KVM_SIGNAL_MSI", KVMIO, 0xa5, KVM_MSI.byteSize());
     static final Ioctl ENABLE_CAP = Ioctl.iow("KVM_ENABLE_CAP", KVMIO, 0xa3, KVM_ENABLE_CAP.byteSize());
 
@@ -100,6 +106,16 @@ final class KvmAbi {
     static final int EXIT_INTR = 10;
     static final int EXIT_INTERNAL_ERROR = 17;
     static final int EXIT_SYSTEM_EVENT = 24;
+    static final int EXIT_X86_RDMSR = 29;
+    static final int EXIT_X86_WRMSR = 30;
+
+    /** {@code KVM_CAP_X86_USER_SPACE_MSR}'s argument: which refused MSR accesses exit to userspace. */
+    static final long MSR_EXIT_REASON_INVAL = 1;
+    static final long MSR_EXIT_REASON_UNKNOWN = 1 << 1;
+    static final long MSR_EXIT_REASON_FILTER = 1 << 2;
+    /** {@code kvm_msr_filter_range.flags}. */
+    static final int MSR_FILTER_READ = 1;
+    static final int MSR_FILTER_WRITE = 1 << 1;
 
     /** Names of {@code KVM_EXIT_*} codes 0..37, for {@link org.jhyve.hv.VmExit.Unknown} and logs. */
     private static final List<String> EXIT_NAMES = List.of(

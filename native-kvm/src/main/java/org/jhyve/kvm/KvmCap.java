@@ -26,6 +26,9 @@ enum KvmCap {
     /** KVM_SIGNAL_MSI, how MSI-X capable devices interrupt. */
     SIGNAL_MSI(77, true),
     ENABLE_CAP_VM(98, false),
+    /** The userspace interrupt platform needs these two: the APIC's MSRs exit to jhyve. */
+    X86_USER_SPACE_MSR(188, false),
+    X86_MSR_FILTER(189, false),
     IMMEDIATE_EXIT(136, true),
     /** With it enabled, emulation failures always exit to userspace and carry the instruction bytes. */
     EXIT_ON_EMULATION_FAILURE(204, false);

@@ -68,8 +68,11 @@ final class KvmStructs {
     static final StructLayout RUN_SYSTEM_EVENT = struct("system_event",
             u32("type"), u32("ndata"),
             MemoryLayout.unionLayout(u64("flags"), array("data", 16, ValueLayout.JAVA_LONG)).withName("u"));
+    /** KVM_EXIT_X86_RDMSR / WRMSR: {@code error} is the VMM's answer (non-zero: #GP). */
+    static final StructLayout RUN_MSR = struct("msr",
+            u8("error"), bytes("pad", 7), u32("reason"), u32("index"), u64("data"));
     static final UnionLayout RUN_EXIT = MemoryLayout.unionLayout(RUN_HW, RUN_FAIL_ENTRY, RUN_EX, RUN_IO, RUN_DEBUG,
-            RUN_MMIO, RUN_INTERNAL, RUN_EMULATION_FAILURE, RUN_SYSTEM_EVENT, bytes("padding", 256)).withName("exit");
+            RUN_MMIO, RUN_INTERNAL, RUN_EMULATION_FAILURE, RUN_SYSTEM_EVENT, RUN_MSR, bytes("padding", 256)).withName("exit");
 
     static final StructLayout KVM_RUN = struct("kvm_run",
             u8("request_interrupt_window"), u8("immediate_exit"), bytes("padding1", 6),
@@ -80,6 +83,13 @@ final class KvmStructs {
             bytes("s", 2048));
 
     static final long RUN_IMMEDIATE_EXIT = offset(KVM_RUN, "immediate_exit");
+    static final long RUN_REQUEST_INTERRUPT_WINDOW = offset(KVM_RUN, "request_interrupt_window");
+    static final long RUN_READY_FOR_INTERRUPT_INJECTION = offset(KVM_RUN, "ready_for_interrupt_injection");
+    static final long RUN_IF_FLAG = offset(KVM_RUN, "if_flag");
+    static final long RUN_CR8 = offset(KVM_RUN, "cr8");
+    static final long RUN_MSR_ERROR = offset(KVM_RUN, "exit", "msr", "error");
+    static final long RUN_MSR_INDEX = offset(KVM_RUN, "exit", "msr", "index");
+    static final long RUN_MSR_DATA = offset(KVM_RUN, "exit", "msr", "data");
     static final long RUN_EXIT_REASON = offset(KVM_RUN, "exit_reason");
     static final long RUN_IO_DIRECTION = offset(KVM_RUN, "exit", "io", "direction");
     static final long RUN_IO_SIZE = offset(KVM_RUN, "exit", "io", "size");
@@ -108,6 +118,18 @@ final class KvmStructs {
     static final int RUN_EMULATION_INSN_MAX = 15;
     static final long RUN_SYSTEM_EVENT_TYPE = offset(KVM_RUN, "exit", "system_event", "type");
     static final long RUN_SYSTEM_EVENT_FLAGS = offset(KVM_RUN, "exit", "system_event", "u", "flags");
+
+    // --- MSR filter (KVM_X86_SET_MSR_FILTER) ------------------------------------------------------
+    static final StructLayout KVM_MSR_FILTER_RANGE = struct("kvm_msr_filter_range",
+            u32("flags"), u32("nmsrs"), u32("base"), MemoryLayout.paddingLayout(4), u64("bitmap"));
+    static final int MSR_FILTER_MAX_RANGES = 16;
+    static final StructLayout KVM_MSR_FILTER = struct("kvm_msr_filter",
+            u32("flags"), MemoryLayout.paddingLayout(4), array("ranges", MSR_FILTER_MAX_RANGES, KVM_MSR_FILTER_RANGE));
+    static final long MSR_FILTER_RANGES = offset(KVM_MSR_FILTER, "ranges");
+    static final long MSR_RANGE_FLAGS = offset(KVM_MSR_FILTER_RANGE, "flags");
+    static final long MSR_RANGE_NMSRS = offset(KVM_MSR_FILTER_RANGE, "nmsrs");
+    static final long MSR_RANGE_BASE = offset(KVM_MSR_FILTER_RANGE, "base");
+    static final long MSR_RANGE_BITMAP = offset(KVM_MSR_FILTER_RANGE, "bitmap");
 
     // --- registers -------------------------------------------------------------------------------
     static final StructLayout KVM_REGS = struct("kvm_regs",

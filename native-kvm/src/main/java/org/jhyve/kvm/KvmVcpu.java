@@ -14,6 +14,9 @@ import org.jhyve.hv.CpuidEntry;
 import org.jhyve.hv.FpuState;
 import org.jhyve.hv.GuestDebug;
 import org.jhyve.hv.HypervisorException;
+import org.jhyve.hv.InterruptInjection;
+import org.jhyve.hv.InterruptPlatform;
+import java.util.Optional;
 import org.jhyve.hv.MsrEntry;
 import org.jhyve.hv.Registers;
 import org.jhyve.hv.SpecialRegisters;
@@ -37,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * volatile accesses: so either the kicker sees the id and signals, or KVM sees the flag. Once {@code run()}
  * has returned {@link VmExit.Interrupted} it clears the flag, so the next run proceeds.
  */
-public final class KvmVcpu implements Vcpu {
+public final class KvmVcpu implements Vcpu, InterruptInjection {
     private static final Logger log = LoggerFactory.getLogger(KvmVcpu.class);
     private static final VarHandle BYTE = JAVA_BYTE.varHandle();
 
@@ -62,6 +65,8 @@ public final class KvmVcpu implements Vcpu {
     private volatile int runningTid;
     /** Whether KVM takes KVM_GUESTDBG_BLOCKIRQ (5.16+); cleared on the first EINVAL. Used only by the vCPU thread. */
     private boolean blockIrqWhileStepping = true;
+    /** Answers MSR exits in {@code kvm_run}; null on a VM with an in-kernel irqchip, which has none. */
+    private final VmExit.MsrReply msrReply;
     /** The last thread that called run(), and its tid; touched only by that thread. */
     private Thread runThread;
     private int runThreadTid;
@@ -77,6 +82,7 @@ public final class KvmVcpu implements Vcpu {
             long size = vm.vcpuMmapSize();
             MemorySegment address = HostCalls.mmap(size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
             this.run = address.reinterpret(size, arena, s -> unmap(s, size));
+            this.msrReply = vm.interruptPlatform() == InterruptPlatform.USERSPACE ? new RunAreaMsrReply(run) : null;
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
@@ -95,8 +101,9 @@ public final class KvmVcpu implements Vcpu {
         }
         try {
             // A vCPU with no CPUID at all shows the guest an empty leaf 0; start from what KVM supports.
-            vcpu.setCpuid(CpuidDefaults.forVcpu(vm.supportedCpuid(), index, vm.topology(), vm.cpuidTemplate()));
-            FirmwareDefaults.apply(vcpu, fd);
+            List<CpuidEntry> cpuid = CpuidDefaults.forVcpu(vm.supportedCpuid(), index, vm.topology(), vm.cpuidTemplate());
+            vcpu.setCpuid(vm.interruptPlatform() == InterruptPlatform.USERSPACE ? UserspaceApicCpuid.apply(cpuid) : cpuid);
+            FirmwareDefaults.apply(vcpu, fd, vm.interruptPlatform() == InterruptPlatform.IN_KERNEL);
         } catch (RuntimeException | Error e) {
             vcpu.close();
             throw e;
@@ -129,7 +136,7 @@ public final class KvmVcpu implements Vcpu {
             while (true) {
                 int r = Libc.ioctl(runScratch, fd, KvmAbi.RUN.number(), 0L);
                 if (r >= 0) {
-                    VmExit exit = ExitDecoder.decode(run);
+                    VmExit exit = ExitDecoder.decode(run, msrReply);
                     if (exit instanceof VmExit.Interrupted) clearImmediateExit();
                     return exit;
                 }
@@ -364,6 +371,8 @@ public final class KvmVcpu implements Vcpu {
     /** Halted, or an application processor still waiting for INIT/SIPI, in KVM's in-kernel local APIC. */
     @Override
     public boolean isParked() {
+        // Without an in-kernel APIC KVM keeps no halt or wait-for-SIPI state: jhyve's platform does.
+        if (msrReply != null) return false;
         int state = getMpState();
         return state == MP_STATE_HALTED || state == MP_STATE_UNINITIALIZED || state == MP_STATE_INIT_RECEIVED;
     }
@@ -382,6 +391,75 @@ public final class KvmVcpu implements Vcpu {
             MemorySegment s = a.allocate(KvmStructs.KVM_MP_STATE);
             s.set(JAVA_INT, 0, state);
             HostCalls.ioctl(fd, KvmAbi.SET_MP_STATE, s);
+        }
+    }
+
+    // ---- the userspace interrupt platform's side (InterruptInjection) ----
+
+    @Override
+    public Optional<InterruptInjection> interruptInjection() {
+        return msrReply == null ? Optional.empty() : Optional.of(this);
+    }
+
+    /** {@code kvm_run.ready_for_interrupt_injection}: IF set and no interrupt shadow, as of the last exit. */
+    @Override
+    public boolean canInjectInterrupt() {
+        return run.get(JAVA_BYTE, KvmStructs.RUN_READY_FOR_INTERRUPT_INJECTION) != 0;
+    }
+
+    @Override
+    public void injectInterrupt(int vector) {
+        try (Arena a = Arena.ofConfined()) {
+            HostCalls.ioctl(fd, KvmAbi.INTERRUPT, a.allocateFrom(JAVA_INT, vector & 0xff));
+        }
+    }
+
+    @Override
+    public void requestInterruptWindow(boolean request) {
+        run.set(JAVA_BYTE, KvmStructs.RUN_REQUEST_INTERRUPT_WINDOW, (byte) (request ? 1 : 0));
+    }
+
+    @Override
+    public void injectNmi() {
+        HostCalls.ioctl(fd, KvmAbi.NMI, 0L);
+    }
+
+    /** Without an in-kernel APIC, KVM reports CR8 in {@code kvm_run} at each exit and loads it from there at each entry. */
+    @Override
+    public int cr8() {
+        return (int) (run.get(JAVA_LONG, KvmStructs.RUN_CR8) & 0xf);
+    }
+
+    @Override
+    public void setCr8(int value) {
+        run.set(JAVA_LONG, KvmStructs.RUN_CR8, value & 0xf);
+    }
+
+    @Override
+    public long tscHz() {
+        return HostCalls.ioctl(fd, KvmAbi.GET_TSC_KHZ, 0L) * 1000L;
+    }
+
+    @Override
+    public long guestTsc() {
+        List<MsrEntry> tsc = getMsrs(List.of(IA32_TSC));
+        if (tsc.isEmpty()) throw new HypervisorException("KVM refused to read the guest's TSC");
+        return tsc.getFirst().value();
+    }
+
+    private static final int IA32_TSC = 0x10;
+
+    /** Writes the answer to an MSR exit where KVM reads it on the next KVM_RUN. */
+    private record RunAreaMsrReply(MemorySegment run) implements VmExit.MsrReply {
+        @Override
+        public void complete(long value) {
+            run.set(JAVA_BYTE, KvmStructs.RUN_MSR_ERROR, (byte) 0);
+            run.set(JAVA_LONG, KvmStructs.RUN_MSR_DATA, value);
+        }
+
+        @Override
+        public void fault() {
+            run.set(JAVA_BYTE, KvmStructs.RUN_MSR_ERROR, (byte) 1);
         }
     }
 

@@ -18,6 +18,7 @@ import org.jhyve.hv.CpuidModifier;
 import org.jhyve.hv.Doorbell;
 import org.jhyve.hv.HypervisorException;
 import org.jhyve.hv.HypervisorVm;
+import org.jhyve.hv.InterruptPlatform;
 import org.jhyve.hv.CpuTopology;
 import org.jhyve.hv.VmSpec;
 import org.jhyve.memory.GuestMemory;
@@ -31,7 +32,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A KVM VM file descriptor, set up as a PC: real-mode TSS and identity-map addresses, in-kernel
- * PIC/IOAPIC/LAPIC (KVM_CREATE_IRQCHIP) and PIT (KVM_CREATE_PIT2), and guest RAM mapped slot by slot.
+ * PIC/IOAPIC/LAPIC (KVM_CREATE_IRQCHIP) and PIT (KVM_CREATE_PIT2), and guest RAM mapped slot by slot. With
+ * {@link InterruptPlatform#USERSPACE} there is no in-kernel irqchip or PIT: the APIC's MSRs exit to jhyve
+ * ({@link UserspaceMsrs}), the vCPUs inject through KVM_INTERRUPT, and {@link #setIrqLine}/{@link #signalMsi} are
+ * not for use (jhyve's own platform takes the lines).
  *
  * <p>Owns its vCPUs, ioeventfds and irqfds: {@link #close()} closes whichever of them are still open, then
  * the VM fd, then unmaps guest RAM (the VM's shared arena) unless a device thread still holds it. Lifecycle methods synchronise on the VM;
@@ -73,8 +77,12 @@ public final class KvmVm implements HypervisorVm {
             // Both before any vCPU exists: KVM on VMX needs them to run real mode; elsewhere they are harmless.
             HostCalls.ioctl(fd, KvmAbi.SET_TSS_ADDR, KvmAbi.TSS_ADDRESS);
             if (system.checkExtension(KvmCap.SET_IDENTITY_MAP_ADDR) > 0) setIdentityMapAddress();
-            HostCalls.ioctl(fd, KvmAbi.CREATE_IRQCHIP, 0);
-            createPit();
+            if (spec.interrupts() == InterruptPlatform.IN_KERNEL) {
+                HostCalls.ioctl(fd, KvmAbi.CREATE_IRQCHIP, 0);
+                createPit();
+            } else {
+                UserspaceMsrs.route(system, fd);
+            }
             this.emulationFailureExits = system.checkExtension(KvmCap.EXIT_ON_EMULATION_FAILURE) > 0
                     && system.checkExtension(KvmCap.ENABLE_CAP_VM) > 0;
             if (emulationFailureExits) enableCap(KvmCap.EXIT_ON_EMULATION_FAILURE, 1);
@@ -177,9 +185,15 @@ public final class KvmVm implements HypervisorVm {
         return spec.topology();
     }
 
+    /** Who emulates the interrupt controllers of this VM. */
+    public InterruptPlatform interruptPlatform() {
+        return spec.interrupts();
+    }
+
     /** KVM_IRQ_LINE: sets GSI {@code gsi} of the in-kernel PIC/IOAPIC to {@code level}. */
     @Override
     public void setIrqLine(int gsi, boolean level) {
+        requireInKernelIrqchip();
         fdLock.readLock().lock();
         try (Arena arena = Arena.ofConfined()) {
             ensureOpen();
@@ -213,6 +227,7 @@ public final class KvmVm implements HypervisorVm {
      */
     @Override
     public void signalMsi(long address, int data) {
+        requireInKernelIrqchip();
         fdLock.readLock().lock();
         try {
             ensureOpen();
@@ -284,6 +299,12 @@ public final class KvmVm implements HypervisorVm {
             if (vcpus[v.index()] == v) vcpus[v.index()] = null;
         } else {
             eventFds.remove(child);
+        }
+    }
+
+    private void requireInKernelIrqchip() {
+        if (spec.interrupts() != InterruptPlatform.IN_KERNEL) {
+            throw new IllegalStateException("this VM has no in-kernel irqchip: its interrupts go through jhyve's userspace platform");
         }
     }
 

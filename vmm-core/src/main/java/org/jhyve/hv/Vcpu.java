@@ -69,6 +69,14 @@ public interface Vcpu extends AutoCloseable {
         return false;
     }
 
+    /**
+     * The interrupt-injection side of a vCPU whose VM was made with {@link InterruptPlatform#USERSPACE}; empty with an
+     * in-kernel interrupt platform (where the hypervisor injects for itself).
+     */
+    default java.util.Optional<InterruptInjection> interruptInjection() {
+        return java.util.Optional.empty();
+    }
+
     @Override
     void close();
 }

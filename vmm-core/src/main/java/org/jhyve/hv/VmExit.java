@@ -20,6 +20,28 @@ public sealed interface VmExit {
     /** The guest executed HLT and the hypervisor handed it to us (no in-kernel irqchip). */
     record Halt() implements VmExit {}
 
+    /**
+     * The guest can take an interrupt now: the exit {@link InterruptInjection#requestInterruptWindow} asked for
+     * ({@link InterruptPlatform#USERSPACE} only).
+     */
+    record InterruptWindow() implements VmExit {}
+
+    /**
+     * RDMSR or WRMSR of an MSR the hypervisor leaves to the VMM ({@link InterruptPlatform#USERSPACE}: the local APIC's
+     * x2APIC registers, IA32_APIC_BASE, IA32_TSC_DEADLINE; and any the hypervisor itself would refuse). The handler
+     * answers through {@code reply} before the next run: a value for a read, or a #GP.
+     */
+    record Msr(int index, boolean write, long value, MsrReply reply) implements VmExit {}
+
+    /** How an {@link Msr} exit is answered; valid until the next run. */
+    interface MsrReply {
+        /** A read returns {@code value}; for a write, the write is done. */
+        void complete(long value);
+
+        /** The instruction raises #GP instead. */
+        void fault();
+    }
+
     /** Triple fault: the CPU shut down. */
     record Shutdown() implements VmExit {}
 

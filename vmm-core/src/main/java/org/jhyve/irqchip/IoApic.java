@@ -10,7 +10,11 @@ import org.jhyve.bus.BusDevice;
  * on the {@link InterruptRouter}. Registered on the MMIO bus at 0xFEC00000 (IOREGSEL at 0x00, IOWIN at 0x10,
  * the version-0x20 EOI register at 0x40).
  *
- * <p>Edge pins deliver on a rising edge of the pin as its polarity sees it, if unmasked (an edge on a masked pin
+ * <p>Pins take the asserted level, not the wire's: jhyve's devices drive {@code true} for "interrupt", so the
+ * polarity bit is kept for the guest to read back and does not invert anything, as in KVM's and xhyve's IOAPICs
+ * (an inverting one would interrupt forever on every idle active-low pin the guest unmasks).
+ *
+ * <p>Edge pins deliver on a rising edge, if unmasked (an edge on a masked pin
  * is lost, as the datasheet says). Level pins deliver while asserted, unmasked and with remote IRR clear, and set
  * remote IRR; an EOI for the vector (from the local APICs through {@link #endOfInterrupt}, or the EOI register)
  * clears it and delivers again if the pin is still asserted.
@@ -40,7 +44,7 @@ public final class IoApic implements BusDevice {
     private final InterruptRouter router;
     private final ReentrantLock lock = new ReentrantLock();
     private final RedirectionEntry[] entries = new RedirectionEntry[PINS];
-    /** The wire's level as the device drives it, before polarity. */
+    /** Whether each pin is asserted, as its device drives it. */
     private final boolean[] pinLevel = new boolean[PINS];
     private int select;
     private int id;
@@ -50,7 +54,7 @@ public final class IoApic implements BusDevice {
         for (int i = 0; i < PINS; i++) entries[i] = new RedirectionEntry();
     }
 
-    /** Drives pin {@code pin} to {@code level} (high = true, before polarity); pins out of range are ignored. */
+    /** Asserts ({@code true}) or deasserts pin {@code pin}; pins out of range are ignored. */
     public void setPin(int pin, boolean level) {
         if (pin < 0 || pin >= PINS) return;
         ApicMessage message = null;
@@ -178,7 +182,7 @@ public final class IoApic implements BusDevice {
     }
 
     private boolean active(int pin) {
-        return pinLevel[pin] != entries[pin].activeLow();
+        return pinLevel[pin];
     }
 
     /** One redirection entry's state; guarded by the IOAPIC's lock. */
@@ -218,9 +222,6 @@ public final class IoApic implements BusDevice {
             return (lowBits & LEVEL) != 0;
         }
 
-        boolean activeLow() {
-            return (lowBits & ACTIVE_LOW) != 0;
-        }
 
         ApicMessage message() {
             return ApicMessage.fromDevice(high >>> 24, (lowBits & DESTINATION_LOGICAL) != 0,

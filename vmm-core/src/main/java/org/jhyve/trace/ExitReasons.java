@@ -12,6 +12,8 @@ public final class ExitReasons {
             case VmExit.PortIo io -> "pio";
             case VmExit.Mmio m -> "mmio";
             case VmExit.Halt h -> "halt";
+            case VmExit.InterruptWindow w -> "irq-window";
+            case VmExit.Msr m -> m.write() ? "wrmsr" : "rdmsr";
             case VmExit.Shutdown s -> "shutdown";
             case VmExit.SystemEvent e -> "system-event";
             case VmExit.InternalError e -> e.isEmulationFailure() ? "emulation-failure" : "internal-error";
@@ -27,6 +29,7 @@ public final class ExitReasons {
         return switch (exit) {
             case VmExit.PortIo io -> io.port();
             case VmExit.Mmio m -> m.address();
+            case VmExit.Msr m -> m.index();
             default -> TraceEvent.NO_ADDRESS;
         };
     }

@@ -43,6 +43,15 @@ public sealed interface TraceEvent {
         @Override public TraceKind kind() { return TraceKind.IRQ; }
     }
 
+    /**
+     * What jhyve's userspace interrupt platform did ({@code --irqchip userspace}): {@code event} is one of inject,
+     * nmi, halt, wake, startup, eoi, timer-armed, timer-fired; {@code vcpu} and {@code vector} are -1 where they do
+     * not apply; {@code detail} names the source (apic, pic, a timer's device) or is empty.
+     */
+    record Irqchip(String event, int vcpu, int vector, String detail) implements TraceEvent {
+        @Override public TraceKind kind() { return TraceKind.IRQ; }
+    }
+
     /** A message-signalled interrupt: the write of {@code data} to {@code messageAddress}. */
     record Msi(long messageAddress, int data) implements TraceEvent {
         @Override public TraceKind kind() { return TraceKind.IRQ; }

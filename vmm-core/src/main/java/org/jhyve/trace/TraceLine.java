@@ -52,6 +52,12 @@ public final class TraceLine {
             case TraceEvent.VirtqueueChain q -> s.append('q').append(q.queue()).append(" head=").append(q.head())
                     .append(" descs=").append(q.descriptors()).append(" bytes=").append(q.bytes()).append(' ').append(q.device());
             case TraceEvent.IrqLevel i -> s.append("gsi=").append(i.gsi()).append(" level=").append(i.asserted() ? 1 : 0);
+            case TraceEvent.Irqchip c -> {
+                s.append("irqchip ").append(c.event());
+                if (c.vcpu() >= 0) s.append(" vcpu=").append(c.vcpu());
+                if (c.vector() >= 0) s.append(" vector=0x").append(Integer.toHexString(c.vector()));
+                if (!c.detail().isEmpty()) s.append(' ').append(c.detail());
+            }
             case TraceEvent.Msi m -> hex(s.append("msi addr="), m.messageAddress()).append(" data=").append("0x")
                     .append(Integer.toHexString(m.data()));
         }

@@ -21,12 +21,15 @@ final class HaltDetector implements Runnable {
     private final AtomicLong probe = new AtomicLong();
     /** For each vCPU, the probe number it last found itself dead in (0: not dead). */
     private final AtomicLongArray deadAt;
+    /** For each vCPU, the probe number it last checked itself in. */
+    private final AtomicLongArray checkedAt;
     private volatile boolean stopped;
 
     HaltDetector(Machine machine, List<Vcpu> vcpus) {
         this.machine = machine;
         this.vcpus = vcpus;
         this.deadAt = new AtomicLongArray(vcpus.size());
+        this.checkedAt = new AtomicLongArray(vcpus.size());
     }
 
     @Override
@@ -50,6 +53,9 @@ final class HaltDetector implements Runnable {
     void check(Vcpu vcpu) {
         long current = probe.get();
         if (current == 0) return;
+        // Once per probe and vCPU: with jhyve's own interrupt platform every injected interrupt is a kick, and
+        // asking the hypervisor for registers on each would cost more than the interrupt.
+        if (checkedAt.getAndSet(vcpu.index(), current) == current) return;
         boolean dead = vcpu.isParked() && !interruptsEnabled(vcpu);
         deadAt.set(vcpu.index(), dead ? current : 0);
         if (!dead) return;

@@ -13,6 +13,9 @@ import org.jhyve.bus.Bus;
 import org.jhyve.hv.Doorbell;
 import org.jhyve.hv.Hypervisor;
 import org.jhyve.hv.HypervisorVm;
+import org.jhyve.hv.InterruptPlatform;
+import org.jhyve.irqchip.PlatformEvents;
+import org.jhyve.irqchip.UserspacePlatform;
 import org.jhyve.hv.Vcpu;
 import org.jhyve.hv.VmSpec;
 import org.jhyve.irq.IrqLine;
@@ -55,6 +58,8 @@ final class Machine implements MachineContext {
     /** Filled by {@link #build}, before any vCPU thread exists; then read (kicked) from any thread. */
     private final List<Vcpu> vcpus = new CopyOnWriteArrayList<>();
     private BootState bootState;
+    /** jhyve's own interrupt platform, or null when the hypervisor has one ({@link InterruptPlatform#IN_KERNEL}). */
+    private UserspacePlatform platform;
 
     private Machine(HypervisorVm hvVm, Tracer tracer, int vcpuCount, Optional<UUID> uuid) {
         this.hvVm = hvVm;
@@ -74,7 +79,8 @@ final class Machine implements MachineContext {
         Tracer tracer = plan.trace().map(Machine::openTrace).orElse(Tracer.off());
         HypervisorVm hvVm;
         try {
-            hvVm = hypervisor.createVm(new VmSpec(plan.memoryBytes(), plan.vcpus(), plan.cpuid(), plan.topology(), plan.wiredMemory()));
+            hvVm = hypervisor.createVm(new VmSpec(plan.memoryBytes(), plan.vcpus(), plan.cpuid(), plan.topology(), plan.wiredMemory(),
+                    plan.interrupts()));
         } catch (RuntimeException e) {
             tracer.close();
             throw e;
@@ -90,6 +96,11 @@ final class Machine implements MachineContext {
     }
 
     private void install(VmPlan plan) {
+        if (plan.interrupts() == InterruptPlatform.USERSPACE) {
+            // First: devices take their interrupt lines while they are made, and the platform owns the ports they may not.
+            platform = new UserspacePlatform(ioPorts, mmio, new PlatformEvents(tracer));
+            closeOnExit(platform);
+        }
         ioPorts.register(PciConfigPorts.BASE, PciConfigPorts.LENGTH, "pci-config",
                 new PciConfigPorts(pci, () -> requestExit(ExitStatus.RESET, "reset through port 0xcf9")));
         for (VmBuilder.PciSlot slot : plan.pciSlots()) {
@@ -99,7 +110,10 @@ final class Machine implements MachineContext {
         }
         for (PlatformDevice device : plan.platformDevices()) device.install(this);
         bootState = plan.boot().load(memory(), vcpuCount);
-        for (int i = 0; i < vcpuCount; i++) vcpus.add(hvVm.createVcpu(i));
+        for (int i = 0; i < vcpuCount; i++) {
+            Vcpu vcpu = hvVm.createVcpu(i);
+            vcpus.add(platform == null ? vcpu : platform.attach(vcpu));
+        }
     }
 
     private static Tracer openTrace(TraceConfig config) {
@@ -148,10 +162,15 @@ final class Machine implements MachineContext {
     @Override
     public IrqLine irq(int gsi) {
         if (gsi < 0 || gsi > 23) throw new IllegalArgumentException("IOAPIC has pins 0-23: " + gsi);
-        return TracedInterrupts.line(gsi, level -> hvVm.setIrqLine(gsi, level), tracer);
+        UserspacePlatform p = platform;
+        return TracedInterrupts.line(gsi, p != null ? level -> p.setIrqLine(gsi, level) : level -> hvVm.setIrqLine(gsi, level), tracer);
     }
 
-    @Override public MsiSink msi() { return TracedInterrupts.msi(hvVm::signalMsi, tracer); }
+    @Override
+    public MsiSink msi() {
+        UserspacePlatform p = platform;
+        return TracedInterrupts.msi(p != null ? p::signalMsi : hvVm::signalMsi, tracer);
+    }
 
     @Override public Tracer tracer() { return tracer; }
 

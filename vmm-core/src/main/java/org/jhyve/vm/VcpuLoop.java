@@ -12,6 +12,8 @@ import org.jhyve.trace.TraceKind;
 import org.jhyve.trace.Tracer;
 import org.jhyve.trace.VcpuTrace;
 import org.jhyve.vm.debug.VcpuDebugHooks;
+import org.jhyve.irqchip.PlatformVcpu;
+import org.jhyve.irqchip.UserspaceVcpuInterrupts;
 import org.jhyve.x86.InstructionFallback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +44,8 @@ final class VcpuLoop implements Runnable {
     private InstructionFallback fallback;
     private final Tracer tracer;
     private final VcpuDebugHooks debug;
+    /** The userspace interrupt platform's side of this vCPU, or null when the hypervisor injects for itself. */
+    private final UserspaceVcpuInterrupts interrupts;
 
     VcpuLoop(Machine machine, PauseGate pauses, Vcpu vcpu, BootState bootState, ExitHandler handler, HaltDetector haltDetector,
              VcpuDebugHooks debug) {
@@ -53,6 +57,7 @@ final class VcpuLoop implements Runnable {
         this.vcpu = vcpu;
         this.bootState = bootState;
         this.handler = handler;
+        this.interrupts = vcpu instanceof PlatformVcpu p ? p.interrupts() : null;
     }
 
     @Override
@@ -66,6 +71,11 @@ final class VcpuLoop implements Runnable {
             }
             VcpuTrace position = Observability.HOOKS ? tracer.attachVcpu(vcpu.index(), () -> vcpu.getRegisters().rip()) : null;
             while (pauses.awaitRunnable() && debug.awaitRun(vcpu)) {
+                if (interrupts != null && !interrupts.beforeRun()) {
+                    // Halted or waiting for a startup IPI, and kicked: look at pause and stop, tell the halt detector.
+                    haltDetector.check(vcpu);
+                    continue;
+                }
                 VmExit exit = vcpu.run();
                 if (Observability.HOOKS && tracer.enabled()) trace(exit, position);
                 // No event class is loaded until JFR is up (Jfr#started says why).
@@ -91,10 +101,14 @@ final class VcpuLoop implements Runnable {
     }
 
     private void handle(VmExit exit) {
+        if (interrupts != null && interrupts.handle(exit)) return;
         switch (exit) {
             case VmExit.PortIo io -> handler.portIo(io);
             case VmExit.Mmio m -> handler.mmio(m);
             case VmExit.Interrupted ignored -> haltDetector.check(vcpu);
+            case VmExit.InterruptWindow ignored -> { }
+            // Only the userspace platform routes MSRs here, and it took them above; refuse like the hypervisor would.
+            case VmExit.Msr m -> m.reply().fault();
             case VmExit.Halt ignored -> machine.requestExit(ExitStatus.HALT, "vCPU " + vcpu.index() + " halted");
             case VmExit.Shutdown ignored -> machine.requestExit(ExitStatus.TRIPLE_FAULT,
                     "triple fault: " + GuestCode.describe(vcpu, machine.memory()));

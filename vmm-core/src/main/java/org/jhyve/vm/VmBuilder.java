@@ -16,6 +16,7 @@ import org.jhyve.boot.BootLoader;
 import org.jhyve.cpu.CpuTemplate;
 import org.jhyve.hv.CpuTopology;
 import org.jhyve.hv.Hypervisor;
+import org.jhyve.hv.InterruptPlatform;
 import org.jhyve.pci.PciAddress;
 import org.jhyve.trace.TraceConfig;
 
@@ -55,6 +56,7 @@ public final class VmBuilder {
     private Optional<CpuTopology> topology = Optional.empty();
     private boolean wiredMemory;
     private boolean gdbWaits = true;
+    private InterruptPlatform interrupts = InterruptPlatform.IN_KERNEL;
 
     private VmBuilder(Hypervisor hypervisor) {
         this.hypervisor = Objects.requireNonNull(hypervisor, "hypervisor");
@@ -104,6 +106,16 @@ public final class VmBuilder {
      */
     public VmBuilder wiredMemory(boolean wired) {
         this.wiredMemory = wired;
+        return this;
+    }
+
+    /**
+     * Who emulates the local APICs, IOAPIC, PICs, PIT (and the RTC): {@link InterruptPlatform#IN_KERNEL}, the default,
+     * leaves it to the hypervisor (KVM's in-kernel irqchip); {@link InterruptPlatform#USERSPACE} runs jhyve's own
+     * ({@code --irqchip userspace}), as a hypervisor without one (Hypervisor.framework) needs.
+     */
+    public VmBuilder irqchip(InterruptPlatform platform) {
+        this.interrupts = Objects.requireNonNull(platform, "interrupt platform");
         return this;
     }
 
@@ -209,6 +221,6 @@ public final class VmBuilder {
     VmPlan plan() {
         if (boot == null) throw new IllegalStateException("no boot loader: say what the guest boots");
         return new VmPlan(memoryBytes, vcpus, boot, List.copyOf(pciSlots.values()), platformDevices, exitOnUnhandledIo,
-                uuid, trace, gdbAddress, gdbWaits, cpuTemplate().cpuid(), topology.orElse(CpuTopology.onePackage(vcpus)), wiredMemory);
+                uuid, trace, gdbAddress, gdbWaits, cpuTemplate().cpuid(), topology.orElse(CpuTopology.onePackage(vcpus)), wiredMemory, interrupts);
     }
 }

@@ -8,6 +8,7 @@ import java.util.UUID;
 import org.jhyve.boot.BootLoader;
 import org.jhyve.hv.CpuTopology;
 import org.jhyve.hv.CpuidModifier;
+import org.jhyve.hv.InterruptPlatform;
 import org.jhyve.trace.TraceConfig;
 
 /**
@@ -20,12 +21,14 @@ import org.jhyve.trace.TraceConfig;
  * @param cpuid           what the CPU template changes in the guest's CPUID
  * @param topology        how the vCPUs are grouped in packages, cores and threads
  * @param wiredMemory     guest RAM locked in host memory
+ * @param interrupts      who emulates the interrupt controllers: the hypervisor, or jhyve's userspace platform
  */
 record VmPlan(long memoryBytes, int vcpus, BootLoader boot, List<VmBuilder.PciSlot> pciSlots,
               List<PlatformDevice> platformDevices, boolean exitOnUnhandledIo, Optional<UUID> uuid,
               Optional<TraceConfig> trace, Optional<SocketAddress> gdb, boolean gdbWaits, List<CpuidModifier> cpuid,
-              CpuTopology topology, boolean wiredMemory) {
+              CpuTopology topology, boolean wiredMemory, InterruptPlatform interrupts) {
     VmPlan {
+        Objects.requireNonNull(interrupts, "interrupts");
         Objects.requireNonNull(boot, "boot loader");
         pciSlots = List.copyOf(pciSlots);
         platformDevices = List.copyOf(platformDevices);
