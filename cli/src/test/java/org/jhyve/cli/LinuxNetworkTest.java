@@ -20,7 +20,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,8 +49,10 @@ class LinuxNetworkTest {
         initrd = Path.of(i);
     }
 
-    @Test
-    void theGuestConfiguresItselfAnswersPingsLogsOverNetconsoleAndMovesDataBothWays(@TempDir Path dir) throws Exception {
+    /** With KVM's in-kernel irqchip (the default) and with jhyve's own interrupt platform ({@code --irqchip userspace}). */
+    @ParameterizedTest(name = "--irqchip {0}")
+    @ValueSource(strings = {"kernel", "userspace"})
+    void theGuestConfiguresItselfAnswersPingsLogsOverNetconsoleAndMovesDataBothWays(String irqchip, @TempDir Path dir) throws Exception {
         String name = "jhyve-t" + ProcessHandle.current().pid();
         try (NetNamespace ns = NetNamespace.create(name)) {
             ns.addTap("tap0", "10.99.0.1/24", true);
@@ -89,7 +92,7 @@ class LinuxNetworkTest {
                     "nc 10.99.0.1 7001 < /tmp/out", "echo net-done");
             String cmdline = "console=ttyS0 panic=-1 ip=10.99.0.2::10.99.0.1:255.255.255.0::eth0:off "
                     + "netconsole=@10.99.0.2/eth0,6666@10.99.0.1/ " + DiskImages.runParameter(script);
-            Process jhyve = JhyveProcess.startWithPrefix(ns.prefix(), dir.resolve("err.txt"), "-A", "-m", "256M", "-c", "2",
+            Process jhyve = JhyveProcess.startWithPrefix(ns.prefix(), dir.resolve("err.txt"), "-A", "-m", "256M", "-c", "2", "--irqchip", irqchip,
                     "-s", "0:0,hostbridge", "-s", "2:0,virtio-net,tap0,mac=52:54:00:12:34:56,queues=2", "-s", "31,lpc", "-l", "com1,stdio",
                     "-f", "kexec," + kernel + "," + initrd + "," + cmdline);
             StringBuilder console = new StringBuilder();
@@ -113,7 +116,7 @@ class LinuxNetworkTest {
                 jhyve.destroyForcibly();
             }
             assertThat(jhyve.waitFor(30, TimeUnit.SECONDS)).isTrue();
-            Files.writeString(Path.of("target", "linux-network-console.log"), console);
+            Files.writeString(Path.of("target", "linux-network-" + irqchip + "-console.log"), console);
             udp.close();
             String text = console.toString().replace("\r", "");
             assertThat(text).contains("IP-Config: Complete:")

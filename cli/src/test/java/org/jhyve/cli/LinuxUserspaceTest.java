@@ -12,6 +12,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,8 +41,10 @@ class LinuxUserspaceTest {
         assertThat(kernelDir.resolve("vmlinux")).isRegularFile();
     }
 
-    @Test
-    void busyboxRunsCommandsAndUsesVirtioAndAhciDisksThenPowersOff(@TempDir Path dir) throws Exception {
+    /** With KVM's in-kernel irqchip (the default) and with jhyve's own interrupt platform ({@code --irqchip userspace}). */
+    @ParameterizedTest(name = "--irqchip {0}")
+    @ValueSource(strings = {"kernel", "userspace"})
+    void busyboxRunsCommandsAndUsesVirtioAndAhciDisksThenPowersOff(String irqchip, @TempDir Path dir) throws Exception {
         Path raw = DiskImages.randomMbrDisk(dir.resolve("raw.img"), 16, 42);
         Path content = Files.createDirectories(dir.resolve("content"));
         Files.writeString(content.resolve("hello.txt"), "hello from the host\n");
@@ -71,11 +75,11 @@ class LinuxUserspaceTest {
                 "dmesg | grep -E 'SATA link up|\\[sda\\] [0-9]+ 512-byte|sda: sda|\\[sr0\\]'",
                 "mkdir -p /cdrom && mount -t iso9660 -o ro /dev/sr0 /cdrom && echo sr0-sum $(sha256sum < /cdrom/data.bin) && umount /cdrom");
         String cmdline = "console=ttyS0 panic=-1 quiet " + DiskImages.runParameter(script);
-        JhyveProcess run = JhyveProcess.run("-A", "-m", "256M", "-c", "2", "-s", "0:0,hostbridge",
+        JhyveProcess run = JhyveProcess.run("-A", "-m", "256M", "-c", "2", "--irqchip", irqchip, "-s", "0:0,hostbridge",
                 "-s", "4,virtio-blk," + raw + ",serial=jhyve-raw,sectorsize=4096", "-s", "5,virtio-blk," + ext4 + ",num-queues=2",
                 "-s", "6,ahci-hd," + sata, "-s", "7,ahci-cd," + iso, "-s", "31,lpc", "-l", "com1,stdio",
                 "-f", "kexec," + kernelDir.resolve("vmlinux") + "," + initrd + "," + cmdline);
-        Files.writeString(Path.of("target", "linux-userspace-console.log"), run.out());
+        Files.writeString(Path.of("target", "linux-userspace-" + irqchip + "-console.log"), run.out());
 
         Properties info = new Properties();
         try (var in = Files.newBufferedReader(kernelDir.resolve("build-info"))) {
