@@ -54,6 +54,7 @@ final class CommandLine {
     @Option(names = "-r", paramLabel = "file", description = "bhyve: restore from a checkpoint file (not supported)") String restoreFile;
     @Option(names = "--cpu-template", paramLabel = "name", description = "jhyve: the guest's CPUID and Linux kernel parameters: host (KVM's CPUID as it is), pvm (for KVM without VMX/SVM) (default: chosen for this host; docs/cli.md)") String cpuTemplate;
     @Option(names = "--irqchip", paramLabel = "where", description = "jhyve: who emulates the interrupt controllers and timers: kernel (KVM's in-kernel irqchip, the default) or userspace (jhyve's own LAPIC, IOAPIC, PIC, PIT and RTC, as on Hypervisor.framework; docs/cli.md)") String irqchip;
+    @Option(names = "--mmio-cross-check", description = "jhyve: decode every MMIO exit again with jhyve's own instruction emulator and compare it with KVM's decoding; mismatches and the totals go to stderr (docs/debugging.md)") boolean mmioCrossCheck;
     @Option(names = "--trace", paramLabel = "file", description = "jhyve: trace exits, device accesses and interrupts to file (docs/debugging.md)") String traceFile;
     @Option(names = "--trace-filter", paramLabel = "spec", description = "jhyve: what --trace records, e.g. pio,mmio;device=com1;range=0x3f8-0x3ff") String traceFilter;
     @Parameters(index = "0", arity = "0..1", paramLabel = "vmname", description = "bhyve's VM name: in jhyve's stderr lines, the main thread's name in log lines and the process name (ps -o comm)") String vmName;

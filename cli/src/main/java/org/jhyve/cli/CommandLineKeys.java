@@ -55,6 +55,7 @@ final class CommandLineKeys {
         if (c.vmName != null) KeyErrors.set(b, "name", c.vmName, c.vmName.replace("\0", "\\0"));
         if (c.pidFile != null) KeyErrors.set(b, "jhyve.pidfile", c.pidFile, "-F " + c.pidFile);
         if (c.cpuTemplate != null) KeyErrors.set(b, "jhyve.cpu_template", c.cpuTemplate, "--cpu-template " + c.cpuTemplate);
+        if (c.mmioCrossCheck) KeyErrors.set(b, "jhyve.mmio_cross_check", "true", "--mmio-cross-check");
         if (c.irqchip != null) KeyErrors.set(b, "jhyve.irqchip", c.irqchip, "--irqchip " + c.irqchip);
         if (c.traceFile != null) KeyErrors.set(b, "jhyve.trace.file", c.traceFile, "--trace " + c.traceFile);
         if (c.traceFilter != null) KeyErrors.set(b, "jhyve.trace.filter", c.traceFilter, "--trace-filter " + c.traceFilter);

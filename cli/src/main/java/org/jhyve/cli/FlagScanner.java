@@ -87,7 +87,7 @@ final class FlagScanner {
     static Kind kind(String flag) {
         return switch (flag) {
             case "-A", "-a", "-b", "-C", "-D", "-e", "-h", "--help", "-H", "-I", "-M", "-P", "-S", "-u", "-v", "--version",
-                 "-w", "-W", "-x", "-Y" -> Kind.SWITCH;
+                 "-w", "-W", "-x", "-Y", "--mmio-cross-check" -> Kind.SWITCH;
             case "-c", "-f", "-F", "-g", "-G", "-m", "-U", "-K", "-r", "--cpu-template", "--irqchip", "--trace", "--trace-filter" -> Kind.VALUE;
             case "-l", "-p", "-s", "-k", "-o" -> Kind.LIST;
             default -> Kind.UNKNOWN;
@@ -114,6 +114,7 @@ final class FlagScanner {
             case "-W" -> c.singleMsi = true;
             case "-x" -> c.x2apic = true;
             case "-Y" -> c.noMpTable = true;
+            case "--mmio-cross-check" -> c.mmioCrossCheck = true;
             case "-c" -> c.vcpus = value;
             case "-f" -> c.firmware = value;
             case "-F" -> c.pidFile = value;

@@ -25,7 +25,8 @@ record MachineSpec(long memoryBytes, CpuTopology topology, List<PciSlotNode> slo
                    FirmwareSpec firmware, Optional<Path> pidFile, Optional<UUID> uuid, boolean exitOnUnhandledIo,
                    boolean acpi, boolean mpTable, Optional<CpuTemplate> cpuTemplate, Optional<TraceConfig> trace,
                    Optional<GdbOption> gdb, Optional<String> vmName, boolean wiredMemory, boolean printMac,
-                   boolean dumpConfig, ConfigTree config, InterruptPlatform interrupts) {
+                   boolean dumpConfig, ConfigTree config, InterruptPlatform interrupts,
+                   boolean mmioCrossCheck) {
 
     static final long DEFAULT_MEMORY = 256L << 20;
 
@@ -95,7 +96,8 @@ record MachineSpec(long memoryBytes, CpuTopology topology, List<PciSlotNode> slo
         root.bool("x86.vmexit_on_pause", false);
         return new MachineSpec(memory, topology, slots, lpc, firmware, pidFile, uuid, root.bool("x86.strictio", false),
                 root.bool("acpi_tables", false), root.bool("x86.mptable", true), template, trace, gdb, vmName,
-                root.bool("memory.wired", false), printMac, root.bool("config.dump", false), tree, interrupts);
+                root.bool("memory.wired", false), printMac, root.bool("config.dump", false), tree, interrupts,
+                root.bool("jhyve.mmio_cross_check", false));
     }
 
     /** {@code jhyve.irqchip} ({@code --irqchip}): kernel (the default) or userspace. */
@@ -146,7 +148,7 @@ record MachineSpec(long memoryBytes, CpuTopology topology, List<PciSlotNode> slo
     /** The same VM without {@code --trace} (a fuzz target's, whose trace file must not be created). */
     MachineSpec withoutTrace() {
         return new MachineSpec(memoryBytes, topology, slots, lpcPorts, firmware, pidFile, uuid, exitOnUnhandledIo, acpi, mpTable,
-                cpuTemplate, Optional.empty(), gdb, vmName, wiredMemory, printMac, dumpConfig, config, interrupts);
+                cpuTemplate, Optional.empty(), gdb, vmName, wiredMemory, printMac, dumpConfig, config, interrupts, mmioCrossCheck);
     }
 
     /** Where {@code key} was set, for errors found later (when the VM is built). */

@@ -54,6 +54,7 @@ final class VmAssembler {
                 .exitOnUnhandledIo(spec.exitOnUnhandledIo())
                 .cpuTemplate(template)
                 .irqchip(spec.interrupts())
+                .mmioCrossCheck(spec.mmioCrossCheck())
                 .boot(new KexecLoader(spec.firmware().kernel(), spec.firmware().initrd(), spec.firmware().cmdline(), spec.acpi(), template, spec.mpTable()));
         spec.uuid().ifPresent(builder::uuid);
         spec.trace().ifPresent(builder::trace);

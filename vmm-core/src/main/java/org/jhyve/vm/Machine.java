@@ -58,6 +58,8 @@ final class Machine implements MachineContext {
     /** Filled by {@link #build}, before any vCPU thread exists; then read (kicked) from any thread. */
     private final List<Vcpu> vcpus = new CopyOnWriteArrayList<>();
     private BootState bootState;
+    /** Null unless the plan asks for it. */
+    private MmioCrossCheck mmioCrossCheck;
     /** jhyve's own interrupt platform, or null when the hypervisor has one ({@link InterruptPlatform#IN_KERNEL}). */
     private UserspacePlatform platform;
 
@@ -96,6 +98,11 @@ final class Machine implements MachineContext {
     }
 
     private void install(VmPlan plan) {
+        if (plan.mmioCrossCheck()) {
+            MmioCrossCheck check = new MmioCrossCheck();
+            mmioCrossCheck = check;
+            whenEnded(outcome -> check.logSummary());
+        }
         if (plan.interrupts() == InterruptPlatform.USERSPACE) {
             // First: devices take their interrupt lines while they are made, and the platform owns the ports they may not.
             platform = new UserspacePlatform(ioPorts, mmio, new PlatformEvents(tracer));
@@ -144,6 +151,9 @@ final class Machine implements MachineContext {
     }
 
     PowerButton powerButton() { return powerButton; }
+
+    /** The MMIO cross-check every vCPU loop feeds, or null. */
+    MmioCrossCheck mmioCrossCheck() { return mmioCrossCheck; }
 
     // ---- MachineContext, for devices ----
 

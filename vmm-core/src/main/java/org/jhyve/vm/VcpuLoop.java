@@ -46,6 +46,8 @@ final class VcpuLoop implements Runnable {
     private final VcpuDebugHooks debug;
     /** The userspace interrupt platform's side of this vCPU, or null when the hypervisor injects for itself. */
     private final UserspaceVcpuInterrupts interrupts;
+    /** Null unless the VM checks its hypervisor's MMIO decoding against jhyve's ({@link VmBuilder#mmioCrossCheck}). */
+    private final MmioCrossCheck crossCheck;
 
     VcpuLoop(Machine machine, PauseGate pauses, Vcpu vcpu, BootState bootState, ExitHandler handler, HaltDetector haltDetector,
              VcpuDebugHooks debug) {
@@ -58,6 +60,7 @@ final class VcpuLoop implements Runnable {
         this.bootState = bootState;
         this.handler = handler;
         this.interrupts = vcpu instanceof PlatformVcpu p ? p.interrupts() : null;
+        this.crossCheck = machine.mmioCrossCheck();
     }
 
     @Override
@@ -101,6 +104,7 @@ final class VcpuLoop implements Runnable {
     }
 
     private void handle(VmExit exit) {
+        if (crossCheck != null && exit instanceof VmExit.Mmio m) crossCheck.check(vcpu, machine.memory(), m);
         if (interrupts != null && interrupts.handle(exit)) return;
         switch (exit) {
             case VmExit.PortIo io -> handler.portIo(io);

@@ -57,6 +57,7 @@ public final class VmBuilder {
     private boolean wiredMemory;
     private boolean gdbWaits = true;
     private InterruptPlatform interrupts = InterruptPlatform.IN_KERNEL;
+    private boolean mmioCrossCheck;
 
     private VmBuilder(Hypervisor hypervisor) {
         this.hypervisor = Objects.requireNonNull(hypervisor, "hypervisor");
@@ -116,6 +117,17 @@ public final class VmBuilder {
      */
     public VmBuilder irqchip(InterruptPlatform platform) {
         this.interrupts = Objects.requireNonNull(platform, "interrupt platform");
+        return this;
+    }
+
+    /**
+     * Decodes every MMIO exit again with jhyve's own x86 instruction emulator (the one a hypervisor that reports only
+     * the faulting address needs) and compares it with what the hypervisor decoded: address, length, direction and
+     * data. Mismatches are logged as warnings and the totals when the VM ends ({@code --mmio-cross-check}). A
+     * debugging aid for jhyve's emulator: it costs two register reads and a decode per MMIO exit. Off by default.
+     */
+    public VmBuilder mmioCrossCheck(boolean check) {
+        this.mmioCrossCheck = check;
         return this;
     }
 
@@ -221,6 +233,6 @@ public final class VmBuilder {
     VmPlan plan() {
         if (boot == null) throw new IllegalStateException("no boot loader: say what the guest boots");
         return new VmPlan(memoryBytes, vcpus, boot, List.copyOf(pciSlots.values()), platformDevices, exitOnUnhandledIo,
-                uuid, trace, gdbAddress, gdbWaits, cpuTemplate().cpuid(), topology.orElse(CpuTopology.onePackage(vcpus)), wiredMemory, interrupts);
+                uuid, trace, gdbAddress, gdbWaits, cpuTemplate().cpuid(), topology.orElse(CpuTopology.onePackage(vcpus)), wiredMemory, interrupts, mmioCrossCheck);
     }
 }

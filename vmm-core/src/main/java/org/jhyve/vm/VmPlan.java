@@ -22,11 +22,13 @@ import org.jhyve.trace.TraceConfig;
  * @param topology        how the vCPUs are grouped in packages, cores and threads
  * @param wiredMemory     guest RAM locked in host memory
  * @param interrupts      who emulates the interrupt controllers: the hypervisor, or jhyve's userspace platform
+ * @param mmioCrossCheck  every MMIO exit decoded again by jhyve and compared with the hypervisor's decoding
  */
 record VmPlan(long memoryBytes, int vcpus, BootLoader boot, List<VmBuilder.PciSlot> pciSlots,
               List<PlatformDevice> platformDevices, boolean exitOnUnhandledIo, Optional<UUID> uuid,
               Optional<TraceConfig> trace, Optional<SocketAddress> gdb, boolean gdbWaits, List<CpuidModifier> cpuid,
-              CpuTopology topology, boolean wiredMemory, InterruptPlatform interrupts) {
+              CpuTopology topology, boolean wiredMemory, InterruptPlatform interrupts,
+              boolean mmioCrossCheck) {
     VmPlan {
         Objects.requireNonNull(interrupts, "interrupts");
         Objects.requireNonNull(boot, "boot loader");

@@ -73,6 +73,22 @@ public final class MmioInstructionEmulator {
                 OptionalLong.empty());
     }
 
+    /**
+     * As {@link #describe}, for the instruction at CS:RIP only if it is {@code length} bytes long; null when no
+     * instruction of that length starts there. For a hypervisor that reports an MMIO write after completing the
+     * instruction (KVM: RIP is already past it), the caller tries each length back from RIP.
+     */
+    public MmioDescription describeInstruction(Registers regs, SpecialRegisters sregs, LinearTranslator paging, GuestMemory memory,
+                                               long faultingGpa, int length) {
+        CpuMode mode = CpuMode.of(sregs, regs.rflags());
+        try {
+            if (fetch.fetch(new LinearMemory(paging, memory, mode), regs, sregs, mode).length() != length) return null;
+        } catch (DecodeException | LinearAccessException e) {
+            return null;
+        }
+        return describe(regs, sregs, paging, memory, faultingGpa);
+    }
+
     private record Run(MmioResult result, List<BusAccess> busAccesses) {}
 
     private Run run(Registers regs, SpecialRegisters sregs, LinearTranslator paging, GuestMemory memory,
