@@ -12,23 +12,27 @@ import org.jhyve.devices.uart.SerialBackends;
 
 /**
  * The {@code -l} flags: which LPC device (com1 to com4) goes to which serial backend, as bhyve's keys
- * {@code lpc.com1.path} to {@code lpc.com4.path}. The device name is case-insensitive, as in bhyve:
- * {@code -l COM1,stdio} is {@code com1}.
+ * {@code lpc.com1.path} to {@code lpc.com4.path}, and the test devices of {@link LpcTestDevices}. The device
+ * name is case-insensitive, as in bhyve: {@code -l COM1,stdio} is {@code com1}.
  */
 final class LpcSpec {
     private LpcSpec() {}
 
     /** bhyve's other LPC devices, known so that they are refused by name rather than called unknown. */
-    private static final Set<String> BHYVE_ONLY = Set.of("bootrom", "fwcfg", "pc-testdev", "tpm");
+    private static final Set<String> BHYVE_ONLY = Set.of("bootrom", "tpm");
 
     static void translate(List<String> flags, ConfigTree.Builder b) throws UsageException {
         for (String text : flags) {
             String flag = "-l " + text;
             String[] parts = text.split(",", 2);
             String device = parts[0].toLowerCase(Locale.ROOT);
+            if (LpcTestDevices.handles(device)) {
+                LpcTestDevices.translate(flag, device, parts.length < 2 ? Optional.empty() : Optional.of(parts[1]), b);
+                continue;
+            }
             if (BHYVE_ONLY.contains(device)) throw new UsageException(flag, "the LPC device " + device + " is not supported yet");
             if (LpcBridge.COM_PORTS.stream().noneMatch(p -> p.name().equals(device))) {
-                throw new UsageException(flag, "unknown LPC device '" + parts[0] + "' (" + LpcBridge.COM_NAMES + ")");
+                throw new UsageException(flag, "unknown LPC device '" + parts[0] + "' (" + LpcBridge.COM_NAMES + "; pc-testdev, isa-debug-exit or fwcfg,qemu)");
             }
             if (parts.length < 2 || parts[1].isEmpty()) throw new UsageException(flag, "expected " + parts[0] + ",BACKEND");
             if (b.has(key(device))) throw new UsageException(flag, device + " is configured twice");

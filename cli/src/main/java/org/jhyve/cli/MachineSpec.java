@@ -21,7 +21,7 @@ import org.jhyve.vm.VmBuilder;
  * keeps for the origins of later errors), so that a command line and a {@code -k} file of its dump are the same
  * VM. {@code printMac} is {@code -M}, an action like {@code -h} rather than configuration.
  */
-record MachineSpec(long memoryBytes, CpuTopology topology, List<PciSlotNode> slots, Map<String, String> lpcPorts,
+record MachineSpec(long memoryBytes, CpuTopology topology, List<PciSlotNode> slots, Map<String, String> lpcPorts, LpcTestDevices testDevices,
                    FirmwareSpec firmware, Optional<Path> pidFile, Optional<UUID> uuid, boolean exitOnUnhandledIo,
                    boolean acpi, boolean mpTable, Optional<CpuTemplate> cpuTemplate, Optional<TraceConfig> trace,
                    Optional<GdbOption> gdb, Optional<String> vmName, boolean wiredMemory, boolean printMac,
@@ -70,7 +70,8 @@ record MachineSpec(long memoryBytes, CpuTopology topology, List<PciSlotNode> slo
         CpuTopology topology = TopologySpec.read(tree);
         List<PciSlotNode> slots = PciSlots.read(tree, catalog);
         Map<String, String> lpc = LpcSpec.read(tree);
-        if (!lpc.isEmpty() && slots.stream().noneMatch(s -> s.emulation().equals("lpc"))) {
+        LpcTestDevices testDevices = LpcTestDevices.read(tree);
+        if ((!lpc.isEmpty() || testDevices.any()) && slots.stream().noneMatch(s -> s.emulation().equals("lpc"))) {
             throw new UsageException(KeyErrors.origin(tree, "lpc"), "needs an LPC device (-s 31,lpc)");
         }
         FirmwareSpec firmware = FirmwareSpec.read(tree);
@@ -94,7 +95,7 @@ record MachineSpec(long memoryBytes, CpuTopology topology, List<PciSlotNode> slo
         root.bool("destroy_on_poweroff", false);
         root.bool("x86.vmexit_on_hlt", false);
         root.bool("x86.vmexit_on_pause", false);
-        return new MachineSpec(memory, topology, slots, lpc, firmware, pidFile, uuid, root.bool("x86.strictio", false),
+        return new MachineSpec(memory, topology, slots, lpc, testDevices, firmware, pidFile, uuid, root.bool("x86.strictio", false),
                 root.bool("acpi_tables", false), root.bool("x86.mptable", true), template, trace, gdb, vmName,
                 root.bool("memory.wired", false), printMac, root.bool("config.dump", false), tree, interrupts,
                 root.bool("jhyve.mmio_cross_check", false));
@@ -147,7 +148,7 @@ record MachineSpec(long memoryBytes, CpuTopology topology, List<PciSlotNode> slo
 
     /** The same VM without {@code --trace} (a fuzz target's, whose trace file must not be created). */
     MachineSpec withoutTrace() {
-        return new MachineSpec(memoryBytes, topology, slots, lpcPorts, firmware, pidFile, uuid, exitOnUnhandledIo, acpi, mpTable,
+        return new MachineSpec(memoryBytes, topology, slots, lpcPorts, testDevices, firmware, pidFile, uuid, exitOnUnhandledIo, acpi, mpTable,
                 cpuTemplate, Optional.empty(), gdb, vmName, wiredMemory, printMac, dumpConfig, config, interrupts, mmioCrossCheck);
     }
 

@@ -184,7 +184,7 @@ public final class Main {
                     return ERROR;
                 }
                 if (outcome.status() == ExitStatus.ERROR) err.println(me + oneLine(outcome.reason()));
-                return outcome.status().code();
+                return outcome.exitCode();
             } finally {
                 failures.ended();
             }

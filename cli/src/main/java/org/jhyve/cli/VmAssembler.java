@@ -75,6 +75,7 @@ final class VmAssembler {
             }, "");
         }
         for (PlatformDevice device : catalog.platformDevices()) builder.platform(device);
+        for (PlatformDevice device : spec.testDevices().create()) builder.platform(device);
         return builder.build();
     }
 }

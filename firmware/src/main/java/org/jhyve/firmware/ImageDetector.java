@@ -19,6 +19,10 @@ final class ImageDetector {
         if (hasBzImageHeader(image)) {
             return new ImageFormat.LinuxBzImage((image[PROTOCOL_VERSION_OFFSET] & 0xff) | (image[PROTOCOL_VERSION_OFFSET + 1] & 0xff) << 8);
         }
+        var multiboot = MultibootHeader.find(image);
+        if (multiboot.isPresent() && multiboot.get().addresses().isPresent()) {
+            return new ImageFormat.Multiboot(multiboot.get(), java.util.Optional.empty());
+        }
         if (hasBootSignature(image)) {
             if (image.length > BOOT_SECTOR_MAX_LENGTH) {
                 throw BootErrors.about(path, String.format("boot sector image of %d bytes is too big: at most %d bytes fit between 0x%x and the EBDA at 0x%x",
@@ -26,11 +30,15 @@ final class ImageDetector {
             }
             return new ImageFormat.BootSector(image.length);
         }
+        if (multiboot.isPresent()) {
+            throw BootErrors.about(path, "a Multiboot header without load addresses (flag bit 16) in a file that is not ELF: nothing says where it goes");
+        }
         throw new BootException(path + ": not a kernel or program jhyve can boot "
-                + "(expected a bzImage, an ELF vmlinux, an ELF64 program or a boot sector)");
+                + "(expected a bzImage, an ELF vmlinux, an ELF64 program, a Multiboot kernel or a boot sector)");
     }
 
     private static ImageFormat detectElf(Path path, byte[] image) {
+        if (Elf32Reader.isElf32(image)) return detectMultibootElf(path, image);
         ElfFile elf = ElfFile.parse(path, image);
         if (elf.pvhEntry().isPresent()) return new ImageFormat.ElfPvhKernel(elf, elf.pvhEntry().getAsLong());
         return switch (elf.type()) {
@@ -39,6 +47,14 @@ final class ImageDetector {
                     + "link the program at a fixed address (ld -no-pie -Ttext=0x100000)");
             default -> throw BootErrors.about(path, "ELF file of type " + elf.type() + " is not an executable (ET_EXEC)");
         };
+    }
+
+    /** A 32-bit ELF is bootable only as a Multiboot kernel; with flag bit 16 its header's addresses rule, not the ELF's. */
+    private static ImageFormat detectMultibootElf(Path path, byte[] image) {
+        MultibootHeader header = MultibootHeader.find(image).orElseThrow(() -> BootErrors.about(path,
+                "32-bit ELF file without a Multiboot header: jhyve boots x86-64 ELF64 images and Multiboot kernels"));
+        if (header.addresses().isPresent()) return new ImageFormat.Multiboot(header, java.util.Optional.empty());
+        return new ImageFormat.Multiboot(header, java.util.Optional.of(Elf32Reader.parse(path, image)));
     }
 
     private static boolean hasBzImageHeader(byte[] image) {

@@ -33,14 +33,26 @@ public sealed interface ImageFormat {
         @Override public String describe() { return String.format("ELF kernel with PVH entry 0x%x", pvhEntry); }
     }
 
+    /**
+     * A Multiboot 1 kernel ({@link MultibootHeader}): an i386 ELF32 loaded by its program headers ({@code elf}
+     * present), or any file whose header gives the load addresses (flag bit 16; {@code elf} empty). It starts
+     * in flat 32-bit protected mode with EAX = 0x2BADB002 and EBX = the Multiboot information structure.
+     */
+    record Multiboot(MultibootHeader header, java.util.Optional<ElfFile> elf) implements ImageFormat {
+        @Override public String describe() {
+            return elf.isPresent() ? "Multiboot ELF kernel" : "Multiboot kernel (load addresses from its header)";
+        }
+    }
+
     /** A few words for messages, e.g. "ELF64 program". */
     String describe();
 
     /**
      * Recognises {@code image}, the whole content of the file at {@code path} ({@code path} is only for
-     * messages). In order: an ELF file is a PVH kernel if it has the PVH note, else it must be an x86-64
-     * ELF64 executable; "HdrS" at 0x202 is a bzImage (checked before the boot-sector signature, which a
-     * bzImage also carries); then the boot-sector signature.
+     * messages). In order: a 64-bit ELF file is a PVH kernel if it has the PVH note, else it must be an
+     * x86-64 ELF64 executable; a 32-bit ELF file must carry a Multiboot header; "HdrS" at 0x202 is a bzImage
+     * (checked before the boot-sector signature, which a bzImage also carries); then a Multiboot header with
+     * load addresses (flag bit 16) in any other file; then the boot-sector signature.
      *
      * @throws org.jhyve.boot.BootException naming the file when it is none of these or is malformed
      */

@@ -12,7 +12,8 @@ import org.jhyve.memory.GuestMemory;
  * xhyve's {@code -f kexec,KERNEL,INITRD,CMDLINE}: boots {@code kernel} directly, without firmware.
  * The format comes from the file's bytes ({@link ImageFormat#detect}); boot sectors start in real mode at
  * 0000:7c00, ELF64 programs in long mode at their entry point, and an ELF vmlinux with a PVH note through
- * its PVH entry, and a Linux bzImage through its 64-bit entry. An empty or blank {@code cmdline} means none.
+ * its PVH entry, a Linux bzImage through its 64-bit entry, and a Multiboot kernel in 32-bit protected mode
+ * with the initrd as its one module ({@link MultibootLoader}). An empty or blank {@code cmdline} means none.
  */
 public record KexecLoader(Path kernel, Optional<Path> initrd, String cmdline, boolean acpi,
                           CpuTemplate cpuTemplate, boolean mpTable) implements BootLoader {
@@ -65,6 +66,12 @@ public record KexecLoader(Path kernel, Optional<Path> initrd, String cmdline, bo
                 if (mpTable) MpTable.install(memory, vcpuCount);
                 yield BzImageLoader.load(kernel, image, memory, readInitrd(memory),
                         linuxCommandLine(), acpi ? AcpiTables.install(memory, vcpuCount) : 0);
+            }
+            case ImageFormat.Multiboot multiboot -> {
+                // The tables live in the BIOS area, which MultibootLoader refuses to let a kernel overlap.
+                if (mpTable) MpTable.install(memory, vcpuCount);
+                if (acpi) AcpiTables.install(memory, vcpuCount);
+                yield MultibootLoader.load(kernel, multiboot, image, memory, readInitrd(memory), initrd, cmdline);
             }
             case ImageFormat.ElfPvhKernel pvh -> {
                 if (mpTable) MpTable.install(memory, vcpuCount);

@@ -56,6 +56,12 @@ public final class LongModeSetup {
         return specialRegisters();
     }
 
+    /** Writes the GDT and TSS only, for loaders that start with paging off and must leave the page-table pages to the kernel (Multiboot). */
+    static void installGdtAndTss(GuestMemory memory) {
+        writeGdt(memory);
+        memory.fill(LowMemoryMap.TSS, LowMemoryMap.TSS_SIZE, (byte) 0);
+    }
+
     /** The long-mode special registers alone, without touching memory (the tables must be there already). */
     public static SpecialRegisters specialRegisters() {
         Segment data = data();

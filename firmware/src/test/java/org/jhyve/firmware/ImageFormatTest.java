@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Formats are recognised from the bytes of a file; names are chosen to mislead and must not matter. */
 class ImageFormatTest {
     private static final String NOT_BOOTABLE = ": not a kernel or program jhyve can boot "
-            + "(expected a bzImage, an ELF vmlinux, an ELF64 program or a boot sector)";
+            + "(expected a bzImage, an ELF vmlinux, an ELF64 program, a Multiboot kernel or a boot sector)";
 
     @TempDir Path dir;
 
@@ -135,7 +135,7 @@ class ImageFormatTest {
     void elfFilesJhyveCannotRunAreRefusedSayingWhy() throws IOException {
         Path elf32 = file("a", TestElf.executable(0).elfClass(1).build());
         assertThatThrownBy(() -> ImageFormat.detect(elf32)).isInstanceOf(BootException.class)
-                .hasMessage(elf32 + ": 32-bit ELF file: jhyve boots x86-64 ELF64 images only");
+                .hasMessage(elf32 + ": 32-bit ELF file without a Multiboot header: jhyve boots x86-64 ELF64 images and Multiboot kernels");
         Path arm = file("b", TestElf.executable(0).machine(183).build());
         assertThatThrownBy(() -> ImageFormat.detect(arm)).hasMessage(arm + ": ELF file for machine 183, not x86-64 (62)");
         Path pie = file("c", TestElf.executable(0).type(ElfFile.ET_DYN).build());

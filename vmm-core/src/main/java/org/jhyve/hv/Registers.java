@@ -28,4 +28,8 @@ public record Registers(long rax, long rbx, long rcx, long rdx, long rsi, long r
     public Registers withRbx(long newRbx) {
         return new Registers(rax, newRbx, rcx, rdx, rsi, rdi, rsp, rbp, r8, r9, r10, r11, r12, r13, r14, r15, rip, rflags);
     }
+
+    public Registers withRax(long newRax) {
+        return new Registers(newRax, rbx, rcx, rdx, rsi, rdi, rsp, rbp, r8, r9, r10, r11, r12, r13, r14, r15, rip, rflags);
+    }
 }

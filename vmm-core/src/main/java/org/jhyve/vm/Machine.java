@@ -207,7 +207,17 @@ final class Machine implements MachineContext {
     /** Ends the VM; the first request wins, later ones are logged and ignored. */
     @Override
     public void requestExit(ExitStatus status, String reason) {
-        VmOutcome decided = new VmOutcome(status, reason);
+        decide(new VmOutcome(status, reason));
+    }
+
+    @Override
+    public void requestExit(ExitStatus status, int exitCode, String reason) {
+        decide(new VmOutcome(status, reason, exitCode));
+    }
+
+    private void decide(VmOutcome decided) {
+        ExitStatus status = decided.status();
+        String reason = decided.reason();
         if (!outcome.compareAndSet(null, decided)) {
             log.debug("exit request ignored ({} already decided): {} {}", outcome.get().status(), status, reason);
             return;

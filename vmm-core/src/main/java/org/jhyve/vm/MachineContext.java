@@ -58,6 +58,15 @@ public interface MachineContext {
     /** Ends the VM with {@code status}: a power-off or reset register was written, for example. */
     void requestExit(ExitStatus status, String reason);
 
+    /**
+     * Ends the VM with {@code status} and a process exit code the guest chose rather than {@code status}'s
+     * own: QEMU's isa-debug-exit device, whose guest writes the code. An implementation without a way to
+     * carry the code ends the VM with {@code status} alone.
+     */
+    default void requestExit(ExitStatus status, int exitCode, String reason) {
+        requestExit(status, reason);
+    }
+
     /** Installs the machine's power button (one per machine); {@link VirtualMachine#requestPowerOff()} presses it. */
     void installPowerButton(PowerButton button);
 

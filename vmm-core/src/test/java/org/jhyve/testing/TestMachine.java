@@ -101,6 +101,11 @@ public final class TestMachine implements MachineContext, AutoCloseable {
         exitRequests.add(new VmOutcome(status, reason));
     }
 
+    @Override
+    public void requestExit(ExitStatus status, int exitCode, String reason) {
+        exitRequests.add(new VmOutcome(status, reason, exitCode));
+    }
+
     public List<VmOutcome> exitRequests() { return List.copyOf(exitRequests); }
 
     private org.jhyve.vm.PowerButton powerButton;
