@@ -108,7 +108,7 @@ record MachineSpec(long memoryBytes, CpuTopology topology, List<PciSlotNode> slo
         return switch (text.get()) {
             case "kernel" -> InterruptPlatform.IN_KERNEL;
             case "userspace" -> InterruptPlatform.USERSPACE;
-            default -> throw new UsageException(KeyErrors.origin(tree, "jhyve.irqchip"), "is kernel or userspace, not '" + text.get() + "'");
+            default -> throw new UsageException(KeyErrors.origin(tree, "jhyve.irqchip"), "unknown irqchip '" + text.get() + "' (kernel, userspace)");
         };
     }
 

@@ -95,6 +95,7 @@ class CliErrorsTest {
             "-p 0:1                     | -p 0:1: vCPU pinning is not supported yet",
             "-x                         | -x: x2APIC mode is not supported yet",
             "--cpu-template skylake     | --cpu-template skylake: unknown CPU template 'skylake' (host, pvm)",
+            "--irqchip split            | --irqchip split: unknown irqchip 'split' (kernel, userspace)",
     })
     void badFlagsNameTheFlag(String flags, String message) {
         String[] args = (flags + " -f kexec," + kernel).split(" ");
