@@ -180,10 +180,29 @@ class ExitDecoderTest {
         assertThat(ExitDecoder.decode(run)).isEqualTo(new VmExit.Debug(0x1234L, 1, 0xffff0ff0L, 0x400L));
 
         reason(KvmAbi.EXIT_IRQ_WINDOW_OPEN);
-        assertThat(ExitDecoder.decode(run)).isEqualTo(new VmExit.Unknown(7, "KVM_EXIT_IRQ_WINDOW_OPEN"));
+        assertThat(ExitDecoder.decode(run)).isInstanceOf(VmExit.InterruptWindow.class);
+        reason(KvmAbi.EXIT_HYPERCALL);
+        assertThat(ExitDecoder.decode(run)).isEqualTo(new VmExit.Unknown(3, "KVM_EXIT_HYPERCALL"));
+        // An MSR exit on a VM that asked for none (no userspace irqchip) is nothing jhyve can answer.
+        reason(KvmAbi.EXIT_X86_RDMSR);
+        assertThat(ExitDecoder.decode(run)).isInstanceOf(VmExit.Unknown.class);
 
         reason(KvmAbi.EXIT_UNKNOWN);
         run.set(JAVA_LONG, RUN_HW_EXIT_REASON, 0x30L);
         assertThat(((VmExit.Unknown) ExitDecoder.decode(run)).description()).contains("KVM_EXIT_UNKNOWN", "0x30");
+    }
+
+    @Test
+    void msrExitsCarryTheIndexDataAndAReplyThatWritesTheRunArea() {
+        reason(KvmAbi.EXIT_X86_WRMSR);
+        run.set(JAVA_INT, RUN_MSR_INDEX, 0x830);
+        run.set(JAVA_LONG, RUN_MSR_DATA, 0x1_0000_00fdL);
+        VmExit.MsrReply reply = new VmExit.MsrReply() {
+            @Override public void complete(long value) { run.set(JAVA_LONG, RUN_MSR_DATA, value); }
+            @Override public void fault() { run.set(JAVA_BYTE, RUN_MSR_ERROR, (byte) 1); }
+        };
+        assertThat(ExitDecoder.decode(run, reply)).isEqualTo(new VmExit.Msr(0x830, true, 0x1_0000_00fdL, reply));
+        reason(KvmAbi.EXIT_X86_RDMSR);
+        assertThat(ExitDecoder.decode(run, reply)).isInstanceOfSatisfying(VmExit.Msr.class, m -> assertThat(m.write()).isFalse());
     }
 }

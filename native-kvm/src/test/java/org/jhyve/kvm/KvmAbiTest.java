@@ -16,6 +16,11 @@ class KvmAbiTest {
     @Test
     void systemIoctls() {
         assertThat(KvmAbi.GET_API_VERSION.number()).isEqualTo(0xae00L);
+        // The userspace interrupt platform's, as <linux/kvm.h> defines them (gcc printed these).
+        assertThat(KvmAbi.INTERRUPT.number()).isEqualTo(0x4004ae86L);
+        assertThat(KvmAbi.NMI.number()).isEqualTo(0xae9aL);
+        assertThat(KvmAbi.GET_TSC_KHZ.number()).isEqualTo(0xaea3L);
+        assertThat(KvmAbi.X86_SET_MSR_FILTER.number()).isEqualTo(0x4188aec6L);
         assertThat(KvmAbi.CREATE_VM.number()).isEqualTo(0xae01L);
         assertThat(KvmAbi.CHECK_EXTENSION.number()).isEqualTo(0xae03L);
         assertThat(KvmAbi.GET_VCPU_MMAP_SIZE.number()).isEqualTo(0xae04L);

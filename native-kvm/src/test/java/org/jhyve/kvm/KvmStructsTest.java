@@ -151,4 +151,22 @@ class KvmStructsTest {
         assertThat(KVM_ENABLE_CAP.byteSize()).isEqualTo(104);
         assertThat(ENABLE_CAP_ARGS).isEqualTo(8);
     }
+
+    /** The userspace interrupt platform's fields and structs, against gcc's offsetof/sizeof on the real headers. */
+    @Test
+    void userspaceIrqchipFields() {
+        assertThat(RUN_REQUEST_INTERRUPT_WINDOW).isEqualTo(0);
+        assertThat(RUN_READY_FOR_INTERRUPT_INJECTION).isEqualTo(12);
+        assertThat(RUN_IF_FLAG).isEqualTo(13);
+        assertThat(RUN_CR8).isEqualTo(16);
+        assertThat(RUN_MSR_ERROR).isEqualTo(32);
+        assertThat(RUN_MSR_INDEX).isEqualTo(44);
+        assertThat(RUN_MSR_DATA).isEqualTo(48);
+        assertThat(KVM_MSR_FILTER.byteSize()).isEqualTo(392);
+        assertThat(KVM_MSR_FILTER_RANGE.byteSize()).isEqualTo(24);
+        assertThat(MSR_FILTER_RANGES).isEqualTo(8);
+        assertThat(MSR_RANGE_NMSRS).isEqualTo(4);
+        assertThat(MSR_RANGE_BASE).isEqualTo(8);
+        assertThat(MSR_RANGE_BITMAP).isEqualTo(16);
+    }
 }
