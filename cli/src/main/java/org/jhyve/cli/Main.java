@@ -154,6 +154,10 @@ public final class Main {
                 .map(p -> String.format("%s (port 0x%x, IRQ %d)", p.name(), p.base(), p.irq())).collect(Collectors.joining(", "))
                 + "; as -l comN,BACKEND (comN in any case) with BACKEND one of:");
         SerialBackends.describe().forEach(line -> out.println("  " + line));
+        out.println("Test devices (QEMU's, for kvm-unit-tests; docs/devices.md):");
+        out.println("  pc-testdev                              QEMU's pc-testdev (ports 0xe0, 0xe4, 0xe8, 0x2000-0x2017; MMIO 0xff000000)");
+        out.println("  isa-debug-exit[,iobase=N][,iosize=N]    a guest write of v exits jhyve with status (v << 1) | 1 (default 0xf4, 4 ports)");
+        out.println("  fwcfg,qemu                              QEMU's fw_cfg legacy ports 0x510-0x511 (CPU count, RAM size)");
     }
 
     private static int boot(MachineSpec spec, PrintStream err, UncaughtFailures failures) {

@@ -22,7 +22,8 @@ class CliHelpTest {
     void lpcHelpListsDevicesAndBackends() {
         CliRun run = CliRun.of("-l", "help");
         assertThat(run.status()).isZero();
-        assertThat(run.out()).contains("com1 (port 0x3f8, IRQ 4)", "stdio", "autopty", "tcp=IP:PORT");
+        assertThat(run.out()).contains("com1 (port 0x3f8, IRQ 4)", "stdio", "autopty", "tcp=IP:PORT")
+                .contains("pc-testdev", "isa-debug-exit[,iobase=N][,iosize=N]", "fwcfg,qemu");
     }
 
     @Test
