@@ -115,9 +115,19 @@ final class MultibootLoader {
         memory.write(moduleCommandAt, moduleCommand);
 
         LongModeSetup.installGdtAndTss(memory);
-        Registers regs = Registers.initial(entry).withRbx(info).withRax(Integer.toUnsignedLong(MultibootHeader.BOOTLOADER_MAGIC));
+        // A BIOS's PICs, PIT and vector table, unless the kernel itself was loaded where they go.
+        boolean biosAreaFree = pieces.stream().noneMatch(p -> overlaps(p, 0, IVT_END)
+                || overlaps(p, PcFirmwareState.BASE, PcFirmwareState.BASE + PcFirmwareState.SIZE));
+        long start = biosAreaFree ? PcFirmwareState.install(memory, entry) : entry;
+        Registers regs = Registers.initial(start).withRbx(info).withRax(Integer.toUnsignedLong(MultibootHeader.BOOTLOADER_MAGIC));
         return new BootState(regs, protectedModeRegisters(), List.of(), String.format("%s %s, entry 0x%x, 32-bit protected mode%s",
                 format.describe(), path.getFileName(), entry, module.isPresent() ? ", module " + moduleLength + " bytes" : ""));
+    }
+
+    private static final long IVT_END = 0x400;
+
+    private static boolean overlaps(Piece p, long start, long end) {
+        return p.start() < end && p.end() > start;
     }
 
     /** Flat 32-bit protected mode, paging off, on jhyve's GDT (its code32 and data selectors). */

@@ -116,10 +116,44 @@ class MultibootLoaderTest {
         assertThat(memory.readBytes(0x401040, 0x40000 - 64)).containsOnly(0);
     }
 
+    /**
+     * Where the kernel is entered: the vCPU starts on the BIOS-state prologue, which ends in mov ecx, ENTRY; jmp ecx
+     * (or, where the kernel covers the BIOS area, on the entry itself).
+     */
+    private long entered(BootState state) {
+        long rip = state.registers().rip();
+        if (rip != PcFirmwareState.PROLOGUE) return rip;
+        byte[] code = PcFirmwareState.prologue(0);
+        int mov = code.length - 7;
+        assertThat(memory.readByte(rip + mov) & 0xff).as("mov ecx, imm32 in the prologue").isEqualTo(0xb9);
+        return Integer.toUnsignedLong(memory.readInt(rip + mov + 1));
+    }
+
+    @Test
+    void aBiosLeavesItsPicsPitAndVectorTableAsSeaBiosDoes() throws IOException {
+        load(file("k", kernel()), Optional.empty(), "");
+        // IVT: IRQ 0 (vector 8) and IRQ 8 (0x70) to handlers that acknowledge the PIC, the others to an IRET.
+        int timer = memory.readInt(8 * 4), rtc = memory.readInt(0x70 * 4), other = memory.readInt(0x21 * 4);
+        assertThat(timer >>> 16).isEqualTo(0xf000);
+        long timerHandler = 0xf0000L + (timer & 0xffff);
+        assertThat(memory.readBytes(timerHandler, 7)).as("push ax; mov al,0x20; out 0x20,al; pop ax; iret")
+                .isEqualTo(new byte[] {0x50, (byte) 0xb0, 0x20, (byte) 0xe6, 0x20, 0x58, (byte) 0xcf});
+        assertThat(memory.readByte(0xf0000L + (rtc & 0xffff) + 4) & 0xff).as("the slave's EOI first").isEqualTo(0xa0);
+        assertThat(memory.readByte(0xf0000L + (other & 0xffff)) & 0xff).as("iret").isEqualTo(0xcf);
+        // The prologue's port writes, in order: the ICWs, the masks, then the PIT.
+        byte[] code = memory.readBytes(PcFirmwareState.PROLOGUE, PcFirmwareState.prologue(0).length);
+        java.util.List<String> outs = new java.util.ArrayList<>();
+        for (int i = 0; i + 3 < code.length; i++) {
+            if ((code[i] & 0xff) == 0xb0 && (code[i + 2] & 0xff) == 0xe6) outs.add(String.format("%02x<-%02x", code[i + 3] & 0xff, code[i + 1] & 0xff));
+        }
+        assertThat(outs).containsExactly("20<-11", "a0<-11", "21<-08", "a1<-70", "21<-04", "a1<-02", "21<-01", "a1<-01",
+                "21<-fa", "a1<-ff", "43<-36", "40<-00", "40<-00");
+    }
+
     @Test
     void theKernelStartsInFlat32BitProtectedModeWithTheMagicInEaxAndTheInformationInEbx() throws IOException {
         BootState state = load(file("k", kernel()), Optional.empty(), "");
-        assertThat(state.registers().rip()).isEqualTo(0x40000c);
+        assertThat(entered(state)).isEqualTo(0x40000c);
         assertThat(state.registers().rax()).isEqualTo(0x2BADB002L);
         assertThat(state.registers().rflags() & (1 << 9 | 1 << 17)).as("IF and VM clear").isZero();
         SpecialRegisters s = state.specialRegisters();
@@ -183,7 +217,7 @@ class MultibootLoaderTest {
     @Test
     void aVirtualEntryPointIsMovedToItsSegmentsPhysicalAddress() throws IOException {
         byte[] image = new Elf32().load(0xc0400000L, 0x400000, headerThen(0, new byte[32]), 0x100).withEntry(0xc0400010L).build();
-        assertThat(load(file("k", image), Optional.empty(), "").registers().rip()).isEqualTo(0x400010);
+        assertThat(entered(load(file("k", image), Optional.empty(), ""))).isEqualTo(0x400010);
     }
 
     @Test
@@ -202,7 +236,7 @@ class MultibootLoaderTest {
         assertThat(memory.readBytes(0x200000, 0x80)).isEqualTo(java.util.Arrays.copyOf(image, 0x80));
         assertThat(memory.readBytes(0x200080, 0x1000 - 0x80)).as("load_end_addr stops the copy; bss_end_addr zeroes").containsOnly(0);
         assertThat(state.registers().rbx()).as("the information right after the bss").isEqualTo(0x201000);
-        assertThat(state.registers().rip()).isEqualTo(0x200040);
+        assertThat(entered(state)).isEqualTo(0x200040);
     }
 
     @Test

@@ -247,6 +247,8 @@ final class KvmStructs {
     static final long EVENTS_EXCEPTION_HAS_ERROR_CODE = offset(KVM_VCPU_EVENTS, "exception_has_error_code");
     static final long EVENTS_EXCEPTION_ERROR_CODE = offset(KVM_VCPU_EVENTS, "exception_error_code");
     static final long EVENTS_FLAGS = offset(KVM_VCPU_EVENTS, "flags");
+    /** {@code interrupt.injected}, then {@code .nr}, {@code .soft}, {@code .shadow}: one byte each. */
+    static final long EVENTS_INTERRUPT = offset(KVM_VCPU_EVENTS, "interrupt");
 
     /** kvm_guest_debug: control flags, then kvm_guest_debug_arch, DR0-DR7 (DR4/DR5 unused). */
     static final StructLayout KVM_GUEST_DEBUG = struct("kvm_guest_debug",

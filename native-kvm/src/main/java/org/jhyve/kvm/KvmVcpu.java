@@ -333,6 +333,25 @@ public final class KvmVcpu implements Vcpu, InterruptInjection {
     }
 
     /**
+     * KVM_GET/SET_VCPU_EVENTS with an interrupt marked injected: KVM delivers it on the next entry whatever RFLAGS.IF
+     * says, as it re-injects an event whose delivery an exit interrupted. It goes as an external interrupt, not
+     * "soft": a soft one would need the instruction length of an exit KVM did not take.
+     */
+    @Override
+    public void injectSoftwareInterrupt(int vector) {
+        if (vector < 0 || vector > 255) throw new IllegalArgumentException("interrupt vector must be 0-255: " + vector);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(KvmStructs.KVM_VCPU_EVENTS);
+            HostCalls.ioctl(fd, KvmAbi.GET_VCPU_EVENTS, s);
+            s.set(JAVA_BYTE, KvmStructs.EVENTS_INTERRUPT, (byte) 1);
+            s.set(JAVA_BYTE, KvmStructs.EVENTS_INTERRUPT + 1, (byte) vector);
+            s.set(JAVA_BYTE, KvmStructs.EVENTS_INTERRUPT + 2, (byte) 0);
+            s.set(JAVA_INT, KvmStructs.EVENTS_FLAGS, 0);
+            HostCalls.ioctl(fd, KvmAbi.SET_VCPU_EVENTS, s);
+        }
+    }
+
+    /**
      * KVM_SET_GUEST_DEBUG. A single step also asks KVM to hold interrupts back (BLOCKIRQ), so that a step
      * lands on the next instruction of the code being debugged rather than in an interrupt handler; a kernel
      * without that flag (before 5.16) refuses it with EINVAL, and is asked again without it.

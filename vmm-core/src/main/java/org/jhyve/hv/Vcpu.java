@@ -53,6 +53,15 @@ public interface Vcpu extends AutoCloseable {
     }
 
     /**
+     * Delivers {@code vector} (0-255) through the guest's IDT (its vector table in real mode) as the INT n instruction
+     * would that the hypervisor could not emulate: the return address it pushes is RIP, so set RIP past the instruction
+     * first. The INT n privilege check (the gate's DPL against CPL) is the caller's to make.
+     */
+    default void injectSoftwareInterrupt(int vector) {
+        throw new UnsupportedOperationException("this hypervisor cannot inject interrupts");
+    }
+
+    /**
      * Sets what the hypervisor intercepts for a debugger from the next run on: single step, {@code int3}
      * (reported as a {@link VmExit.Debug} with exception 3 instead of a #BP in the guest) and debug-register
      * breakpoints. {@link GuestDebug#OFF} ends it. Called on the vCPU's own thread between runs.

@@ -72,6 +72,8 @@ public final class PlatformVcpu implements Vcpu {
 
     @Override public void injectException(int vector, int errorCode) { vcpu.injectException(vector, errorCode); }
 
+    @Override public void injectSoftwareInterrupt(int vector) { vcpu.injectSoftwareInterrupt(vector); }
+
     @Override public void setGuestDebug(GuestDebug debug) { vcpu.setGuestDebug(debug); }
 
     @Override public Optional<InterruptInjection> interruptInjection() { return vcpu.interruptInjection(); }

@@ -10,6 +10,8 @@ import java.util.Optional;
 enum CompletableInstruction {
     /** CC: INT3, the one-byte breakpoint (SDM Vol. 2 "INT n/INTO/INT3/INT1"). */
     INT3("int3"),
+    /** CD ib: INT n, the software interrupt (KVM's emulator on hosts without VMX/SVM refuses it in 64-bit mode). */
+    INT_N("int"),
     /** 9B: WAIT/FWAIT. */
     FWAIT("fwait"),
     /** NP 0F AE /2, memory operand: LDMXCSR m32. */
@@ -36,6 +38,7 @@ enum CompletableInstruction {
         if (insn.map() == OpcodeMap.PRIMARY) {
             return switch (insn.opcode()) {
                 case 0xCC -> Optional.of(INT3);
+                case 0xCD -> Optional.of(INT_N);
                 case 0x9B -> Optional.of(FWAIT);
                 default -> Optional.empty();
             };

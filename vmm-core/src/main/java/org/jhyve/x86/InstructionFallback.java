@@ -10,7 +10,7 @@ import org.jhyve.memory.GuestMemory;
 /**
  * Completes, in the VMM, the instructions KVM's in-kernel emulator gives up on (an emulation-failure
  * internal error): {@code int3}, {@code fwait}, {@code ldmxcsr}/{@code stmxcsr} and their VEX forms, which a
- * 6.x Linux kernel runs on every boot. See the shared kvm-on-this-machine.md, section "Instructions KVM's
+ * 6.x Linux kernel runs on every boot, and {@code int n}, which kvm-unit-tests' eventinj runs in 64-bit mode. See the shared kvm-on-this-machine.md, section "Instructions KVM's
  * emulator cannot execute".
  *
  * <p>Each is completed as a CPU would: the instruction's effect and RIP past it, or the exception the CPU would
@@ -66,6 +66,7 @@ public final class InstructionFallback {
         return switch (known.get()) {
             // #BP is a trap: the handler sees RIP after the int3 (Linux's do_int3 subtracts 1 to find it).
             case INT3 -> context.retireWithTrap(known.get().mnemonic(), InstructionContext.VECTOR_BP);
+            case INT_N -> SoftwareInterrupt.complete(context);
             case FWAIT -> FwaitInstruction.complete(context);
             case LDMXCSR, VLDMXCSR -> MxcsrInstructions.load(context, known.get());
             case STMXCSR, VSTMXCSR -> MxcsrInstructions.store(context, known.get());

@@ -35,6 +35,7 @@ final class RecordingVcpu implements Vcpu {
     private final Map<Long, Long> remappedPages = new HashMap<>();
     private final Set<Long> unmappedPages = new HashSet<>();
     private final List<InjectedException> pending = new ArrayList<>();
+    private final List<Integer> softwareInterrupts = new ArrayList<>();
     private int registerWrites;
     private int fpuWrites;
 
@@ -58,6 +59,9 @@ final class RecordingVcpu implements Vcpu {
 
     List<InjectedException> pendingExceptions() { return List.copyOf(pending); }
 
+    /** Vectors delivered through {@link #injectSoftwareInterrupt}, after the last register write (as KVM would keep). */
+    List<Integer> softwareInterrupts() { return List.copyOf(softwareInterrupts); }
+
     int registerWrites() { return registerWrites; }
 
     int fpuWrites() { return fpuWrites; }
@@ -75,6 +79,7 @@ final class RecordingVcpu implements Vcpu {
         regs = newRegs;
         registerWrites++;
         pending.clear();
+        softwareInterrupts.clear();
     }
 
     @Override public SpecialRegisters getSpecialRegisters() { return sregs; }
@@ -103,6 +108,11 @@ final class RecordingVcpu implements Vcpu {
         Long remapped = remappedPages.get(page);
         if (remapped != null) return remapped + offset;
         return Long.compareUnsigned(linearAddress, identityLimit) < 0 ? linearAddress : -1;
+    }
+
+    @Override
+    public void injectSoftwareInterrupt(int vector) {
+        softwareInterrupts.add(vector);
     }
 
     @Override
