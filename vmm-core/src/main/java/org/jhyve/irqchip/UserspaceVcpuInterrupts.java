@@ -194,7 +194,10 @@ public final class UserspaceVcpuInterrupts implements LocalApicListener {
                 msr(m);
                 return true;
             }
-            case VmExit.Mmio m when m.address() >= APIC_PAGE && m.address() < APIC_PAGE + APIC_PAGE_SIZE -> {
+            // The page is the APIC's only while the APIC is enabled in xAPIC mode: globally disabled, or in x2APIC
+            // mode, it is nobody's, and the access goes to the bus like any other (reads all-ones, writes dropped).
+            case VmExit.Mmio m when m.address() >= APIC_PAGE && m.address() < APIC_PAGE + APIC_PAGE_SIZE
+                    && apic.hardwareEnabled() && !apic.x2apicMode() -> {
                 int offset = (int) (m.address() - APIC_PAGE);
                 if (m.write()) {
                     apic.writeMmio(offset, m.length(), load(m));
@@ -212,6 +215,7 @@ public final class UserspaceVcpuInterrupts implements LocalApicListener {
     private void msr(VmExit.Msr m) {
         if (m.write()) {
             if (apic.writeMsr(m.index(), m.value())) {
+                if (m.index() == IA32_APIC_BASE) tellHypervisorApicBase(m.value());
                 m.reply().complete(0);
                 return;
             }
@@ -229,6 +233,21 @@ public final class UserspaceVcpuInterrupts implements LocalApicListener {
                     Integer.toHexString(m.index()), unownedMsrs);
         }
         m.reply().fault();
+    }
+
+    private static final int IA32_APIC_BASE = 0x1b;
+
+    /**
+     * The hypervisor keeps the CPUID's APIC flag (leaf 1 EDX bit 9) in step with IA32_APIC_BASE's enable bit, as a CPU
+     * does; the guest's writes of it come to jhyve, so jhyve passes the new value on (a VMM's own write is not
+     * filtered). A hypervisor that refuses it (a value it finds invalid) leaves the flag as it was: logged, not fatal.
+     */
+    private void tellHypervisorApicBase(long value) {
+        try {
+            vcpu.setMsrs(java.util.List.of(new org.jhyve.hv.MsrEntry(IA32_APIC_BASE, value)));
+        } catch (RuntimeException e) {
+            log.debug("vCPU {}: the hypervisor did not take IA32_APIC_BASE 0x{}: {}", vcpu.index(), Long.toHexString(value), e.getMessage());
+        }
     }
 
     private static long load(VmExit.Mmio m) {
