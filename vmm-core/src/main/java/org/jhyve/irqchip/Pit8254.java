@@ -46,16 +46,6 @@ public final class Pit8254 implements BytePorts {
     }
 
     @Override
-    public long read(long offset, int size) {
-        return BytePorts.super.read(offset, size);
-    }
-
-    @Override
-    public void write(long offset, int size, long value) {
-        BytePorts.super.write(offset, size, value);
-    }
-
-    @Override
     public int registerCount() {
         return 4;
     }
