@@ -152,6 +152,7 @@ class UserspacePlatformTest {
 
     @Test
     void aHaltedVcpuSleepsUntilAnInterruptItCanTakeArrives() throws Exception {
+        maskPics(); // else the unprogrammed PIC may reach the CPU first, through LINT0, with its vector 5
         route(5, 0x35, 0);
         bsp.ready = true;
         assertThat(bspSide.handle(new VmExit.Halt())).isTrue();
@@ -166,6 +167,7 @@ class UserspacePlatformTest {
 
     @Test
     void aVcpuHaltedWithInterruptsOffStaysHaltedAndAKickOnlyReturnsToTheLoop() throws Exception {
+        maskPics();
         route(5, 0x35, 0);
         bsp.ready = false; // cli; hlt
         bspSide.handle(new VmExit.Halt());
