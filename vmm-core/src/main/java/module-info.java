@@ -15,7 +15,6 @@ module org.jhyve.core {
     exports org.jhyve.cpu;
     exports org.jhyve.hv;
     exports org.jhyve.irq;
-    exports org.jhyve.irqchip;
     exports org.jhyve.memory;
     exports org.jhyve.pci;
     exports org.jhyve.trace;
