@@ -1,6 +1,7 @@
 package org.jhyve.hv;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * Why {@link Vcpu#run()} returned: the hypervisor's exit, decoded into data. Handling is a plain switch
@@ -12,10 +13,30 @@ import java.lang.foreign.MemorySegment;
 public sealed interface VmExit {
 
     /** An {@code in}/{@code out} (or {@code rep ins}/{@code outs}): {@code count} items of {@code size} bytes. */
-    record PortIo(int port, int size, int count, boolean write, MemorySegment data) implements VmExit {}
+    record PortIo(int port, int size, int count, boolean write, MemorySegment data) implements VmExit {
+        /** Item {@code item}'s value (an OUT's): its {@code size} bytes, little-endian. */
+        public long value(int item) {
+            return load(data, (long) item * size, size);
+        }
+
+        /** Answers item {@code item} of an IN with the low {@code size} bytes of {@code value}. */
+        public void complete(int item, long value) {
+            store(data, (long) item * size, size, value);
+        }
+    }
 
     /** An access to guest-physical {@code address} that is not RAM. */
-    record Mmio(long address, int length, boolean write, MemorySegment data) implements VmExit {}
+    record Mmio(long address, int length, boolean write, MemorySegment data) implements VmExit {
+        /** A write's value: its {@code length} bytes, little-endian. */
+        public long value() {
+            return load(data, 0, length);
+        }
+
+        /** Answers a read with the low {@code length} bytes of {@code value}. */
+        public void complete(long value) {
+            store(data, 0, length, value);
+        }
+    }
 
     /** The guest executed HLT and the hypervisor handed it to us (no in-kernel irqchip). */
     record Halt() implements VmExit {}
@@ -72,4 +93,14 @@ public sealed interface VmExit {
 
     /** Anything else; {@code reason} is the hypervisor's raw exit code. */
     record Unknown(int reason, String description) implements VmExit {}
+
+    private static long load(MemorySegment data, long offset, int size) {
+        long v = 0;
+        for (int i = size - 1; i >= 0; i--) v = v << 8 | (data.get(ValueLayout.JAVA_BYTE, offset + i) & 0xff);
+        return v;
+    }
+
+    private static void store(MemorySegment data, long offset, int size, long value) {
+        for (int i = 0; i < size; i++) data.set(ValueLayout.JAVA_BYTE, offset + i, (byte) (value >>> (8 * i)));
+    }
 }

@@ -1,7 +1,5 @@
 package org.jhyve.vm;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import org.jhyve.bus.Bus;
 import org.jhyve.hv.VmExit;
 import org.slf4j.Logger;
@@ -14,7 +12,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ExitHandler {
     private static final Logger log = LoggerFactory.getLogger(ExitHandler.class);
-    private static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
 
     /** What to do when the guest touches an address no device claims (bhyve's {@code -e}). */
     @FunctionalInterface
@@ -39,14 +36,11 @@ public final class ExitHandler {
     }
 
     public void portIo(VmExit.PortIo io) {
-        MemorySegment data = io.data();
         for (int i = 0; i < io.count(); i++) {
-            long at = (long) i * io.size();
             if (io.write()) {
-                long value = load(data, at, io.size());
-                guarded(ioPorts, io.port(), io.size(), true, value);
+                guarded(ioPorts, io.port(), io.size(), true, io.value(i));
             } else {
-                store(data, at, io.size(), guarded(ioPorts, io.port(), io.size(), false, 0));
+                io.complete(i, guarded(ioPorts, io.port(), io.size(), false, 0));
             }
         }
     }
@@ -58,9 +52,9 @@ public final class ExitHandler {
             return;
         }
         if (access.write()) {
-            guarded(mmio, access.address(), size, true, load(access.data(), 0, size));
+            guarded(mmio, access.address(), size, true, access.value());
         } else {
-            store(access.data(), 0, size, guarded(mmio, access.address(), size, false, 0));
+            access.complete(guarded(mmio, access.address(), size, false, 0));
         }
     }
 
@@ -80,16 +74,6 @@ public final class ExitHandler {
                     Long.toHexString(address), range == null ? "no device" : range.name(), e.toString(), e);
             return Bus.allOnes(size);
         }
-    }
-
-    static long load(MemorySegment data, long offset, int size) {
-        long v = 0;
-        for (int i = size - 1; i >= 0; i--) v = v << 8 | (data.get(BYTE, offset + i) & 0xff);
-        return v;
-    }
-
-    static void store(MemorySegment data, long offset, int size, long value) {
-        for (int i = 0; i < size; i++) data.set(BYTE, offset + i, (byte) (value >>> (8 * i)));
     }
 
 }

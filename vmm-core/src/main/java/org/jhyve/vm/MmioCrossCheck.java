@@ -53,7 +53,7 @@ final class MmioCrossCheck {
         if (n <= LOGGED_IN_FULL) {
             log.warn("MMIO cross-check mismatch on vCPU {} at RIP 0x{}: the hypervisor reported {} of {} bytes at 0x{}{}; {}",
                     vcpu.index(), Long.toHexString(regs.rip()), exit.write() ? "a write" : "a read", exit.length(),
-                    Long.toHexString(exit.address()), exit.write() ? " (data 0x" + Long.toHexString(ExitHandler.load(exit.data(), 0, exit.length())) + ")" : "",
+                    Long.toHexString(exit.address()), exit.write() ? " (data 0x" + Long.toHexString(exit.value()) + ")" : "",
                     problem);
         } else if (Long.bitCount(n) == 1) {
             log.warn("MMIO cross-check: {} mismatches so far (only the first {} logged in full)", n, LOGGED_IN_FULL);
@@ -98,7 +98,7 @@ final class MmioCrossCheck {
         if (write) {
             long mask = exit.length() == 8 ? -1L : (1L << (8 * exit.length())) - 1;
             long expected = a.value().orElseThrow() & mask;
-            long reported = ExitHandler.load(exit.data(), 0, exit.length());
+            long reported = exit.value();
             if (expected != reported) return String.format("jhyve decodes data 0x%x", expected);
         }
         return null;
