@@ -62,10 +62,6 @@ public final class UserspaceVcpuInterrupts implements LocalApicListener {
         this.apic = localApic;
     }
 
-    LocalApic apic() {
-        return apic;
-    }
-
     /**
      * Before a run: acts on a startup IPI, waits out a halt, injects what is pending. Returns false when the vCPU must
      * not run yet (still halted, or waiting for a startup IPI) and was woken for another reason (a kick: pause, stop,
@@ -79,7 +75,6 @@ public final class UserspaceVcpuInterrupts implements LocalApicListener {
             injection.injectNmi();
             events.nmi(vcpu.index());
         }
-        boolean waiting = false;
         if (injection.canInjectInterrupt()) {
             int vector = apic.pendingVector();
             if (vector >= 0) {
@@ -92,12 +87,9 @@ public final class UserspaceVcpuInterrupts implements LocalApicListener {
                 injection.injectInterrupt(picVector);
                 events.injected(vcpu.index(), picVector, true);
             }
-            // One injection per entry: whatever else is pending waits for the next window.
-            waiting = apic.pendingVector() >= 0 || (apic.extIntPending() && pics.pending());
-        } else {
-            waiting = apic.pendingVector() >= 0 || (apic.extIntPending() && pics.pending());
         }
-        injection.requestInterruptWindow(waiting);
+        // One injection per entry: whatever else is pending waits for the next window.
+        injection.requestInterruptWindow(somethingToInject());
         cr8AtEntry = apic.tpr() >>> 4;
         injection.setCr8(cr8AtEntry);
         return true;
@@ -162,7 +154,11 @@ public final class UserspaceVcpuInterrupts implements LocalApicListener {
             nmiTaken = true;
             return true;
         }
-        if (!haltedWithInterruptsEnabled) return false;
+        return haltedWithInterruptsEnabled && somethingToInject();
+    }
+
+    /** A vector the APIC would hand the CPU now, or the PIC's through an ExtINT LINT: an interrupt to inject. */
+    private boolean somethingToInject() {
         return apic.pendingVector() >= 0 || (apic.extIntPending() && pics.pending());
     }
 
@@ -200,9 +196,9 @@ public final class UserspaceVcpuInterrupts implements LocalApicListener {
                     && apic.hardwareEnabled() && !apic.x2apicMode() -> {
                 int offset = (int) (m.address() - APIC_PAGE);
                 if (m.write()) {
-                    apic.writeMmio(offset, m.length(), load(m));
+                    apic.writeMmio(offset, m.length(), m.value());
                 } else {
-                    store(m, apic.readMmio(offset, m.length()));
+                    m.complete(apic.readMmio(offset, m.length()));
                 }
                 return true;
             }
@@ -248,16 +244,6 @@ public final class UserspaceVcpuInterrupts implements LocalApicListener {
         } catch (RuntimeException e) {
             log.debug("vCPU {}: the hypervisor did not take IA32_APIC_BASE 0x{}: {}", vcpu.index(), Long.toHexString(value), e.getMessage());
         }
-    }
-
-    private static long load(VmExit.Mmio m) {
-        long v = 0;
-        for (int i = m.length() - 1; i >= 0; i--) v = v << 8 | (m.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, i) & 0xff);
-        return v;
-    }
-
-    private static void store(VmExit.Mmio m, long value) {
-        for (int i = 0; i < m.length(); i++) m.data().set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (value >>> (8 * i)));
     }
 
     /** Halted, or waiting for a startup IPI: what the halt detector asks. */
