@@ -65,6 +65,8 @@ public final class KvmVcpu implements Vcpu, InterruptInjection {
     private volatile int runningTid;
     /** Whether KVM takes KVM_GUESTDBG_BLOCKIRQ (5.16+); cleared on the first EINVAL. Used only by the vCPU thread. */
     private boolean blockIrqWhileStepping = true;
+    /** The guest TSC's rate in Hz once {@link #tscHz()} has asked KVM, else 0; the vCPU's thread only. */
+    private long tscHz;
     /** Answers MSR exits in {@code kvm_run}; null on a VM with an in-kernel irqchip, which has none. */
     private final VmExit.MsrReply msrReply;
     /** The last thread that called run(), and its tid; touched only by that thread. */
@@ -454,9 +456,14 @@ public final class KvmVcpu implements Vcpu, InterruptInjection {
         run.set(JAVA_LONG, KvmStructs.RUN_CR8, value & 0xf);
     }
 
+    /**
+     * KVM_GET_TSC_KHZ, asked once: jhyve never changes a vCPU's TSC rate (no KVM_SET_TSC_KHZ), and the guest's APIC
+     * asks for it at every TSC-deadline write.
+     */
     @Override
     public long tscHz() {
-        return HostCalls.ioctl(fd, KvmAbi.GET_TSC_KHZ, 0L) * 1000L;
+        if (tscHz == 0) tscHz = HostCalls.ioctl(fd, KvmAbi.GET_TSC_KHZ, 0L) * 1000L;
+        return tscHz;
     }
 
     @Override
