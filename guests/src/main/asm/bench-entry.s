@@ -17,6 +17,7 @@
         .set CR0_PG_PE, 0x80000001
 
         .include "pvh-note.inc"
+        .include "trap-frame.inc"
 
         .text
         .code32
@@ -121,40 +122,7 @@ trap_\vector:
         .endr
 
 trap_common:
-        push %rax
-        push %rbx
-        push %rcx
-        push %rdx
-        push %rsi
-        push %rdi
-        push %rbp
-        push %r8
-        push %r9
-        push %r10
-        push %r11
-        push %r12
-        push %r13
-        push %r14
-        push %r15
-        mov %rsp, %rdi
-        call bench_trap
-        pop %r15
-        pop %r14
-        pop %r13
-        pop %r12
-        pop %r11
-        pop %r10
-        pop %r9
-        pop %r8
-        pop %rbp
-        pop %rdi
-        pop %rsi
-        pop %rdx
-        pop %rcx
-        pop %rbx
-        pop %rax
-        add $16, %rsp                       # vector and error code
-        iretq
+        trap_frame_call bench_trap
 
         .section .rodata
         .balign 8

@@ -3,6 +3,8 @@
 # as bench-entry.s's exception stubs do. Interrupts never push an error code. The frame layout (15 registers
 # under vector and error code) keeps the stack 16-byte aligned at the call, as the CPU aligns it on entry.
 
+        .include "trap-frame.inc"
+
         .text
         .macro irq_stub vector
 irq_\vector:
@@ -17,40 +19,7 @@ irq_\vector:
         .endr
 
 irq_common:
-        push %rax
-        push %rbx
-        push %rcx
-        push %rdx
-        push %rsi
-        push %rdi
-        push %rbp
-        push %r8
-        push %r9
-        push %r10
-        push %r11
-        push %r12
-        push %r13
-        push %r14
-        push %r15
-        mov %rsp, %rdi
-        call irq_dispatch
-        pop %r15
-        pop %r14
-        pop %r13
-        pop %r12
-        pop %r11
-        pop %r10
-        pop %r9
-        pop %r8
-        pop %rbp
-        pop %rdi
-        pop %rsi
-        pop %rdx
-        pop %rcx
-        pop %rbx
-        pop %rax
-        add $16, %rsp                       # vector and error code
-        iretq
+        trap_frame_call irq_dispatch
 
         .section .rodata
         .balign 8
