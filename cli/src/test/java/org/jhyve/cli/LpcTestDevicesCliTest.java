@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.Optional;
-import org.jhyve.devices.DeviceCatalog;
 import org.jhyve.devices.platform.IsaDebugExit;
 import org.jhyve.devices.platform.PcTestdev;
 import org.jhyve.devices.platform.QemuFwCfg;
@@ -27,9 +25,7 @@ class LpcTestDevicesCliTest {
     }
 
     private static MachineSpec spec(String... flags) throws UsageException {
-        CommandLine c = new CommandLine();
-        new picocli.CommandLine(c).parseArgs(flags);
-        return MachineSpec.from(c, DeviceCatalog.standard(Map.of()), 1L << 40);
+        return ParsedSpec.of(flags);
     }
 
     @Test

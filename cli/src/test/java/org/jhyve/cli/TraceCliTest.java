@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
-import org.jhyve.devices.DeviceCatalog;
 import org.jhyve.trace.TraceConfig;
 import org.jhyve.trace.TraceFilter;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,9 +25,7 @@ class TraceCliTest {
     }
 
     private static MachineSpec spec(String... flags) throws UsageException {
-        CommandLine c = new CommandLine();
-        new picocli.CommandLine(c).parseArgs(flags);
-        return MachineSpec.from(c, DeviceCatalog.standard(Map.of()), 1L << 40);
+        return ParsedSpec.of(flags);
     }
 
     @Test
